@@ -1,0 +1,34 @@
+use thiserror::Error;
+
+use crate::Violation;
+
+/// Why a customer command was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum CustomerError {
+    #[error("invalid input: {}", summary(.0))]
+    Invalid(Vec<Violation>),
+    #[error("the customer already exists")]
+    AlreadyExists,
+    #[error("no such customer")]
+    NotFound,
+    #[error("the customer is at version {actual}, not {expected}")]
+    VersionConflict { expected: u64, actual: u64 },
+    #[error("the customer is deleted; it takes no further command")]
+    Deleted,
+    #[error("the tenant's own company cannot be modified or deleted")]
+    OwnCompany,
+    #[error("the customer has no open deletion request")]
+    NoOpenRequest,
+    #[error("the customer already has an open deletion request")]
+    RequestAlreadyOpen,
+    #[error("the deletion request is not due, or is no longer open")]
+    NotDue,
+}
+
+fn summary(violations: &[Violation]) -> String {
+    violations
+        .iter()
+        .map(|v| v.message.as_str())
+        .collect::<Vec<_>>()
+        .join("; ")
+}

@@ -1,0 +1,262 @@
+//! Events of the customer aggregate: a storage contract, never changed once landed.
+
+use chrono::{DateTime, Utc};
+use cqrs_es::DomainEvent;
+use serde::{Deserialize, Serialize};
+
+use super::deletion::StoppedProduct;
+use super::fields::{CustomerField, CustomerProfile, CustomerType, ServiceStatus};
+use crate::{AccountStatus, ProductStatus, EVENT_VERSION_1};
+
+/// Everything that can happen to a customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CustomerEvent {
+    CustomerCreated(CustomerCreated),
+    CustomerEdited(CustomerEdited),
+    ProductVisibilitySet(ProductVisibilitySet),
+    ProductActivated(ProductActivated),
+    ProductStatusChanged(ProductStatusChanged),
+    AccountStatusChanged(AccountStatusChanged),
+    DeletionRequested(DeletionRequested),
+    DeletionCancelled(DeletionCancelled),
+    CustomerDeleted(CustomerDeleted),
+    ImpersonationStarted(ImpersonationStarted),
+    ImpersonationEnded(ImpersonationEnded),
+}
+
+/// Someone started acting as this customer's admin ("log in as a customer").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImpersonationStarted {
+    pub by: String,
+    pub role: String,
+    pub reason: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Someone stopped acting as this customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImpersonationEnded {
+    pub by: String,
+}
+
+/// Deletion was asked for; the products in use were stopped and the request is due at `due_at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeletionRequested {
+    pub request_id: String,
+    pub reason: Option<String>,
+    pub requested_by: String,
+    pub due_at: DateTime<Utc>,
+    /// The products stopped (PAUSED) by the request and their statuses before.
+    pub stopped: Vec<StoppedProduct>,
+}
+
+/// The open deletion request was cancelled; stopped products returned to their statuses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeletionCancelled {
+    pub request_id: String,
+    pub note: String,
+    pub cancelled_by: String,
+    /// The products set back to the status they had before the request.
+    pub restored: Vec<StoppedProduct>,
+}
+
+/// The customer was deleted, for good. Its personal data is erased.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerDeleted {
+    /// The request this deletion carries out, if one was open.
+    pub request_id: Option<String>,
+    pub deleted_by: String,
+    /// True when the service deleted it because the request fell due.
+    pub automatic: bool,
+}
+
+/// The customer's own visibility of a product was set, overriding the global setting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductVisibilitySet {
+    pub product: String,
+    pub visible: bool,
+    /// The customer's own setting before; `None` when it followed the global setting.
+    pub previous: Option<bool>,
+}
+
+/// A product was activated for the customer, starting in `status` (NEW).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductActivated {
+    pub product: String,
+    /// DELETED when a deleted product is activated again; otherwise none.
+    pub previous: Option<ProductStatus>,
+    pub status: ProductStatus,
+}
+
+/// A product's status changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductStatusChanged {
+    pub product: String,
+    pub from: ProductStatus,
+    pub to: ProductStatus,
+}
+
+/// The derived account status changed because of the event just before this one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountStatusChanged {
+    pub from: AccountStatus,
+    pub to: AccountStatus,
+    /// The type of the event that caused the change (the one before this).
+    pub cause: String,
+}
+
+/// A customer came to be, with its whole validated profile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerCreated {
+    pub tenant: String,
+    pub profile: CustomerProfile,
+    /// True for the tenant's own company (seed 002), which nobody may modify or delete.
+    #[serde(
+        default,
+        rename = "ownCompany",
+        skip_serializing_if = "std::ops::Not::not"
+    )]
+    pub own_company: bool,
+}
+
+/// Some fields of a customer changed; only those are carried.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerEdited {
+    pub changes: CustomerPatch,
+}
+
+impl DomainEvent for CustomerEvent {
+    fn event_type(&self) -> String {
+        match self {
+            CustomerEvent::CustomerCreated(_) => "CustomerCreated",
+            CustomerEvent::CustomerEdited(_) => "CustomerEdited",
+            CustomerEvent::ProductVisibilitySet(_) => "ProductVisibilitySet",
+            CustomerEvent::ProductActivated(_) => "ProductActivated",
+            CustomerEvent::ProductStatusChanged(_) => "ProductStatusChanged",
+            CustomerEvent::AccountStatusChanged(_) => "AccountStatusChanged",
+            CustomerEvent::DeletionRequested(_) => "DeletionRequested",
+            CustomerEvent::DeletionCancelled(_) => "DeletionCancelled",
+            CustomerEvent::CustomerDeleted(_) => "CustomerDeleted",
+            CustomerEvent::ImpersonationStarted(_) => "ImpersonationStarted",
+            CustomerEvent::ImpersonationEnded(_) => "ImpersonationEnded",
+        }
+        .to_string()
+    }
+
+    fn event_version(&self) -> String {
+        EVENT_VERSION_1.to_string()
+    }
+}
+
+/// The fields an edit set, and those it cleared.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerPatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shortname: Option<String>,
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub customer_type: Option<CustomerType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_status: Option<ServiceStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contractual_flows_per_second: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multi_account: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub internal: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_account: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_retention_days: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollup_retention_days: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seller: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// Optional fields whose value the edit removed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cleared: Vec<CustomerField>,
+}
+
+macro_rules! set_some {
+    ($profile:ident, $patch:ident; $($field:ident),*) => {
+        $(if let Some(value) = &$patch.$field { $profile.$field = Some(value.clone()); })*
+    };
+}
+
+macro_rules! set_plain {
+    ($profile:ident, $patch:ident; $($field:ident),*) => {
+        $(if let Some(value) = &$patch.$field { $profile.$field = value.clone(); })*
+    };
+}
+
+impl CustomerPatch {
+    /// True when the edit changes nothing (and so writes no event).
+    pub fn is_empty(&self) -> bool {
+        *self == CustomerPatch::default()
+    }
+
+    /// Applies the patch to a profile. Never fails: events are facts.
+    pub fn apply_to(&self, profile: &mut CustomerProfile) {
+        set_plain!(profile, self; name, language, multi_account, internal, test_account);
+        set_some!(profile, self; email, given_name, family_name, organization, shortname,
+            customer_type, service_status, contractual_flows_per_second, data_retention_days,
+            rollup_retention_days, seller, custom_id, title, country, city, address, phone);
+        for field in &self.cleared {
+            clear_field(profile, *field);
+        }
+    }
+}
+
+fn clear_field(profile: &mut CustomerProfile, field: CustomerField) {
+    use CustomerField as F;
+    match field {
+        F::Email => profile.email = None,
+        F::GivenName => profile.given_name = None,
+        F::FamilyName => profile.family_name = None,
+        F::Organization => profile.organization = None,
+        F::Shortname => profile.shortname = None,
+        F::Type => profile.customer_type = None,
+        F::ServiceStatus => profile.service_status = None,
+        F::ContractualFlowsPerSecond => profile.contractual_flows_per_second = None,
+        F::DataRetentionDays => profile.data_retention_days = None,
+        F::RollupRetentionDays => profile.rollup_retention_days = None,
+        F::Seller => profile.seller = None,
+        F::CustomId => profile.custom_id = None,
+        F::Title => profile.title = None,
+        F::Country => profile.country = None,
+        F::City => profile.city = None,
+        F::Address => profile.address = None,
+        F::Phone => profile.phone = None,
+        // Name, language and flags always hold a value; validation never clears them.
+        F::Name | F::Language | F::MultiAccount | F::Internal | F::TestAccount => {}
+    }
+}

@@ -1,0 +1,366 @@
+//! The customer aggregate: one customer of one tenant.
+
+mod command;
+mod deletion;
+mod error;
+mod event;
+mod fields;
+mod products;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::Aggregate;
+use serde::{Deserialize, Serialize};
+
+pub use command::{Change, CustomerChanges, CustomerCommand, CustomerDraft};
+pub use deletion::{
+    erase_personal_data, Confirmation, OpenRequest, StoppedProduct, PERSONAL_FIELDS,
+};
+pub use error::CustomerError;
+pub use event::{
+    AccountStatusChanged, CustomerCreated, CustomerDeleted, CustomerEdited, CustomerEvent,
+    CustomerPatch, DeletionCancelled, DeletionRequested, ImpersonationEnded, ImpersonationStarted,
+    ProductActivated, ProductStatusChanged, ProductVisibilitySet,
+};
+pub use products::{CatalogueEntry, CustomerProduct};
+
+use crate::{derive_account_status, AccountStatus, ProductStatus};
+pub use fields::{
+    max_len, normalise_name, CustomerField, CustomerProfile, CustomerType, ServiceStatus,
+    UniqueKey, DATA_RETENTION_DAYS, ROLLUP_RETENTION_DAYS,
+};
+
+/// A customer's state as its events fold to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Customer {
+    /// The tenant the customer belongs to; empty before creation.
+    pub tenant: String,
+    /// `None` until the customer is created.
+    pub profile: Option<CustomerProfile>,
+    /// How many events the customer has; the version clients see.
+    pub version: u64,
+    /// Products the customer has a setting or a status for, by key.
+    #[serde(default)]
+    pub products: BTreeMap<String, CustomerProduct>,
+    /// True once the customer is deleted (the deletion workflow produces it).
+    #[serde(default)]
+    pub deleted: bool,
+    /// The deletion request that is open, if any.
+    #[serde(default)]
+    pub open_request: Option<OpenRequest>,
+    /// The tenant's own company (seed 002): listed, never modified or deleted.
+    #[serde(default)]
+    pub own_company: bool,
+}
+
+impl Customer {
+    /// The account status, by the one rule of seed 001.
+    pub fn account_status(&self) -> AccountStatus {
+        derive_account_status(
+            self.deleted,
+            self.products.values().filter_map(|p| p.status),
+        )
+    }
+}
+
+impl Customer {
+    fn require_created(&self) -> Result<(), CustomerError> {
+        match self.profile {
+            Some(_) => Ok(()),
+            None => Err(CustomerError::NotFound),
+        }
+    }
+}
+
+impl Aggregate for Customer {
+    const TYPE: &'static str = "Customer";
+    type Command = CustomerCommand;
+    type Event = CustomerEvent;
+    type Error = CustomerError;
+    type Services = ();
+
+    async fn handle(
+        &mut self,
+        command: Self::Command,
+        _services: &Self::Services,
+        sink: &EventSink<Self>,
+    ) -> Result<(), Self::Error> {
+        if self.own_company {
+            return Err(CustomerError::OwnCompany);
+        }
+        if self.deleted {
+            return Err(CustomerError::Deleted);
+        }
+        let status_before = self.account_status();
+        let mut cause = None;
+        match command {
+            CustomerCommand::CreateCustomer {
+                tenant,
+                draft,
+                required,
+            } => {
+                if self.profile.is_some() {
+                    return Err(CustomerError::AlreadyExists);
+                }
+                let profile = draft.validate(&required).map_err(CustomerError::Invalid)?;
+                let event = CustomerCreated {
+                    tenant,
+                    profile,
+                    own_company: false,
+                };
+                sink.write(CustomerEvent::CustomerCreated(event), self)
+                    .await;
+            }
+            CustomerCommand::RegisterOwnCompany { tenant, name } => {
+                if self.profile.is_some() {
+                    return Err(CustomerError::AlreadyExists);
+                }
+                let event = CustomerCreated {
+                    tenant,
+                    profile: CustomerProfile::named(normalise_name(&name)),
+                    own_company: true,
+                };
+                sink.write(CustomerEvent::CustomerCreated(event), self)
+                    .await;
+            }
+            CustomerCommand::EditCustomer {
+                expected_version,
+                changes,
+                required,
+            } => {
+                let Some(current) = &self.profile else {
+                    return Err(CustomerError::NotFound);
+                };
+                if let Some(expected) = expected_version.filter(|v| *v != self.version) {
+                    return Err(CustomerError::VersionConflict {
+                        expected,
+                        actual: self.version,
+                    });
+                }
+                let patch = changes
+                    .validate(current, &required)
+                    .map_err(CustomerError::Invalid)?;
+                if patch.service_status.is_some() {
+                    self.check_service_status(patch.service_status)?;
+                }
+                if !patch.is_empty() {
+                    let event = CustomerEdited { changes: patch };
+                    sink.write(CustomerEvent::CustomerEdited(event), self).await;
+                }
+            }
+            CustomerCommand::SetProductVisibility {
+                product,
+                visible,
+                catalogue,
+            } => {
+                self.require_created()?;
+                if let Some(previous) = self.decide_visibility(&product, visible, catalogue)? {
+                    let event = ProductVisibilitySet {
+                        product,
+                        visible,
+                        previous,
+                    };
+                    sink.write(CustomerEvent::ProductVisibilitySet(event), self)
+                        .await;
+                }
+            }
+            CustomerCommand::ActivateProduct { product, catalogue } => {
+                self.require_created()?;
+                let previous = self.decide_activation(&product, catalogue)?;
+                let event = ProductActivated {
+                    product,
+                    previous,
+                    status: ProductStatus::New,
+                };
+                sink.write(CustomerEvent::ProductActivated(event), self)
+                    .await;
+                cause = Some("ProductActivated");
+            }
+            CustomerCommand::SetProductStatus { product, status } => {
+                self.require_created()?;
+                if let Some(from) = self.decide_status(&product, status)? {
+                    let event = ProductStatusChanged {
+                        product,
+                        from,
+                        to: status,
+                    };
+                    sink.write(CustomerEvent::ProductStatusChanged(event), self)
+                        .await;
+                    cause = Some("ProductStatusChanged");
+                }
+            }
+            CustomerCommand::StartImpersonation {
+                by,
+                role,
+                reason,
+                expires_at,
+            } => {
+                self.require_created()?;
+                let event = ImpersonationStarted {
+                    by,
+                    role,
+                    reason,
+                    expires_at,
+                };
+                sink.write(CustomerEvent::ImpersonationStarted(event), self)
+                    .await;
+            }
+            CustomerCommand::EndImpersonation { by } => {
+                self.require_created()?;
+                sink.write(
+                    CustomerEvent::ImpersonationEnded(ImpersonationEnded { by }),
+                    self,
+                )
+                .await;
+            }
+            CustomerCommand::RequestDeletion {
+                request_id,
+                reason,
+                requested_by,
+                due_at,
+            } => {
+                self.require_created()?;
+                if self.open_request.is_some() {
+                    return Err(CustomerError::RequestAlreadyOpen);
+                }
+                let stopped = self.products_to_stop();
+                let event = DeletionRequested {
+                    request_id,
+                    reason,
+                    requested_by,
+                    due_at,
+                    stopped: stopped.clone(),
+                };
+                sink.write(CustomerEvent::DeletionRequested(event), self)
+                    .await;
+                for p in stopped {
+                    let to = ProductStatus::Paused;
+                    let event = ProductStatusChanged {
+                        product: p.product,
+                        from: p.previous,
+                        to,
+                    };
+                    sink.write(CustomerEvent::ProductStatusChanged(event), self)
+                        .await;
+                }
+                cause = Some("DeletionRequested");
+            }
+            CustomerCommand::CancelDeletionRequest { note, cancelled_by } => {
+                let Some(open) = self.open_request.clone() else {
+                    return Err(CustomerError::NoOpenRequest);
+                };
+                // Only products still stopped by the request go back; one changed since stays.
+                let restored: Vec<StoppedProduct> = open
+                    .stopped
+                    .into_iter()
+                    .filter(|p| {
+                        self.products.get(&p.product).and_then(|s| s.status)
+                            == Some(ProductStatus::Paused)
+                    })
+                    .collect();
+                let event = DeletionCancelled {
+                    request_id: open.request_id,
+                    note,
+                    cancelled_by,
+                    restored: restored.clone(),
+                };
+                sink.write(CustomerEvent::DeletionCancelled(event), self)
+                    .await;
+                for p in restored {
+                    let from = ProductStatus::Paused;
+                    let event = ProductStatusChanged {
+                        product: p.product,
+                        from,
+                        to: p.previous,
+                    };
+                    sink.write(CustomerEvent::ProductStatusChanged(event), self)
+                        .await;
+                }
+                cause = Some("DeletionCancelled");
+            }
+            CustomerCommand::DeleteCustomer {
+                confirmation,
+                deleted_by,
+            } => {
+                self.require_created()?;
+                let request_id = self.check_confirmation(&confirmation)?;
+                for (product, from) in self.products_to_delete() {
+                    let event = ProductStatusChanged {
+                        product,
+                        from,
+                        to: ProductStatus::Deleted,
+                    };
+                    sink.write(CustomerEvent::ProductStatusChanged(event), self)
+                        .await;
+                }
+                let automatic = matches!(confirmation, Confirmation::DueRequest { .. });
+                let event = CustomerDeleted {
+                    request_id,
+                    deleted_by,
+                    automatic,
+                };
+                sink.write(CustomerEvent::CustomerDeleted(event), self)
+                    .await;
+                cause = Some("CustomerDeleted");
+            }
+        }
+        let status_after = self.account_status();
+        if let (Some(cause), true) = (cause, status_after != status_before) {
+            let event = AccountStatusChanged {
+                from: status_before,
+                to: status_after,
+                cause: cause.into(),
+            };
+            sink.write(CustomerEvent::AccountStatusChanged(event), self)
+                .await;
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, event: Self::Event) {
+        self.version += 1;
+        match event {
+            CustomerEvent::CustomerCreated(created) => {
+                self.tenant = created.tenant;
+                self.profile = Some(created.profile);
+                self.own_company = created.own_company;
+            }
+            CustomerEvent::CustomerEdited(edited) => {
+                if let Some(profile) = &mut self.profile {
+                    edited.changes.apply_to(profile);
+                }
+            }
+            CustomerEvent::ProductVisibilitySet(set) => {
+                self.products.entry(set.product).or_default().visible = Some(set.visible);
+            }
+            CustomerEvent::ProductActivated(activated) => {
+                self.products.entry(activated.product).or_default().status = Some(activated.status);
+            }
+            CustomerEvent::ProductStatusChanged(changed) => {
+                self.products.entry(changed.product).or_default().status = Some(changed.to);
+            }
+            // The status is derived from the products; the event records the change.
+            CustomerEvent::AccountStatusChanged(_)
+            | CustomerEvent::ImpersonationStarted(_)
+            | CustomerEvent::ImpersonationEnded(_) => {}
+            CustomerEvent::DeletionRequested(requested) => {
+                self.open_request = Some(OpenRequest {
+                    request_id: requested.request_id,
+                    due_at: requested.due_at,
+                    stopped: requested.stopped,
+                });
+            }
+            CustomerEvent::DeletionCancelled(_) => self.open_request = None,
+            CustomerEvent::CustomerDeleted(_) => {
+                self.deleted = true;
+                self.open_request = None;
+                if let Some(profile) = &mut self.profile {
+                    erase_personal_data(profile);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! Products of one customer: visibility overrides, activation and statuses (seed 001).
+
+use serde::{Deserialize, Serialize};
+
+use super::{Customer, CustomerError, ServiceStatus};
+use crate::product::transition_allowed;
+use crate::{ProductStatus, Rule, Violation};
+
+/// One product as it stands for one customer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerProduct {
+    /// The customer's own visibility; `None` follows the tenant's global setting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visible: Option<bool>,
+    /// `None` until the product is activated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ProductStatus>,
+}
+
+/// What the tenant's catalogue says of a product when a command is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CatalogueEntry {
+    /// Not in the tenant's catalogue.
+    Unknown,
+    /// In the catalogue, with its global visibility.
+    Listed { globally_visible: bool },
+}
+
+fn refuse(field: &str, rule: Rule, message: impl Into<String>) -> CustomerError {
+    CustomerError::Invalid(vec![Violation::new(field, rule, message)])
+}
+
+impl Customer {
+    fn product(&self, key: &str) -> CustomerProduct {
+        self.products.get(key).cloned().unwrap_or_default()
+    }
+
+    /// Checks a visibility override; `Ok(None)` when it is already set so.
+    pub(super) fn decide_visibility(
+        &self,
+        key: &str,
+        visible: bool,
+        catalogue: CatalogueEntry,
+    ) -> Result<Option<Option<bool>>, CustomerError> {
+        if catalogue == CatalogueEntry::Unknown {
+            return Err(refuse(
+                "product",
+                Rule::UnknownProduct,
+                format!("the catalogue has no product {key}"),
+            ));
+        }
+        let previous = self.product(key).visible;
+        Ok((previous != Some(visible)).then_some(previous))
+    }
+
+    /// Checks an activation; returns the status the product had (DELETED or none).
+    pub(super) fn decide_activation(
+        &self,
+        key: &str,
+        catalogue: CatalogueEntry,
+    ) -> Result<Option<ProductStatus>, CustomerError> {
+        let CatalogueEntry::Listed { globally_visible } = catalogue else {
+            return Err(refuse(
+                "product",
+                Rule::UnknownProduct,
+                format!("the catalogue has no product {key}"),
+            ));
+        };
+        let product = self.product(key);
+        if !product.visible.unwrap_or(globally_visible) {
+            return Err(refuse(
+                "product",
+                Rule::NotVisible,
+                format!(
+                    "{key} is not visible to this customer; make it visible before activating it"
+                ),
+            ));
+        }
+        match product.status {
+            Some(status) if status != ProductStatus::Deleted => Err(refuse(
+                "product",
+                Rule::AlreadyActivated,
+                format!("{key} is already activated (status {})", status.as_str()),
+            )),
+            previous => Ok(previous),
+        }
+    }
+
+    /// Checks a status change; `Ok(None)` when the product already has that status.
+    pub(super) fn decide_status(
+        &self,
+        key: &str,
+        to: ProductStatus,
+    ) -> Result<Option<ProductStatus>, CustomerError> {
+        let Some(from) = self.product(key).status else {
+            return Err(refuse(
+                "product",
+                Rule::NotActivated,
+                format!("{key} is not activated for this customer; activate it first"),
+            ));
+        };
+        if from == to {
+            return Ok(None);
+        }
+        if !transition_allowed(from, to) {
+            return Err(refuse(
+                "status",
+                Rule::Transition,
+                format!("{key} cannot go from {} to {}", from.as_str(), to.as_str()),
+            ));
+        }
+        let trial_contract = self.profile.as_ref().and_then(|p| p.service_status)
+            == Some(ServiceStatus::TrialActive);
+        if to == ProductStatus::Active && trial_contract {
+            return Err(refuse(
+                "status",
+                Rule::ServiceStatus,
+                "the customer's serviceStatus is TRIAL_ACTIVE; set it to ACTIVE before making a product ACTIVE",
+            ));
+        }
+        Ok(Some(from))
+    }
+
+    /// Refuses a TRIAL_ACTIVE serviceStatus while a product is ACTIVE.
+    pub(super) fn check_service_status(
+        &self,
+        new: Option<ServiceStatus>,
+    ) -> Result<(), CustomerError> {
+        let has_active = self
+            .products
+            .values()
+            .any(|p| p.status == Some(ProductStatus::Active));
+        if new == Some(ServiceStatus::TrialActive) && has_active {
+            return Err(refuse(
+                "serviceStatus",
+                Rule::ServiceStatus,
+                "serviceStatus cannot be TRIAL_ACTIVE while a product is ACTIVE",
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,307 @@
+//! The tenant aggregate: one MSSP, reseller or platform operator and its settings.
+
+use std::collections::BTreeMap;
+
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::{Aggregate, DomainEvent};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::customer::CustomerField;
+use crate::product::{check_new_product, DEFAULT_PRODUCTS};
+use crate::{Rule, Violation, EVENT_VERSION_1};
+
+/// A tenant's settings as its events fold to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tenant {
+    /// Customer fields this tenant requires besides the name (sorted, no duplicates).
+    pub required_customer_fields: Vec<CustomerField>,
+    /// The product catalogue by key; every tenant starts with `DEFAULT_PRODUCTS`, hidden.
+    #[serde(default = "default_catalogue")]
+    pub products: BTreeMap<String, CatalogueProduct>,
+    /// Days between a deletion request and the automatic deletion (seed 001: 10).
+    #[serde(default = "default_grace_days")]
+    pub deletion_grace_days: u32,
+    pub version: u64,
+}
+
+/// The grace period of seed 001.
+pub const DEFAULT_GRACE_DAYS: u32 = 10;
+
+fn default_grace_days() -> u32 {
+    DEFAULT_GRACE_DAYS
+}
+
+/// A product of the tenant's catalogue and its global visibility.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogueProduct {
+    pub name: String,
+    pub visible: bool,
+}
+
+fn default_catalogue() -> BTreeMap<String, CatalogueProduct> {
+    DEFAULT_PRODUCTS
+        .iter()
+        .map(|(key, name)| {
+            let product = CatalogueProduct {
+                name: name.to_string(),
+                visible: false,
+            };
+            (key.to_string(), product)
+        })
+        .collect()
+}
+
+impl Default for Tenant {
+    fn default() -> Self {
+        Tenant {
+            required_customer_fields: Vec::new(),
+            products: default_catalogue(),
+            deletion_grace_days: DEFAULT_GRACE_DAYS,
+            version: 0,
+        }
+    }
+}
+
+/// What can be asked of a tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TenantCommand {
+    SetRequiredCustomerFields { fields: Vec<CustomerField> },
+    AddProduct { key: String, name: String },
+    SetGlobalProductVisibility { key: String, visible: bool },
+    SetDeletionGracePeriod { days: u32 },
+}
+
+/// Everything that can happen to a tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TenantEvent {
+    RequiredCustomerFieldsSet {
+        fields: Vec<CustomerField>,
+    },
+    ProductAdded {
+        key: String,
+        name: String,
+    },
+    GlobalProductVisibilitySet {
+        key: String,
+        name: String,
+        visible: bool,
+    },
+    DeletionGracePeriodSet {
+        days: u32,
+    },
+}
+
+impl DomainEvent for TenantEvent {
+    fn event_type(&self) -> String {
+        match self {
+            TenantEvent::RequiredCustomerFieldsSet { .. } => "RequiredCustomerFieldsSet",
+            TenantEvent::ProductAdded { .. } => "ProductAdded",
+            TenantEvent::GlobalProductVisibilitySet { .. } => "GlobalProductVisibilitySet",
+            TenantEvent::DeletionGracePeriodSet { .. } => "DeletionGracePeriodSet",
+        }
+        .into()
+    }
+
+    fn event_version(&self) -> String {
+        EVENT_VERSION_1.to_string()
+    }
+}
+
+/// Why a tenant command was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum TenantError {
+    #[error("invalid input: {0:?}")]
+    Invalid(Vec<Violation>),
+}
+
+fn unknown_product(key: &str) -> TenantError {
+    TenantError::Invalid(vec![Violation::new(
+        "product",
+        Rule::UnknownProduct,
+        format!("the catalogue has no product {key}"),
+    )])
+}
+
+impl Aggregate for Tenant {
+    const TYPE: &'static str = "Tenant";
+    type Command = TenantCommand;
+    type Event = TenantEvent;
+    type Error = TenantError;
+    type Services = ();
+
+    async fn handle(
+        &mut self,
+        command: Self::Command,
+        _services: &Self::Services,
+        sink: &EventSink<Self>,
+    ) -> Result<(), Self::Error> {
+        match command {
+            TenantCommand::SetRequiredCustomerFields { mut fields } => {
+                // The name is always required, so it is never stored as a setting.
+                fields.retain(|f| *f != CustomerField::Name);
+                fields.sort();
+                fields.dedup();
+                if fields != self.required_customer_fields {
+                    sink.write(TenantEvent::RequiredCustomerFieldsSet { fields }, self)
+                        .await;
+                }
+            }
+            TenantCommand::AddProduct { key, name } => {
+                let violations = check_new_product(&key, &name);
+                if !violations.is_empty() {
+                    return Err(TenantError::Invalid(violations));
+                }
+                if self.products.contains_key(&key) {
+                    return Err(TenantError::Invalid(vec![Violation::new(
+                        "key",
+                        Rule::Unique,
+                        format!("the catalogue already has {key}"),
+                    )]));
+                }
+                let name = name.trim().to_string();
+                sink.write(TenantEvent::ProductAdded { key, name }, self)
+                    .await;
+            }
+            TenantCommand::SetGlobalProductVisibility { key, visible } => {
+                let product = self
+                    .products
+                    .get(&key)
+                    .ok_or_else(|| unknown_product(&key))?;
+                if product.visible != visible {
+                    let name = product.name.clone();
+                    let event = TenantEvent::GlobalProductVisibilitySet { key, name, visible };
+                    sink.write(event, self).await;
+                }
+            }
+            TenantCommand::SetDeletionGracePeriod { days } => {
+                if !(1..=365).contains(&days) {
+                    return Err(TenantError::Invalid(vec![Violation::new(
+                        "days",
+                        Rule::Range,
+                        "the grace period is 1 to 365 days",
+                    )]));
+                }
+                if days != self.deletion_grace_days {
+                    sink.write(TenantEvent::DeletionGracePeriodSet { days }, self)
+                        .await;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, event: Self::Event) {
+        self.version += 1;
+        match event {
+            TenantEvent::RequiredCustomerFieldsSet { fields } => {
+                self.required_customer_fields = fields
+            }
+            TenantEvent::ProductAdded { key, name } => {
+                self.products.insert(
+                    key,
+                    CatalogueProduct {
+                        name,
+                        visible: false,
+                    },
+                );
+            }
+            TenantEvent::DeletionGracePeriodSet { days } => self.deletion_grace_days = days,
+            TenantEvent::GlobalProductVisibilitySet { key, visible, .. } => {
+                if let Some(product) = self.products.get_mut(&key) {
+                    product.visible = visible;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cqrs_es::test::TestFramework;
+
+    type Given = TestFramework<Tenant>;
+
+    #[test]
+    fn setting_required_fields_records_them_sorted_without_the_name() {
+        Given::with(())
+            .given_no_previous_events()
+            .when(TenantCommand::SetRequiredCustomerFields {
+                fields: vec![
+                    CustomerField::Shortname,
+                    CustomerField::Name,
+                    CustomerField::Email,
+                ],
+            })
+            .then_expect_events(vec![TenantEvent::RequiredCustomerFieldsSet {
+                fields: vec![CustomerField::Email, CustomerField::Shortname],
+            }]);
+    }
+
+    #[test]
+    fn setting_the_same_required_fields_again_writes_nothing() {
+        Given::with(())
+            .given(vec![TenantEvent::RequiredCustomerFieldsSet {
+                fields: vec![CustomerField::Email],
+            }])
+            .when(TenantCommand::SetRequiredCustomerFields {
+                fields: vec![CustomerField::Email, CustomerField::Email],
+            })
+            .then_expect_events(vec![]);
+    }
+
+    #[test]
+    fn a_tenant_starts_with_the_six_default_products_hidden() {
+        let tenant = Tenant::default();
+        let keys: Vec<&str> = tenant.products.keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            ["CDN", "CLOUD", "DDOS", "DNS", "STORAGE", "STREAMING"]
+        );
+        assert!(tenant.products.values().all(|p| !p.visible));
+    }
+
+    #[test]
+    fn showing_a_product_globally_records_it_once() {
+        let show = || TenantCommand::SetGlobalProductVisibility {
+            key: "CDN".into(),
+            visible: true,
+        };
+        let shown = TenantEvent::GlobalProductVisibilitySet {
+            key: "CDN".into(),
+            name: "CDN".into(),
+            visible: true,
+        };
+        Given::with(())
+            .given_no_previous_events()
+            .when(show())
+            .then_expect_events(vec![shown.clone()]);
+        Given::with(())
+            .given(vec![shown])
+            .when(show())
+            .then_expect_events(vec![]);
+    }
+
+    #[test]
+    fn an_unknown_or_duplicate_product_is_refused() {
+        let result = Given::with(())
+            .given_no_previous_events()
+            .when(TenantCommand::SetGlobalProductVisibility {
+                key: "NOPE".into(),
+                visible: true,
+            })
+            .inspect_result();
+        assert!(
+            matches!(result, Err(TenantError::Invalid(v)) if v[0].rule == Rule::UnknownProduct)
+        );
+        let result = Given::with(())
+            .given_no_previous_events()
+            .when(TenantCommand::AddProduct {
+                key: "CDN".into(),
+                name: "Again".into(),
+            })
+            .inspect_result();
+        assert!(matches!(result, Err(TenantError::Invalid(v)) if v[0].rule == Rule::Unique));
+    }
+}

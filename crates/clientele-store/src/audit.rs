@@ -1,0 +1,112 @@
+//! For auditors: a customer as it was at a past instant, and whole histories as NDJSON.
+
+use chrono::{DateTime, Utc};
+use clientele_domain::customer::Customer;
+use cqrs_es::Aggregate;
+use serde_json::json;
+
+use crate::events::{aggregate_events, tenant_log, LogPosition, StoredEvent};
+use crate::{CustomerRecord, Store, StoreError};
+
+const PAGE: i64 = 1000;
+
+impl Store {
+    /// The customer as it was at `at`, by folding its events up to that instant.
+    /// `None` when it did not exist yet (or not in this tenant).
+    pub async fn customer_as_of(
+        &self,
+        tenant: &str,
+        id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<CustomerRecord>, StoreError> {
+        let mut customer = Customer::default();
+        let (mut created_at, mut updated_at, mut version) = (None, None, 0);
+        'pages: loop {
+            let events = aggregate_events(self.db(), Customer::TYPE, id, version, PAGE).await?;
+            if events.is_empty() {
+                break;
+            }
+            for event in &events {
+                if event.metadata.occurred_at > at {
+                    break 'pages;
+                }
+                if event.metadata.tenant != tenant {
+                    return Ok(None);
+                }
+                customer.apply(event.decode::<Customer>(self.upcasters())?);
+                created_at.get_or_insert(event.metadata.occurred_at);
+                updated_at = Some(event.metadata.occurred_at);
+                version = event.sequence;
+            }
+        }
+        let (Some(profile), Some(created_at), Some(updated_at)) =
+            (customer.profile.clone(), created_at, updated_at)
+        else {
+            return Ok(None);
+        };
+        Ok(Some(CustomerRecord {
+            tenant: tenant.to_string(),
+            id: id.to_string(),
+            version,
+            account_status: customer.account_status(),
+            own_company: customer.own_company,
+            profile,
+            created_at,
+            updated_at,
+        }))
+    }
+
+    /// Every event of one customer, or of the whole tenant, as NDJSON lines in order.
+    /// Personal values of deleted customers read as null.
+    pub async fn export_history(
+        &self,
+        tenant: &str,
+        customer: Option<&str>,
+        mut out: impl FnMut(String),
+    ) -> Result<u64, StoreError> {
+        let mut count = 0;
+        match customer {
+            Some(id) => {
+                let mut after = 0;
+                loop {
+                    let events =
+                        aggregate_events(self.db(), Customer::TYPE, id, after, PAGE).await?;
+                    let Some(last) = events.last() else { break };
+                    after = last.sequence;
+                    for event in events.iter().filter(|e| e.metadata.tenant == tenant) {
+                        out(line(event));
+                        count += 1;
+                    }
+                }
+            }
+            None => {
+                let mut after = LogPosition::default();
+                loop {
+                    let events = tenant_log(self.db(), tenant, after, PAGE).await?;
+                    let Some(last) = events.last() else { break };
+                    after = last.log_position;
+                    for event in &events {
+                        out(line(event));
+                        count += 1;
+                    }
+                }
+            }
+        }
+        Ok(count)
+    }
+}
+
+/// One NDJSON line: the event as stored, with its metadata and global position.
+fn line(event: &StoredEvent) -> String {
+    json!({
+        "aggregateType": event.aggregate_type,
+        "aggregateId": event.aggregate_id,
+        "sequence": event.sequence,
+        "type": event.event_type,
+        "eventVersion": event.event_version,
+        "payload": event.payload,
+        "metadata": event.metadata,
+        "position": event.log_position,
+    })
+    .to_string()
+}

@@ -1,0 +1,339 @@
+//! One interface over the two backends: PostgreSQL pools and an embedded SQLite file.
+//!
+//! Most SQL is shared: both backends take `$1`-style placeholders, and read models use
+//! types both understand (text, integers, booleans). What differs (the event log's global
+//! order) is written per backend in `events.rs`.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgPoolOptions, PgRow};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
+use sqlx::{FromRow, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+
+use crate::StoreError;
+
+static PG_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/postgres");
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/sqlite");
+
+/// Which backend a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// Connection pools of either backend.
+#[derive(Debug, Clone)]
+pub enum Db {
+    Postgres(PgPool),
+    /// SQLite takes one writer at a time: a one-connection pool serialises every write
+    /// transaction (so commit order is position order), and readers use their own pool.
+    Sqlite {
+        read: SqlitePool,
+        write: SqlitePool,
+    },
+}
+
+/// A value bound to a `$n` placeholder.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arg {
+    Text(String),
+    OptText(Option<String>),
+    Int(i64),
+    OptInt(Option<i64>),
+    Bool(bool),
+}
+
+impl From<&str> for Arg {
+    fn from(value: &str) -> Self {
+        Arg::Text(value.to_string())
+    }
+}
+
+impl From<String> for Arg {
+    fn from(value: String) -> Self {
+        Arg::Text(value)
+    }
+}
+
+impl From<i64> for Arg {
+    fn from(value: i64) -> Self {
+        Arg::Int(value)
+    }
+}
+
+/// Binds every argument, in order, to a query of either backend.
+macro_rules! bind_args {
+    ($query:expr, $args:expr) => {{
+        let mut query = $query;
+        for arg in $args {
+            query = match arg {
+                Arg::Text(v) => query.bind(v.clone()),
+                Arg::OptText(v) => query.bind(v.clone()),
+                Arg::Int(v) => query.bind(*v),
+                Arg::OptInt(v) => query.bind(*v),
+                Arg::Bool(v) => query.bind(*v),
+            };
+        }
+        query
+    }};
+}
+
+/// A row type that decodes from both backends.
+pub trait AnyRow:
+    Send + Unpin + for<'r> FromRow<'r, PgRow> + for<'r> FromRow<'r, SqliteRow>
+{
+}
+impl<T> AnyRow for T where
+    T: Send + Unpin + for<'r> FromRow<'r, PgRow> + for<'r> FromRow<'r, SqliteRow>
+{
+}
+
+/// Settings for opening a store.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    /// `postgres://…`, `sqlite://path` or `sqlite::memory:`-style URL.
+    pub url: String,
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+impl Db {
+    /// Opens pools for the URL's backend; a SQLite file (and its folder) is created if missing.
+    pub async fn connect(options: &ConnectOptions) -> Result<Self, StoreError> {
+        let url = options.url.as_str();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(options.max_connections)
+                .acquire_timeout(options.acquire_timeout)
+                .connect(url)
+                .await?;
+            return Ok(Db::Postgres(pool));
+        }
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if let Some(parent) =
+                std::path::Path::new(path.split('?').next().unwrap_or(path)).parent()
+            {
+                if !parent.as_os_str().is_empty() {
+                    std::fs::create_dir_all(parent).map_err(|e| {
+                        StoreError::Config(format!(
+                            "cannot create the data directory {}: {e}",
+                            parent.display()
+                        ))
+                    })?;
+                }
+            }
+            let connect = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                // FULL: an acknowledged write survives a power cut, not only a crash.
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(Duration::from_secs(10))
+                // Deleted content is overwritten, so erased personal data leaves no trace in the file.
+                .pragma("secure_delete", "on")
+                .foreign_keys(true);
+            let write = SqlitePoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(options.acquire_timeout)
+                .connect_with(connect.clone())
+                .await?;
+            let read = SqlitePoolOptions::new()
+                .max_connections(options.max_connections.clamp(1, 16))
+                .acquire_timeout(options.acquire_timeout)
+                .connect_with(connect)
+                .await?;
+            return Ok(Db::Sqlite { read, write });
+        }
+        Err(StoreError::Config(format!(
+            "unsupported database URL (expected postgres://… or sqlite://…): {}",
+            redact(url)
+        )))
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Postgres(_) => Backend::Postgres,
+            Db::Sqlite { .. } => Backend::Sqlite,
+        }
+    }
+
+    fn migrator(&self) -> &'static Migrator {
+        match self {
+            Db::Postgres(_) => &PG_MIGRATIONS,
+            Db::Sqlite { .. } => &SQLITE_MIGRATIONS,
+        }
+    }
+
+    /// Applies every migration not yet applied. Safe to run from several instances at once.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self {
+            Db::Postgres(pool) => self.migrator().run(pool).await?,
+            Db::Sqlite { write, .. } => self.migrator().run(write).await?,
+        }
+        Ok(())
+    }
+
+    /// True when the store answers and every migration this build knows is applied.
+    pub async fn is_ready(&self) -> bool {
+        let known = self.migrator().iter().count() as i64;
+        let applied: Result<Option<i64>, _> = self
+            .fetch_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success", &[])
+            .await;
+        matches!(applied, Ok(Some(n)) if n >= known)
+    }
+
+    /// Starts a write transaction.
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(match self {
+            Db::Postgres(pool) => Tx::Pg(pool.begin().await?),
+            Db::Sqlite { write, .. } => Tx::Lite(write.begin().await?),
+        })
+    }
+
+    pub async fn fetch_optional<T: AnyRow>(
+        &self,
+        sql: &str,
+        args: &[Arg],
+    ) -> Result<Option<T>, StoreError> {
+        Ok(match self {
+            Db::Postgres(pool) => {
+                bind_args!(sqlx::query_as(sql), args)
+                    .fetch_optional(pool)
+                    .await?
+            }
+            Db::Sqlite { read, .. } => {
+                bind_args!(sqlx::query_as(sql), args)
+                    .fetch_optional(read)
+                    .await?
+            }
+        })
+    }
+
+    pub async fn fetch_all<T: AnyRow>(
+        &self,
+        sql: &str,
+        args: &[Arg],
+    ) -> Result<Vec<T>, StoreError> {
+        Ok(match self {
+            Db::Postgres(pool) => {
+                bind_args!(sqlx::query_as(sql), args)
+                    .fetch_all(pool)
+                    .await?
+            }
+            Db::Sqlite { read, .. } => {
+                bind_args!(sqlx::query_as(sql), args)
+                    .fetch_all(read)
+                    .await?
+            }
+        })
+    }
+
+    pub async fn fetch_scalar(&self, sql: &str, args: &[Arg]) -> Result<Option<i64>, StoreError> {
+        Ok(match self {
+            Db::Postgres(pool) => {
+                bind_args!(sqlx::query_scalar(sql), args)
+                    .fetch_optional(pool)
+                    .await?
+            }
+            Db::Sqlite { read, .. } => {
+                bind_args!(sqlx::query_scalar(sql), args)
+                    .fetch_optional(read)
+                    .await?
+            }
+        })
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Postgres(pool) => pool.close().await,
+            Db::Sqlite { read, write } => {
+                read.close().await;
+                write.close().await;
+            }
+        }
+    }
+}
+
+/// A write transaction on either backend.
+pub enum Tx {
+    Pg(Transaction<'static, Postgres>),
+    Lite(Transaction<'static, Sqlite>),
+}
+
+impl Tx {
+    pub async fn execute(&mut self, sql: &str, args: &[Arg]) -> Result<u64, sqlx::Error> {
+        Ok(match self {
+            Tx::Pg(tx) => bind_args!(sqlx::query(sql), args)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected(),
+            Tx::Lite(tx) => bind_args!(sqlx::query(sql), args)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected(),
+        })
+    }
+
+    pub async fn fetch_optional<T: AnyRow>(
+        &mut self,
+        sql: &str,
+        args: &[Arg],
+    ) -> Result<Option<T>, sqlx::Error> {
+        match self {
+            Tx::Pg(tx) => {
+                bind_args!(sqlx::query_as(sql), args)
+                    .fetch_optional(&mut **tx)
+                    .await
+            }
+            Tx::Lite(tx) => {
+                bind_args!(sqlx::query_as(sql), args)
+                    .fetch_optional(&mut **tx)
+                    .await
+            }
+        }
+    }
+
+    pub async fn fetch_all<T: AnyRow>(
+        &mut self,
+        sql: &str,
+        args: &[Arg],
+    ) -> Result<Vec<T>, sqlx::Error> {
+        match self {
+            Tx::Pg(tx) => {
+                bind_args!(sqlx::query_as(sql), args)
+                    .fetch_all(&mut **tx)
+                    .await
+            }
+            Tx::Lite(tx) => {
+                bind_args!(sqlx::query_as(sql), args)
+                    .fetch_all(&mut **tx)
+                    .await
+            }
+        }
+    }
+
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Pg(tx) => tx.commit().await,
+            Tx::Lite(tx) => tx.commit().await,
+        }
+    }
+}
+
+/// Hides a password in a database URL before it is printed.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}

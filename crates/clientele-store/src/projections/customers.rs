@@ -1,0 +1,290 @@
+//! The `customers` read model: one row per customer, kept in the command's transaction.
+
+use chrono::{DateTime, Utc};
+use clientele_domain::customer::{CustomerCreated, CustomerEdited, CustomerProfile};
+use clientele_domain::{derive_account_status, AccountStatus};
+use serde::de::DeserializeOwned;
+
+use crate::db::{Arg, Tx};
+use crate::events::StoredEvent;
+use crate::StoreError;
+
+/// A customer as the read model holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomerRecord {
+    pub tenant: String,
+    pub id: String,
+    pub version: i64,
+    pub profile: CustomerProfile,
+    pub account_status: AccountStatus,
+    /// The tenant's own company (seed 002).
+    pub own_company: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The table's columns, in the order `CustomerRow` and `write_row` use them.
+pub(crate) const COLUMNS: &str = "tenant_id, id, version, name, email, given_name, family_name, organization, \
+    shortname, customer_type, service_status, contractual_flows_per_second, multi_account, internal, \
+    test_account, data_retention_days, rollup_retention_days, language, seller, custom_id, title, country, \
+    city, address, phone, account_status, created_at, updated_at, own_company";
+
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct CustomerRow {
+    tenant_id: String,
+    id: String,
+    version: i64,
+    name: String,
+    email: Option<String>,
+    given_name: Option<String>,
+    family_name: Option<String>,
+    organization: Option<String>,
+    shortname: Option<String>,
+    customer_type: Option<String>,
+    service_status: Option<String>,
+    contractual_flows_per_second: Option<i64>,
+    multi_account: bool,
+    internal: bool,
+    test_account: bool,
+    data_retention_days: Option<i32>,
+    rollup_retention_days: Option<i32>,
+    language: String,
+    seller: Option<String>,
+    custom_id: Option<String>,
+    title: Option<String>,
+    country: Option<String>,
+    city: Option<String>,
+    address: Option<String>,
+    phone: Option<String>,
+    account_status: String,
+    created_at: i64,
+    updated_at: i64,
+    own_company: bool,
+}
+
+fn enum_from<T: DeserializeOwned>(value: Option<String>) -> Result<Option<T>, StoreError> {
+    value
+        .map(|v| {
+            serde_json::from_value(serde_json::Value::String(v.clone()))
+                .map_err(|_| StoreError::Corrupt(format!("unknown value {v:?} in customers")))
+        })
+        .transpose()
+}
+
+fn enum_name<T: serde::Serialize>(value: &Option<T>) -> Option<String> {
+    value.as_ref().map(|v| match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(name)) => name,
+        _ => unreachable!("field enums serialise as strings"),
+    })
+}
+
+fn time(micros: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(micros).unwrap_or_default()
+}
+
+impl TryFrom<CustomerRow> for CustomerRecord {
+    type Error = StoreError;
+
+    fn try_from(row: CustomerRow) -> Result<Self, StoreError> {
+        let profile = CustomerProfile {
+            name: row.name,
+            email: row.email,
+            given_name: row.given_name,
+            family_name: row.family_name,
+            organization: row.organization,
+            shortname: row.shortname,
+            customer_type: enum_from(row.customer_type)?,
+            service_status: enum_from(row.service_status)?,
+            contractual_flows_per_second: row.contractual_flows_per_second,
+            multi_account: row.multi_account,
+            internal: row.internal,
+            test_account: row.test_account,
+            data_retention_days: row.data_retention_days,
+            rollup_retention_days: row.rollup_retention_days,
+            language: row.language,
+            seller: row.seller,
+            custom_id: row.custom_id,
+            title: row.title,
+            country: row.country,
+            city: row.city,
+            address: row.address,
+            phone: row.phone,
+        };
+        Ok(CustomerRecord {
+            tenant: row.tenant_id,
+            id: row.id,
+            version: row.version,
+            profile,
+            account_status: AccountStatus::parse(&row.account_status).ok_or_else(|| {
+                StoreError::Corrupt(format!("unknown account status {}", row.account_status))
+            })?,
+            created_at: time(row.created_at),
+            updated_at: time(row.updated_at),
+            own_company: row.own_company,
+        })
+    }
+}
+
+/// Lower-case text the `text` filter searches.
+fn search_text(p: &CustomerProfile) -> String {
+    [
+        Some(&p.name),
+        p.email.as_ref(),
+        p.given_name.as_ref(),
+        p.family_name.as_ref(),
+        p.organization.as_ref(),
+        p.shortname.as_ref(),
+        p.custom_id.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|s| s.to_lowercase())
+    .collect::<Vec<_>>()
+    .join("\n")
+}
+
+/// Writes the whole row; `guard_version` makes an update apply only over an older row.
+async fn write_row(tx: &mut Tx, record: &CustomerRecord, insert: bool) -> Result<(), StoreError> {
+    let p = &record.profile;
+    let args = vec![
+        Arg::from(record.tenant.as_str()),
+        Arg::from(record.id.as_str()),
+        Arg::Int(record.version),
+        Arg::Text(p.name.clone()),
+        Arg::OptText(p.email.clone()),
+        Arg::OptText(p.given_name.clone()),
+        Arg::OptText(p.family_name.clone()),
+        Arg::OptText(p.organization.clone()),
+        Arg::OptText(p.shortname.clone()),
+        Arg::OptText(enum_name(&p.customer_type)),
+        Arg::OptText(enum_name(&p.service_status)),
+        Arg::OptInt(p.contractual_flows_per_second),
+        Arg::Bool(p.multi_account),
+        Arg::Bool(p.internal),
+        Arg::Bool(p.test_account),
+        Arg::OptInt(p.data_retention_days.map(i64::from)),
+        Arg::OptInt(p.rollup_retention_days.map(i64::from)),
+        Arg::Text(p.language.clone()),
+        Arg::OptText(p.seller.clone()),
+        Arg::OptText(p.custom_id.clone()),
+        Arg::OptText(p.title.clone()),
+        Arg::OptText(p.country.clone()),
+        Arg::OptText(p.city.clone()),
+        Arg::OptText(p.address.clone()),
+        Arg::OptText(p.phone.clone()),
+        Arg::from(record.account_status.as_str()),
+        Arg::Int(record.created_at.timestamp_micros()),
+        Arg::Int(record.updated_at.timestamp_micros()),
+        Arg::Bool(record.own_company),
+        Arg::Text(search_text(p)),
+    ];
+    let sql = if insert {
+        format!(
+            "INSERT INTO customers ({COLUMNS}, search_text) VALUES ({}) ON CONFLICT (tenant_id, id) DO NOTHING",
+            (1..=args.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+        )
+    } else {
+        let sets: Vec<String> = COLUMNS
+            .split(", ")
+            .chain(["search_text"])
+            .enumerate()
+            .skip(2)
+            .map(|(i, column)| format!("{column} = ${}", i + 1))
+            .collect();
+        format!(
+            "UPDATE customers SET {} WHERE tenant_id = $1 AND id = $2 AND version < $3",
+            sets.join(", ")
+        )
+    };
+    tx.execute(&sql, &args).await?;
+    Ok(())
+}
+
+fn body<T: DeserializeOwned>(event: &StoredEvent) -> Result<T, StoreError> {
+    serde_json::from_value(event.body().clone()).map_err(|e| {
+        StoreError::Corrupt(format!(
+            "{} #{} of {} does not decode: {e}",
+            event.event_type, event.sequence, event.aggregate_id
+        ))
+    })
+}
+
+/// Folds one event into the read model. Idempotent: an event the row already reflects
+/// (by version) changes nothing, so the inline path and a rebuild never double-apply.
+pub(crate) async fn apply(tx: &mut Tx, event: &StoredEvent) -> Result<(), StoreError> {
+    if event.aggregate_type != "Customer" {
+        return Ok(());
+    }
+    let at = event.metadata.occurred_at;
+    match event.event_type.as_str() {
+        "CustomerCreated" => {
+            let created: CustomerCreated = body(event)?;
+            let record = CustomerRecord {
+                tenant: created.tenant,
+                id: event.aggregate_id.clone(),
+                version: event.sequence,
+                profile: created.profile,
+                account_status: derive_account_status(false, []),
+                own_company: created.own_company,
+                created_at: at,
+                updated_at: at,
+            };
+            write_row(tx, &record, true).await
+        }
+        "CustomerEdited" | "CustomerDeleted" => {
+            let sql = format!("SELECT {COLUMNS} FROM customers WHERE tenant_id = $1 AND id = $2");
+            let row: Option<CustomerRow> = tx
+                .fetch_optional(
+                    &sql,
+                    &[
+                        event.metadata.tenant.as_str().into(),
+                        event.aggregate_id.as_str().into(),
+                    ],
+                )
+                .await?;
+            let Some(row) = row else {
+                return Err(StoreError::Corrupt(format!(
+                    "{} #{} of {} has no customer row",
+                    event.event_type, event.sequence, event.aggregate_id
+                )));
+            };
+            let mut record = CustomerRecord::try_from(row)?;
+            if record.version >= event.sequence {
+                return Ok(());
+            }
+            if event.event_type == "CustomerEdited" {
+                let edited: CustomerEdited = body(event)?;
+                edited.changes.apply_to(&mut record.profile);
+            } else {
+                clientele_domain::customer::erase_personal_data(&mut record.profile);
+            }
+            record.version = event.sequence;
+            record.updated_at = at;
+            write_row(tx, &record, false).await
+        }
+        // Every other event moves the row's version (clients pass it as expectedVersion);
+        // an account-status change also sets the status.
+        other => {
+            let status = match other {
+                "AccountStatusChanged" => {
+                    let changed: clientele_domain::customer::AccountStatusChanged = body(event)?;
+                    Some(changed.to.as_str().to_string())
+                }
+                _ => None,
+            };
+            tx.execute(
+                "UPDATE customers SET version = $3, updated_at = $4, account_status = coalesce($5, account_status) \
+                 WHERE tenant_id = $1 AND id = $2 AND version < $3",
+                &[
+                    Arg::from(event.metadata.tenant.as_str()),
+                    Arg::from(event.aggregate_id.as_str()),
+                    Arg::Int(event.sequence),
+                    Arg::Int(at.timestamp_micros()),
+                    Arg::OptText(status),
+                ],
+            )
+            .await?;
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,415 @@
+//! Reads served from the read models and the log.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use clientele_domain::customer::{CustomerField, CustomerType};
+use clientele_domain::AccountStatus;
+use serde::{Deserialize, Serialize};
+
+use crate::db::{Arg, Db};
+use crate::events::StoredEvent;
+use crate::projections::customers::{CustomerRecord, CustomerRow, COLUMNS};
+use crate::{Store, StoreError};
+
+/// Which customers a list shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CustomerFilter {
+    /// Case-insensitive substring of name, email, given and family name, organization,
+    /// shortname or custom id.
+    pub text: Option<String>,
+    pub customer_type: Option<CustomerType>,
+    pub seller: Option<String>,
+    pub account_status: Option<AccountStatus>,
+    /// `None` or `Some(false)`: real customers only; `Some(true)`: test accounts only.
+    pub test_account: Option<bool>,
+    /// Deleted customers are left out unless this is set or `account_status` is DELETED.
+    pub include_deleted: bool,
+    /// Only this customer (for principals bound to one customer).
+    pub only_id: Option<String>,
+    /// `Some(false)` leaves the tenant's own company out; `Some(true)` shows only it.
+    pub own_company: Option<bool>,
+    /// Test accounts and real customers together (for exports); overrides `test_account`.
+    pub include_test_accounts: bool,
+}
+
+/// What a list is sorted by; ties are broken by id.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CustomerOrderField {
+    #[default]
+    CreatedAt,
+    Name,
+    Organization,
+    Shortname,
+}
+
+impl CustomerOrderField {
+    fn expression(self) -> &'static str {
+        match self {
+            CustomerOrderField::CreatedAt => "created_at",
+            CustomerOrderField::Name => "name",
+            CustomerOrderField::Organization => "coalesce(organization, '')",
+            CustomerOrderField::Shortname => "coalesce(shortname, '')",
+        }
+    }
+
+    fn key_of(self, record: &CustomerRecord) -> CursorKey {
+        let p = &record.profile;
+        match self {
+            CustomerOrderField::CreatedAt => CursorKey::Int(record.created_at.timestamp_micros()),
+            CustomerOrderField::Name => CursorKey::Text(p.name.clone()),
+            CustomerOrderField::Organization => {
+                CursorKey::Text(p.organization.clone().unwrap_or_default())
+            }
+            CustomerOrderField::Shortname => {
+                CursorKey::Text(p.shortname.clone().unwrap_or_default())
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+enum CursorKey {
+    Int(i64),
+    Text(String),
+}
+
+/// A position in a sorted list: the sort key and id of the row it points at. Rows are
+/// found by value, so a cursor stays valid while other customers are created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerCursor {
+    #[serde(rename = "o")]
+    order: CustomerOrderField,
+    #[serde(rename = "k")]
+    key: CursorKey,
+    id: String,
+}
+
+impl CustomerCursor {
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).expect("cursors serialise"))
+    }
+
+    pub fn decode(cursor: &str) -> Option<Self> {
+        let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+}
+
+/// A page request: `first`/`after` forwards or `last`/`before` backwards.
+#[derive(Debug, Clone, Default)]
+pub struct PageRequest {
+    pub order: CustomerOrderField,
+    pub descending: bool,
+    pub first: Option<usize>,
+    pub after: Option<CustomerCursor>,
+    pub last: Option<usize>,
+    pub before: Option<CustomerCursor>,
+}
+
+/// Why a page cannot be served.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PageError {
+    #[error("this cursor belongs to a list sorted another way")]
+    CursorOrderMismatch,
+}
+
+/// One page of customers.
+#[derive(Debug, Clone)]
+pub struct CustomerPage {
+    pub items: Vec<(CustomerCursor, CustomerRecord)>,
+    pub has_next_page: bool,
+    pub has_previous_page: bool,
+}
+
+/// Builds `WHERE …` and its arguments for a tenant's filtered customers.
+fn filter_sql(tenant: &str, filter: &CustomerFilter, args: &mut Vec<Arg>) -> String {
+    args.push(tenant.into());
+    let mut clauses = vec!["tenant_id = $1".to_string()];
+    let mut push = |clause: &str, arg: Arg, args: &mut Vec<Arg>| {
+        args.push(arg);
+        clauses.push(clause.replace('?', &format!("${}", args.len())));
+    };
+    if let Some(text) = filter
+        .text
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        let escaped = text
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        push(
+            "search_text LIKE ? ESCAPE '\\'",
+            Arg::Text(format!("%{escaped}%")),
+            args,
+        );
+    }
+    if let Some(kind) = filter.customer_type {
+        let name = match kind {
+            CustomerType::Slg => "SLG",
+            CustomerType::Mssp => "MSSP",
+        };
+        push("customer_type = ?", name.into(), args);
+    }
+    if let Some(own) = filter.own_company {
+        push("own_company = ?", Arg::Bool(own), args);
+    }
+    if let Some(id) = &filter.only_id {
+        push("id = ?", id.as_str().into(), args);
+    }
+    if let Some(seller) = &filter.seller {
+        push("seller = ?", seller.as_str().into(), args);
+    }
+    if let Some(status) = filter.account_status {
+        push("account_status = ?", status.as_str().into(), args);
+    } else if !filter.include_deleted {
+        push(
+            "account_status <> ?",
+            AccountStatus::Deleted.as_str().into(),
+            args,
+        );
+    }
+    if !filter.include_test_accounts {
+        let test = Arg::Bool(filter.test_account.unwrap_or(false));
+        push("test_account = ?", test, args);
+    }
+    format!("WHERE {}", clauses.join(" AND "))
+}
+
+impl Store {
+    /// One customer of the tenant, as the read model holds it.
+    pub async fn customer(
+        &self,
+        tenant: &str,
+        id: &str,
+    ) -> Result<Option<CustomerRecord>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM customers WHERE tenant_id = $1 AND id = $2");
+        let row: Option<CustomerRow> = self
+            .db()
+            .fetch_optional(&sql, &[tenant.into(), id.into()])
+            .await?;
+        row.map(CustomerRecord::try_from).transpose()
+    }
+
+    /// How many of the tenant's customers pass the filter.
+    pub async fn count_customers(
+        &self,
+        tenant: &str,
+        filter: &CustomerFilter,
+    ) -> Result<i64, StoreError> {
+        let mut args = Vec::new();
+        let sql = format!(
+            "SELECT count(*) FROM customers {}",
+            filter_sql(tenant, filter, &mut args)
+        );
+        Ok(self.db().fetch_scalar(&sql, &args).await?.unwrap_or(0))
+    }
+
+    /// A page of the tenant's customers, by keyset: no offset, no scan of earlier pages.
+    pub async fn list_customers(
+        &self,
+        tenant: &str,
+        filter: &CustomerFilter,
+        page: &PageRequest,
+    ) -> Result<Result<CustomerPage, PageError>, StoreError> {
+        for cursor in [&page.after, &page.before].into_iter().flatten() {
+            if cursor.order != page.order {
+                return Ok(Err(PageError::CursorOrderMismatch));
+            }
+        }
+        let mut args = Vec::new();
+        let mut sql = format!(
+            "SELECT {COLUMNS} FROM customers {}",
+            filter_sql(tenant, filter, &mut args)
+        );
+        let expr = page.order.expression();
+        // Walking backwards reads in reverse order and flips the page afterwards.
+        let backwards = page.last.is_some() && page.first.is_none();
+        let ascending = page.descending == backwards;
+        let mut bound = |cursor: &CustomerCursor, greater: bool, args: &mut Vec<Arg>| {
+            args.push(match &cursor.key {
+                CursorKey::Int(v) => Arg::Int(*v),
+                CursorKey::Text(v) => Arg::Text(v.clone()),
+            });
+            args.push(Arg::Text(cursor.id.clone()));
+            let op = if greater { ">" } else { "<" };
+            sql.push_str(&format!(
+                " AND ({expr}, id) {op} (${}, ${})",
+                args.len() - 1,
+                args.len()
+            ));
+        };
+        if let Some(after) = &page.after {
+            bound(after, !page.descending, &mut args);
+        }
+        if let Some(before) = &page.before {
+            bound(before, page.descending, &mut args);
+        }
+        let limit = if backwards { page.last } else { page.first }.unwrap_or(50);
+        let direction = if ascending { "ASC" } else { "DESC" };
+        sql.push_str(&format!(
+            " ORDER BY {expr} {direction}, id {direction} LIMIT {}",
+            limit + 1
+        ));
+        let rows: Vec<CustomerRow> = self.db().fetch_all(&sql, &args).await?;
+        let more = rows.len() > limit;
+        let mut items = rows
+            .into_iter()
+            .take(limit)
+            .map(|row| {
+                let record = CustomerRecord::try_from(row)?;
+                let cursor = CustomerCursor {
+                    order: page.order,
+                    key: page.order.key_of(&record),
+                    id: record.id.clone(),
+                };
+                Ok((cursor, record))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        if backwards {
+            items.reverse();
+        }
+        Ok(Ok(CustomerPage {
+            items,
+            has_next_page: if backwards {
+                page.before.is_some()
+            } else {
+                more
+            },
+            has_previous_page: if backwards {
+                more
+            } else {
+                page.after.is_some()
+            },
+        }))
+    }
+
+    /// A customer's events in order, after `after_sequence`, at most `limit`.
+    pub async fn customer_history(
+        &self,
+        tenant: &str,
+        id: &str,
+        after_sequence: i64,
+        limit: i64,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let events =
+            crate::events::aggregate_events(self.db(), "Customer", id, after_sequence, limit)
+                .await?;
+        Ok(events
+            .into_iter()
+            .filter(|e| e.metadata.tenant == tenant)
+            .collect())
+    }
+
+    /// The fields the tenant requires of every customer besides the name.
+    pub async fn required_customer_fields(
+        &self,
+        tenant: &str,
+    ) -> Result<Vec<CustomerField>, StoreError> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            required_fields: String,
+        }
+        let row: Option<Row> = self
+            .db()
+            .fetch_optional(
+                "SELECT required_fields FROM tenant_settings WHERE tenant_id = $1",
+                &[tenant.into()],
+            )
+            .await?;
+        match row {
+            None => Ok(Vec::new()),
+            Some(row) => serde_json::from_str(&row.required_fields)
+                .map_err(|e| StoreError::Corrupt(format!("tenant_settings of {tenant}: {e}"))),
+        }
+    }
+
+    /// Customers per account status (every status, in order), from the asynchronous
+    /// `customer_counts` projection.
+    pub async fn customer_counts(
+        &self,
+        tenant: &str,
+    ) -> Result<Vec<(AccountStatus, i64)>, StoreError> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            account_status: String,
+            customers: i64,
+        }
+        let rows: Vec<Row> = self
+            .db()
+            .fetch_all(
+                "SELECT account_status, customers FROM customer_counts WHERE tenant_id = $1",
+                &[tenant.into()],
+            )
+            .await?;
+        let all = [
+            AccountStatus::Preparation,
+            AccountStatus::Trial,
+            AccountStatus::Active,
+            AccountStatus::TrialEnd,
+            AccountStatus::Deleted,
+        ];
+        Ok(all
+            .into_iter()
+            .map(|status| {
+                let count = rows
+                    .iter()
+                    .find(|r| r.account_status == status.as_str())
+                    .map_or(0, |r| r.customers);
+                (status, count)
+            })
+            .collect())
+    }
+}
+
+impl Store {
+    /// The customer holding a unique value (`name`, or a lower-cased `shortname`), if any.
+    pub async fn unique_owner(
+        &self,
+        tenant: &str,
+        kind: &str,
+        value: &str,
+    ) -> Result<Option<String>, StoreError> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            aggregate_id: String,
+        }
+        let row: Option<Row> = self
+            .db()
+            .fetch_optional(
+                "SELECT aggregate_id FROM unique_keys WHERE tenant_id = $1 AND kind = $2 AND value = $3",
+                &[tenant.into(), kind.into(), value.into()],
+            )
+            .await?;
+        Ok(row.map(|r| r.aggregate_id))
+    }
+
+    /// The live customer with this custom id, if any.
+    pub async fn customer_by_custom_id(
+        &self,
+        tenant: &str,
+        custom_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            id: String,
+        }
+        let row: Option<Row> = self
+            .db()
+            .fetch_optional(
+                "SELECT id FROM customers WHERE tenant_id = $1 AND custom_id = $2 AND account_status <> 'DELETED' \
+                 AND own_company = $3 LIMIT 1",
+                &[tenant.into(), custom_id.into(), Arg::Bool(false)],
+            )
+            .await?;
+        Ok(row.map(|r| r.id))
+    }
+}
+
+/// Exposed for tests: the raw pools.
+pub fn db_of(store: &Store) -> &Db {
+    store.db()
+}

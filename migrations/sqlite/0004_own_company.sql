@@ -1,0 +1,2 @@
+-- The tenant's own company (seed 002). Never edit this file once landed: add a new one.
+ALTER TABLE customers ADD COLUMN own_company integer NOT NULL DEFAULT 0;

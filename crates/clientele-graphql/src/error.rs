@@ -1,0 +1,206 @@
+//! The API's error type and the one table that maps every failure to a stable code.
+
+use async_graphql::{ErrorExtensions, Value};
+use clientele_domain::customer::CustomerError;
+use clientele_domain::tenant::TenantError;
+use clientele_domain::Violation;
+use clientele_store::{CommandError, StoreError};
+
+/// Every way an API call can fail, as clients see it in `extensions.code`.
+#[derive(Debug)]
+pub enum ApiError {
+    /// `BAD_USER_INPUT`: input broke the named rules; nothing was written.
+    BadUserInput {
+        violations: Vec<Violation>,
+        prefix: &'static str,
+    },
+    /// `NOT_FOUND`: no such thing in the caller's tenant.
+    NotFound(String),
+    /// `CONFLICT`: the state changed or a unique value is taken.
+    Conflict {
+        message: String,
+        field: Option<String>,
+        current_version: Option<u64>,
+    },
+    /// `CUSTOMER_DELETED`: the customer is deleted and takes no further command.
+    CustomerDeleted,
+    /// `FORBIDDEN`: signed in, but this principal may not do this; nothing was written.
+    Forbidden(String),
+    /// `UNAUTHENTICATED`: no valid token.
+    Unauthenticated(String),
+    /// `INTERNAL`: logged with its details; the client only learns that it failed.
+    Internal(String),
+}
+
+impl ApiError {
+    /// One violated rule of an argument (not of the `input` object).
+    pub fn argument(field: &str, rule: clientele_domain::Rule, message: impl Into<String>) -> Self {
+        ApiError::BadUserInput {
+            violations: vec![Violation::new(field, rule, message)],
+            prefix: "",
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadUserInput { .. } => "BAD_USER_INPUT",
+            ApiError::NotFound(_) => "NOT_FOUND",
+            ApiError::Conflict { .. } => "CONFLICT",
+            ApiError::CustomerDeleted => "CUSTOMER_DELETED",
+            ApiError::Forbidden(_) => "FORBIDDEN",
+            ApiError::Unauthenticated(_) => "UNAUTHENTICATED",
+            ApiError::Internal(_) => "INTERNAL",
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        ApiError::Internal(error.to_string())
+    }
+}
+
+impl From<CommandError<CustomerError>> for ApiError {
+    /// For createCustomer and editCustomer, whose fields sit in `input`.
+    fn from(error: CommandError<CustomerError>) -> Self {
+        ApiError::from_customer(error, "input.")
+    }
+}
+
+impl From<CommandError<TenantError>> for ApiError {
+    fn from(error: CommandError<TenantError>) -> Self {
+        match error {
+            CommandError::Rejected(TenantError::Invalid(violations)) => ApiError::BadUserInput {
+                violations,
+                prefix: "",
+            },
+            CommandError::Store(error) => error.into(),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl ApiError {
+    /// Maps a refused customer command; `prefix` locates the violated fields (`input.` or none).
+    pub fn from_customer(error: CommandError<CustomerError>, prefix: &'static str) -> Self {
+        match error {
+            CommandError::Rejected(CustomerError::Invalid(violations)) => ApiError::BadUserInput { violations, prefix },
+            CommandError::Rejected(CustomerError::NotFound) | CommandError::NotFound => {
+                ApiError::NotFound("no customer with this id".into())
+            }
+            CommandError::Rejected(CustomerError::AlreadyExists) => ApiError::Conflict {
+                message: "the customer already exists".into(),
+                field: None,
+                current_version: None,
+            },
+            CommandError::Rejected(CustomerError::VersionConflict { expected, actual }) => ApiError::Conflict {
+                message: format!(
+                    "the customer is at version {actual}, not {expected}: reload it and apply your change again"
+                ),
+                field: Some("expectedVersion".into()),
+                current_version: Some(actual),
+            },
+            CommandError::Rejected(CustomerError::Deleted) => ApiError::CustomerDeleted,
+            CommandError::Rejected(CustomerError::OwnCompany) => {
+                ApiError::Forbidden("the tenant's own company cannot be modified or deleted".into())
+            }
+            CommandError::Rejected(
+                error @ (CustomerError::NoOpenRequest | CustomerError::RequestAlreadyOpen | CustomerError::NotDue),
+            ) => ApiError::Conflict {
+                message: error.to_string(),
+                field: None,
+                current_version: None,
+            },
+            CommandError::Duplicate { field } => ApiError::Conflict {
+                message: format!("another customer of this tenant already has this {field}"),
+                field: Some(format!("input.{field}")),
+                current_version: None,
+            },
+            CommandError::Contended => ApiError::Conflict {
+                message: "the customer is being changed by many requests at once; try again".into(),
+                field: None,
+                current_version: None,
+            },
+            CommandError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<ApiError> for async_graphql::Error {
+    fn from(error: ApiError) -> Self {
+        let code = error.code();
+        match error {
+            ApiError::BadUserInput { violations, prefix } => {
+                let message = violations
+                    .iter()
+                    .map(|v| v.message.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                let first = violations.first().cloned();
+                let list: Vec<Value> = violations
+                    .iter()
+                    .map(|v| {
+                        let mut entry = async_graphql::indexmap::IndexMap::new();
+                        entry.insert(
+                            async_graphql::Name::new("field"),
+                            Value::from(format!("{prefix}{}", v.field)),
+                        );
+                        entry.insert(
+                            async_graphql::Name::new("rule"),
+                            Value::from(v.rule.as_str()),
+                        );
+                        entry.insert(
+                            async_graphql::Name::new("message"),
+                            Value::from(v.message.clone()),
+                        );
+                        Value::Object(entry)
+                    })
+                    .collect();
+                async_graphql::Error::new(format!("Invalid input: {message}")).extend_with(
+                    |_, e| {
+                        e.set("code", code);
+                        if let Some(first) = &first {
+                            e.set("field", format!("{prefix}{}", first.field));
+                            e.set("rule", first.rule.as_str());
+                        }
+                        e.set("violations", Value::List(list.clone()));
+                    },
+                )
+            }
+            ApiError::NotFound(message) => {
+                async_graphql::Error::new(message).extend_with(|_, e| e.set("code", code))
+            }
+            ApiError::CustomerDeleted => {
+                async_graphql::Error::new("the customer is deleted; it takes no further command")
+                    .extend_with(|_, e| e.set("code", code))
+            }
+            ApiError::Forbidden(message) | ApiError::Unauthenticated(message) => {
+                async_graphql::Error::new(message).extend_with(|_, e| e.set("code", code))
+            }
+            ApiError::Conflict {
+                message,
+                field,
+                current_version,
+            } => async_graphql::Error::new(message).extend_with(|_, e| {
+                e.set("code", code);
+                if let Some(field) = &field {
+                    e.set("field", field.as_str());
+                    if field.starts_with("input.") {
+                        e.set("rule", "UNIQUE");
+                    }
+                }
+                if let Some(version) = current_version {
+                    e.set("currentVersion", version);
+                }
+            }),
+            ApiError::Internal(details) => {
+                tracing::error!(%details, "internal error");
+                async_graphql::Error::new("Internal error; it has been logged")
+                    .extend_with(|_, e| e.set("code", code))
+            }
+        }
+    }
+}
+
+/// Resolvers return this; `?` on an `ApiError` goes through the table above.
+pub type ApiResult<T> = Result<T, async_graphql::Error>;

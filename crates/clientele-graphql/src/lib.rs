@@ -1,0 +1,61 @@
+//! Clientele's GraphQL schema: types, queries, mutations and error codes.
+//!
+//! The schema expects two pieces of data: the `Store` and a `Clock` (schema-wide), and a
+//! `RequestContext` (per request, added by the HTTP layer).
+
+pub mod auth;
+pub mod context;
+pub mod csv_io;
+pub mod error;
+pub mod guard;
+mod limits;
+mod mutation;
+mod query;
+pub mod types;
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{EmptySubscription, Schema};
+use clientele_store::Store;
+
+pub use auth::{Authenticator, Claims, Grant, Impersonator, Role};
+pub use context::{Clock, RequestContext};
+pub use error::{ApiError, ApiResult};
+pub use limits::MAX_ALIASES;
+pub use mutation::{ImpersonationTtl, MutationRoot};
+pub use query::{QueryRoot, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use types::product::ProductsLoader;
+
+pub type ClienteleSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// Deepest query accepted.
+pub const MAX_DEPTH: usize = 12;
+/// Most complex query accepted (each field counts 1).
+pub const MAX_COMPLEXITY: usize = 2000;
+
+/// Builds the schema over a store.
+pub fn build_schema(
+    store: Store,
+    clock: Clock,
+    auth: std::sync::Arc<Authenticator>,
+    impersonation_ttl: chrono::Duration,
+) -> ClienteleSchema {
+    // Batching only (DataLoader::new caches nothing), so it can live as long as the schema.
+    let products = DataLoader::new(ProductsLoader(store.clone()), tokio::spawn);
+    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+        .data(products)
+        .data(store)
+        .data(clock)
+        .data(auth)
+        .data(ImpersonationTtl(impersonation_ttl))
+        .extension(limits::AliasLimit)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .finish()
+}
+
+/// The schema's SDL, as checked in at schema.graphql.
+pub fn sdl() -> String {
+    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+        .finish()
+        .sdl()
+}

@@ -1,0 +1,77 @@
+//! Bulk import results.
+
+use async_graphql::{Enum, SimpleObject};
+
+use crate::csv_io::{ImportReport, RowFailure};
+
+/// How an import writes.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "crate::csv_io::ImportMode")]
+pub enum ImportMode {
+    /// Validate every row; write nothing.
+    DryRun,
+    /// Validate every row first; write only if none fails.
+    AllOrNothing,
+    /// Write the valid rows; report the others.
+    Partial,
+}
+
+/// What to do with a row that matches an existing customer (by customId, else by name).
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "crate::csv_io::OnExisting")]
+pub enum OnExisting {
+    Skip,
+    Update,
+}
+
+/// A row that failed.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct ImportFailure {
+    /// The line in the file (the header is line 1).
+    pub line: i64,
+    pub column: Option<String>,
+    pub rule: String,
+    pub message: String,
+}
+
+/// What an import did.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct ImportResult {
+    pub rows: i64,
+    pub created: i64,
+    pub updated: i64,
+    pub skipped: i64,
+    pub failed: i64,
+    /// True for a dry run, or an all-or-nothing import with a failure.
+    pub nothing_written: bool,
+    /// The file's columns, as understood (input names).
+    pub columns: Vec<String>,
+    /// The first 1,000 failures (all are counted in `failed`).
+    pub failures: Vec<ImportFailure>,
+}
+
+impl From<RowFailure> for ImportFailure {
+    fn from(f: RowFailure) -> Self {
+        ImportFailure {
+            line: f.line as i64,
+            column: f.column,
+            rule: f.rule,
+            message: f.message,
+        }
+    }
+}
+
+impl From<ImportReport> for ImportResult {
+    fn from(r: ImportReport) -> Self {
+        ImportResult {
+            rows: r.rows as i64,
+            created: r.created as i64,
+            updated: r.updated as i64,
+            skipped: r.skipped as i64,
+            failed: r.failed as i64,
+            nothing_written: r.nothing_written,
+            columns: r.columns,
+            failures: r.failures.into_iter().map(Into::into).collect(),
+        }
+    }
+}

@@ -1,0 +1,237 @@
+//! The application as a library: build it, ask its port, run it until stopped.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::routing::get;
+use axum::Router;
+use clientele_graphql::{build_schema, Authenticator, Clock, Grant, Role};
+use clientele_store::projections::spawn_runner;
+use clientele_store::{redact, Store};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::auth::OwnCompanies;
+use crate::routes::{graphql_get, graphql_post, healthz, readyz, AppState};
+use crate::settings::Settings;
+
+/// A built, listening, not yet serving application.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    store: Store,
+    settings: Settings,
+    clock: Clock,
+    shutdown: watch::Sender<bool>,
+}
+
+/// Stops a running application from elsewhere (tests, signal handlers).
+#[derive(Clone)]
+pub struct ShutdownHandle(watch::Sender<bool>);
+
+impl ShutdownHandle {
+    pub fn shutdown(&self) {
+        let _ = self.0.send(true);
+    }
+}
+
+impl Application {
+    /// Opens the store (applying migrations), builds the router and binds the listener.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with_clock(settings, Clock::system()).await
+    }
+
+    /// As `build`, with the clock events are stamped with.
+    pub async fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
+        let url = settings.database_url();
+        let store = Store::open(&settings.connect_options())
+            .await
+            .map_err(|e| anyhow::anyhow!("failed to open the store at {}: {e}", redact(&url)))?;
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("failed to listen on {}: {e}", settings.listen))?;
+        let (auth, created) = crate::auth::authenticator(&settings)?;
+        let auth = Arc::new(auth);
+        let ttl = chrono::Duration::minutes(settings.impersonation_ttl_minutes);
+        if created {
+            announce_first_token(&auth, &settings, listener.local_addr()?)?;
+        }
+        let state = AppState {
+            schema: build_schema(store.clone(), clock.clone(), auth.clone(), ttl),
+            store: store.clone(),
+            auth,
+            clock: clock.clone(),
+            own_companies: Arc::new(OwnCompanies::default()),
+        };
+        let router = Router::new()
+            .route("/graphql", get(graphql_get).post(graphql_post))
+            .route("/healthz", get(healthz))
+            .route("/readyz", get(readyz))
+            .with_state(state)
+            .layer(axum::middleware::from_fn_with_state(
+                BodyLimits {
+                    body: settings.max_body_bytes,
+                    upload: settings.max_upload_bytes,
+                },
+                body_limits,
+            ))
+            .layer(RequestBodyLimitLayer::new(
+                settings.max_body_bytes.max(settings.max_upload_bytes),
+            ))
+            .layer(PropagateRequestIdLayer::x_request_id())
+            .layer(TraceLayer::new_for_http())
+            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
+        let (shutdown, _) = watch::channel(false);
+        Ok(Application {
+            listener,
+            router,
+            store,
+            settings,
+            clock,
+            shutdown,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or_default()
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        ShutdownHandle(self.shutdown.clone())
+    }
+
+    /// Serves until ctrl-c, SIGTERM or the shutdown handle; then stops accepting, lets
+    /// in-flight requests finish (bounded by the grace period) and stops the projections.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let Application {
+            listener,
+            router,
+            store,
+            settings,
+            clock,
+            shutdown,
+        } = self;
+        let scheduler = crate::scheduler::spawn(
+            store.clone(),
+            clock,
+            Duration::from_millis(settings.deletion_poll_ms),
+            shutdown.subscribe(),
+        );
+        let runner = spawn_runner(
+            store.db().clone(),
+            store.written(),
+            shutdown.subscribe(),
+            Duration::from_millis(settings.projection_poll_ms),
+        );
+        let signals = shutdown.clone();
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            let _ = signals.send(true);
+        });
+        tracing::info!(
+            address = %listener.local_addr()?,
+            store = %redact(&settings.database_url()),
+            "clientele is serving; GraphiQL at http://{}/graphql",
+            listener.local_addr()?
+        );
+        let mut stopped = shutdown.subscribe();
+        let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+            tracing::info!("shutting down: finishing in-flight requests");
+        });
+        let mut stopped = shutdown.subscribe();
+        let grace = Duration::from_secs(settings.shutdown_grace_secs);
+        tokio::select! {
+            result = serve => result?,
+            _ = async { let _ = stopped.wait_for(|stop| *stop).await; tokio::time::sleep(grace).await } => {
+                tracing::warn!("in-flight requests did not finish within {grace:?}; stopping anyway");
+            }
+        }
+        let _ = runner.await;
+        let _ = scheduler.await;
+        store.db().close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// The body limits: one for ordinary requests, a larger one for multipart uploads.
+#[derive(Clone, Copy)]
+struct BodyLimits {
+    body: usize,
+    upload: usize,
+}
+
+/// Answers 413 when the declared length is over the limit for the request's kind; the
+/// outer layer caps bodies that declare no length.
+async fn body_limits(
+    axum::extract::State(limits): axum::extract::State<BodyLimits>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let headers = request.headers();
+    let multipart = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/"));
+    let limit = if multipart {
+        limits.upload
+    } else {
+        limits.body
+    };
+    let length = headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if length.is_some_and(|length| length > limit) {
+        let message = format!("the body is larger than the {limit}-byte limit");
+        return (axum::http::StatusCode::PAYLOAD_TOO_LARGE, message).into_response();
+    }
+    next.run(request).await
+}
+
+/// On first start, prints a ready TENANT_ADMIN token and a GraphiQL URL that uses it.
+fn announce_first_token(
+    auth: &Authenticator,
+    settings: &Settings,
+    address: std::net::SocketAddr,
+) -> anyhow::Result<()> {
+    let grant = Grant::new("admin", "default", Role::TenantAdmin);
+    let (token, expires) = auth.mint(grant, chrono::Utc::now(), chrono::Duration::days(30))?;
+    println!(
+        "\nA signing secret was created in {}.\nTENANT_ADMIN token for tenant \"default\" (valid until {expires}):\n\n  {token}\n\n\
+         Open GraphiQL with it: http://{address}/graphql?token={token}\n\
+         Mint more with: clientele token --tenant T --role R [--customer C] [--ttl 1h]\n",
+        settings.data_dir.display()
+    );
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => return std::future::pending().await,
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

@@ -1,0 +1,203 @@
+//! The subcommands.
+
+use anyhow::Context;
+use clientele_store::projections::rebuild;
+use clientele_store::{redact, Db, Projection};
+
+use clientele_graphql::{Grant, Role};
+
+use clientele_graphql::csv_io::{export_csv, ImportMode, Importer, OnExisting};
+
+use crate::settings::{Command, ImportModeArg, OnExistingArg, Settings};
+use crate::Application;
+
+/// Runs one subcommand to completion.
+pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => {
+            Application::build(settings)
+                .await?
+                .run_until_stopped()
+                .await
+        }
+        Command::Schema => {
+            print!("{}", clientele_graphql::sdl());
+            Ok(())
+        }
+        Command::Migrate => {
+            let db = connect(&settings).await?;
+            db.migrate().await.context("failed to apply migrations")?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Token {
+            tenant,
+            role,
+            customer,
+            subject,
+            ttl,
+        } => {
+            let role = Role::parse(&role).with_context(|| format!("no role named {role}"))?;
+            let (auth, _) = crate::auth::authenticator(&settings)?;
+            let subject =
+                subject.unwrap_or_else(|| format!("dev-{}", role.as_str().to_lowercase()));
+            let ttl = chrono::Duration::from_std(*ttl).context("the ttl is too long")?;
+            let grant = Grant {
+                customer,
+                ..Grant::new(subject, tenant, role)
+            };
+            let (token, _) = auth.mint(grant, chrono::Utc::now(), ttl)?;
+            println!("{token}");
+            Ok(())
+        }
+        Command::Import {
+            file,
+            tenant,
+            dry_run,
+            mode,
+            on_existing,
+        } => import(&settings, &file, tenant, dry_run, mode, on_existing).await,
+        Command::Export { tenant } => {
+            let db = connect(&settings).await?;
+            db.migrate().await.context("failed to apply migrations")?;
+            let store = clientele_store::Store::from_db(db);
+            let count = export_csv(&store, &tenant, std::io::stdout().lock()).await?;
+            eprintln!("exported {count} customers");
+            Ok(())
+        }
+        Command::History { tenant, customer } => {
+            let db = connect(&settings).await?;
+            db.migrate().await.context("failed to apply migrations")?;
+            let store = clientele_store::Store::from_db(db);
+            let mut stdout = std::io::stdout().lock();
+            let mut failed = None;
+            store
+                .export_history(&tenant, customer.as_deref(), |line| {
+                    use std::io::Write;
+                    if failed.is_none() {
+                        failed = writeln!(stdout, "{line}").err();
+                    }
+                })
+                .await
+                .context("failed to read the history")?;
+            match failed {
+                Some(error) => Err(error).context("failed to write the history"),
+                None => Ok(()),
+            }
+        }
+        Command::Rebuild { projections } => {
+            let db = connect(&settings).await?;
+            db.migrate().await.context("failed to apply migrations")?;
+            for projection in selected(&projections)? {
+                let started = std::time::Instant::now();
+                let events = rebuild(&db, projection)
+                    .await
+                    .with_context(|| format!("failed to rebuild {}", projection.name()))?;
+                let seconds = started.elapsed().as_secs_f64();
+                println!(
+                    "{}: {events} events in {seconds:.2}s ({:.0} events/s)",
+                    projection.name(),
+                    events as f64 / seconds.max(1e-9)
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn connect(settings: &Settings) -> anyhow::Result<Db> {
+    let url = settings.database_url();
+    Db::connect(&settings.connect_options())
+        .await
+        .with_context(|| format!("failed to open the store at {}", redact(&url)))
+}
+
+fn selected(names: &[String]) -> anyhow::Result<Vec<Projection>> {
+    if names.is_empty() {
+        return Ok(Projection::ALL.to_vec());
+    }
+    names
+        .iter()
+        .map(|name| {
+            Projection::ALL
+                .into_iter()
+                .find(|p| p.name() == name)
+                .with_context(|| format!("no projection named {name}"))
+        })
+        .collect()
+}
+
+async fn import(
+    settings: &Settings,
+    file: &std::path::Path,
+    tenant: String,
+    dry_run: bool,
+    mode: ImportModeArg,
+    on_existing: OnExistingArg,
+) -> anyhow::Result<()> {
+    let db = connect(settings).await?;
+    db.migrate().await.context("failed to apply migrations")?;
+    let store = clientele_store::Store::from_db(db);
+    let metadata = clientele_store::EventMetadata {
+        tenant,
+        actor: "cli:import".into(),
+        role: Some("TENANT_ADMIN".into()),
+        on_behalf_of: None,
+        request_id: format!("import-{}", uuid::Uuid::now_v7()),
+        occurred_at: chrono::Utc::now(),
+    };
+    let importer = Importer {
+        store: &store,
+        metadata,
+        mode: match (dry_run, mode) {
+            (true, _) => ImportMode::DryRun,
+            (false, ImportModeArg::AllOrNothing) => ImportMode::AllOrNothing,
+            (false, ImportModeArg::Partial) => ImportMode::Partial,
+        },
+        on_existing: match on_existing {
+            OnExistingArg::Skip => OnExisting::Skip,
+            OnExistingArg::Update => OnExisting::Update,
+        },
+        seller: None,
+    };
+    // A spinner with the rows seen, on a terminal only (indicatif hides it otherwise).
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {pos} rows {per_sec} [{elapsed}]")
+            .expect("a valid template"),
+    );
+    let open = || std::fs::File::open(file);
+    let report = importer.run(open, |rows| bar.set_position(rows)).await;
+    bar.finish_and_clear();
+    let report = report.with_context(|| format!("failed to import {}", file.display()))?;
+    for failure in &report.failures {
+        eprintln!(
+            "line {}: {}{} ({})",
+            failure.line,
+            failure
+                .column
+                .as_deref()
+                .map(|c| format!("{c}: "))
+                .unwrap_or_default(),
+            failure.message,
+            failure.rule
+        );
+    }
+    println!(
+        "{} rows: {} created, {} updated, {} skipped, {} failed{}",
+        report.rows,
+        report.created,
+        report.updated,
+        report.skipped,
+        report.failed,
+        if report.nothing_written {
+            " — nothing written"
+        } else {
+            ""
+        }
+    );
+    if report.failed > 0 {
+        anyhow::bail!("{} rows failed", report.failed);
+    }
+    Ok(())
+}

@@ -1,0 +1,12 @@
+//! Clientele's server: settings, telemetry, the axum router and the command line.
+
+mod app;
+pub mod auth;
+pub mod cli;
+mod routes;
+pub mod scheduler;
+pub mod settings;
+pub mod telemetry;
+
+pub use app::{Application, ShutdownHandle};
+pub use settings::{Cli, Command, ImportModeArg, LogFormat, OnExistingArg, Settings};

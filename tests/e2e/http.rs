@@ -1,0 +1,173 @@
+//! The HTTP surface: health, GraphiQL, and clear answers to bad requests.
+
+use clientele_tests::{spawn_app, Backend};
+use serde_json::json;
+
+#[tokio::test]
+async fn health_and_readiness_answer() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let health = app.get("/healthz").await;
+    assert_eq!(health.status(), 200);
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), 200);
+    assert_eq!(ready.text().await.unwrap(), "ready");
+}
+
+#[tokio::test]
+async fn readiness_fails_when_the_store_is_gone() {
+    let app = spawn_app(Backend::Sqlite).await;
+    app.store.db().close().await;
+    assert_eq!(app.get("/readyz").await.status(), 503);
+    assert_eq!(app.get("/healthz").await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_browser_gets_graphiql() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let page = app.get("/graphql").await;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("graphiql"));
+}
+
+#[tokio::test]
+async fn get_runs_queries_but_never_mutations() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let query = app
+        .get("/graphql?query=%7B%20customers%20%7B%20totalCount%20%7D%20%7D")
+        .await;
+    assert_eq!(query.status(), 200);
+    let body: serde_json::Value = query.json().await.unwrap();
+    assert_eq!(
+        body["data"]["customers"]["totalCount"], 1,
+        "the tenant's own company"
+    );
+    let mutation = app
+        .get("/graphql?query=mutation%20%7B%20createCustomer(input%3A%20%7Bname%3A%20%22x%22%7D)%20%7B%20id%20%7D%20%7D")
+        .await;
+    assert_eq!(mutation.status(), 405);
+    assert_eq!(app.event_count().await, 0);
+}
+
+#[tokio::test]
+async fn the_answer_is_json_unless_the_client_asks_for_graphql_response_json() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let plain = app
+        .post_raw(
+            "application/json",
+            r#"{"query":"{ customers { totalCount } }"}"#,
+        )
+        .await;
+    assert_eq!(plain.headers()["content-type"], "application/json");
+    let asked = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .bearer_auth(&app.token)
+        .header("accept", "application/graphql-response+json")
+        .json(&json!({ "query": "{ customers { totalCount } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        asked.headers()["content-type"],
+        "application/graphql-response+json"
+    );
+}
+
+#[tokio::test]
+async fn malformed_json_is_a_400_with_a_message() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let response = app.post_raw("application/json", "{ not json").await;
+    assert_eq!(response.status(), 400);
+    assert!(!response.text().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_refused_with_413() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let huge = format!(
+        r#"{{"query":"{{ customers {{ totalCount }} }}","pad":"{}"}}"#,
+        "x".repeat(2 << 20)
+    );
+    let response = app.post_raw("application/json", huge).await;
+    assert_eq!(response.status(), 413);
+}
+
+#[tokio::test]
+async fn unknown_fields_and_arguments_are_named() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let error = app.error("{ customers { nope } }", json!({})).await;
+    assert!(
+        error["message"].as_str().unwrap().contains("nope"),
+        "{error}"
+    );
+    let error = app
+        .error(
+            "mutation { createCustomer(input: { name: \"x\", colour: \"red\" }) { id } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        error["message"].as_str().unwrap().contains("colour"),
+        "{error}"
+    );
+    assert_eq!(app.event_count().await, 0);
+}
+
+#[tokio::test]
+async fn a_request_id_is_returned_and_recorded_in_the_events() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let response = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .bearer_auth(&app.token)
+        .header("x-request-id", "req-12345")
+        .json(&json!({ "query": "mutation { createCustomer(input: { name: \"x\" }) { id } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-request-id"], "req-12345");
+    let body: serde_json::Value = response.json().await.unwrap();
+    let id = body["data"]["createCustomer"]["id"].as_str().unwrap();
+    assert_eq!(app.history(id).await[0]["requestId"], "req-12345");
+}
+
+#[tokio::test]
+async fn deeply_nested_queries_are_refused() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let deep = format!(
+        "{{ __schema {{ types {{ fields {{ type {{ {}name{} }} }} }} }} }}",
+        "ofType { ".repeat(12),
+        " }".repeat(12)
+    );
+    let error = app.error(&deep, json!({})).await;
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("nested"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn too_many_aliases_are_refused() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let fields: Vec<String> = (0..31)
+        .map(|i| format!("a{i}: requiredCustomerFields"))
+        .collect();
+    let body = app
+        .graphql(&format!("{{ {} }}", fields.join(" ")), json!({}))
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "LIMIT_EXCEEDED",
+        "{body}"
+    );
+    let fields: Vec<String> = (0..30)
+        .map(|i| format!("a{i}: requiredCustomerFields"))
+        .collect();
+    let body = app
+        .graphql(&format!("{{ {} }}", fields.join(" ")), json!({}))
+        .await;
+    assert!(body.get("errors").is_none(), "{body}");
+}

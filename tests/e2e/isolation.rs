@@ -1,0 +1,239 @@
+//! Tenant isolation, proven for every operation of the schema: the list below is checked
+//! against the schema itself, so a new query or mutation cannot be forgotten.
+
+use std::collections::BTreeSet;
+
+use clientele_graphql::Role;
+use clientele_tests::{mint, on_both_backends, spawn_app, Backend, TestApp};
+use serde_json::{json, Value};
+
+on_both_backends!(
+    no_operation_reaches_another_tenants_customers,
+    roles_that_must_not_pass_are_refused_everywhere,
+);
+
+/// Whether an operation names a customer (and must not find one it may not see) or runs
+/// tenant-wide (and must not reveal another tenant's data).
+#[derive(Clone, Copy, PartialEq)]
+enum Scope {
+    Customer,
+    Tenant,
+}
+
+/// Every query and mutation, called with the victim customer's id where it takes one.
+const OPERATIONS: &[(&str, bool, Scope, &str)] = &[
+    ("customer", false, Scope::Customer, "query($id: ID!) { customer(id: $id) { id name } }"),
+    ("customers", false, Scope::Tenant, "{ customers(filter: { includeDeleted: true, testAccount: false }) { edges { node { id name } } } }"),
+    ("customerHistory", false, Scope::Customer, "query($id: ID!) { customerHistory(id: $id) { edges { node { type payload } } } }"),
+    ("requiredCustomerFields", false, Scope::Tenant, "{ requiredCustomerFields }"),
+    ("customerCountsByStatus", false, Scope::Tenant, "{ customerCountsByStatus { status count } }"),
+    ("products", false, Scope::Tenant, "{ products { key visible } }"),
+    ("accountStatusHistory", false, Scope::Customer, "query($id: ID!) { accountStatusHistory(customerId: $id) { to } }"),
+    ("deletionRequests", false, Scope::Customer, "query($id: ID!) { deletionRequests(customerId: $id) { id } }"),
+    ("customerAsOf", false, Scope::Customer, "query($id: ID!) { customerAsOf(id: $id, at: \"2100-01-01T00:00:00Z\") { id name } }"),
+    ("historyExport", false, Scope::Customer, "query($id: ID!) { historyExport(customerId: $id) }"),
+    ("createCustomer", true, Scope::Tenant, "mutation { createCustomer(input: { name: \"intruder\" }) { id } }"),
+    ("editCustomer", true, Scope::Customer, "mutation($id: ID!) { editCustomer(id: $id, input: { city: \"pwned\" }) { id } }"),
+    ("setRequiredCustomerFields", true, Scope::Tenant, "mutation { setRequiredCustomerFields(fields: [EMAIL]) }"),
+    ("addProduct", true, Scope::Tenant, "mutation { addProduct(key: \"EVIL\", name: \"evil\") { key } }"),
+    ("setGlobalProductVisibility", true, Scope::Tenant, "mutation { setGlobalProductVisibility(product: \"DNS\", visible: true) { key } }"),
+    ("setProductVisibility", true, Scope::Customer, "mutation($id: ID!) { setProductVisibility(customerId: $id, product: \"CDN\", visible: false) { id } }"),
+    ("activateProduct", true, Scope::Customer, "mutation($id: ID!) { activateProduct(customerId: $id, product: \"STORAGE\") { id } }"),
+    ("setProductStatus", true, Scope::Customer, "mutation($id: ID!) { setProductStatus(customerId: $id, product: \"CDN\", status: DELETED) { id } }"),
+    ("requestDeletion", true, Scope::Customer, "mutation($id: ID!) { requestDeletion(customerId: $id) { id } }"),
+    ("cancelDeletionRequest", true, Scope::Customer, "mutation($id: ID!) { cancelDeletionRequest(customerId: $id, note: \"x\") { id } }"),
+    ("deleteCustomer", true, Scope::Customer, "mutation($id: ID!) { deleteCustomer(id: $id, confirm: \"victim1\") { id } }"),
+    ("setDeletionGracePeriod", true, Scope::Tenant, "mutation { setDeletionGracePeriod(days: 1) }"),
+    ("loginAs", true, Scope::Customer, "mutation($id: ID!) { loginAs(customerId: $id, reason: \"x\") { token } }"),
+    ("endImpersonation", true, Scope::Tenant, "mutation { endImpersonation }"),
+    ("exportCustomers", false, Scope::Tenant, "{ exportCustomers }"),
+    // Sent as a multipart upload by `call`.
+    ("importCustomers", true, Scope::Tenant, "Name\nimported-intruder\n"),
+];
+
+/// Calls one operation with `token`, for the victim `id`.
+async fn call(app: &TestApp, token: &str, name: &str, query: &str, id: &str) -> Value {
+    if name == "importCustomers" {
+        return app.import_as(token, query.as_bytes(), "", "created").await;
+    }
+    app.graphql_as(token, query, json!({ "id": id })).await
+}
+
+/// The schema's own list of queries and mutations.
+async fn schema_operations(app: &TestApp) -> BTreeSet<String> {
+    let data = app
+        .ok("{ __schema { queryType { fields { name } } mutationType { fields { name } } subscriptionType { name } } }", json!({}))
+        .await;
+    let mut names = BTreeSet::new();
+    for root in ["queryType", "mutationType"] {
+        for field in data["__schema"][root]["fields"].as_array().unwrap() {
+            names.insert(field["name"].as_str().unwrap().to_string());
+        }
+    }
+    assert_eq!(
+        data["__schema"]["subscriptionType"],
+        Value::Null,
+        "add subscriptions to this test when they land"
+    );
+    names
+}
+
+/// The victim: a customer of tenant "default" with a product and an open deletion request.
+async fn victim(app: &TestApp) -> (String, String) {
+    app.ok(
+        "mutation { setGlobalProductVisibility(product: \"CDN\", visible: true) { key } }",
+        json!({}),
+    )
+    .await;
+    let created = app
+        .create_customer(
+            json!({ "name": "victim-secret-name", "shortname": "victim1", "seller": "vic-seller" }),
+        )
+        .await;
+    let id = created["id"].as_str().unwrap().to_string();
+    app.ok(
+        "mutation($id: ID!) { activateProduct(customerId: $id, product: \"CDN\") { id } }",
+        json!({ "id": id }),
+    )
+    .await;
+    (id, "victim-secret-name".into())
+}
+
+/// Everything tenant "default" holds, to compare before and after.
+async fn tenant_state(app: &TestApp, id: &str) -> (i64, Value) {
+    let events = app
+        .store
+        .db()
+        .fetch_scalar(
+            "SELECT count(*) FROM events WHERE tenant_id = 'default'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let customer = app
+        .ok(
+            "query($id: ID!) { customer(id: $id) { version city accountStatus products { key visible status } } products { key visible } requiredCustomerFields }",
+            json!({ "id": id }),
+        )
+        .await;
+    (events, customer)
+}
+
+fn refused_or_empty(name: &str, scope: Scope, body: &Value, id: &str, secret: &str) {
+    let text = body.to_string();
+    if let Some(error) = body.get("errors") {
+        let code = error[0]["extensions"]["code"].as_str().unwrap_or_default();
+        assert!(
+            matches!(code, "FORBIDDEN" | "NOT_FOUND"),
+            "{name}: unexpected error {body}"
+        );
+    } else if scope == Scope::Customer {
+        assert_eq!(
+            body["data"][name],
+            Value::Null,
+            "{name} answered for a customer it may not see: {body}"
+        );
+    }
+    assert!(
+        !text.contains(id) && !text.contains(secret),
+        "{name} revealed the victim: {body}"
+    );
+}
+
+async fn no_operation_reaches_another_tenants_customers(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let listed: BTreeSet<String> = OPERATIONS
+        .iter()
+        .map(|(name, ..)| name.to_string())
+        .collect();
+    assert_eq!(
+        schema_operations(&app).await,
+        listed,
+        "every operation of the schema is in this test"
+    );
+    let (id, secret) = victim(&app).await;
+    let before = tenant_state(&app, &id).await;
+    let intruder = mint("mallory", "beta", Role::TenantAdmin, None);
+    for (name, _, scope, query) in OPERATIONS {
+        let body = call(&app, &intruder, name, query, &id).await;
+        if *scope == Scope::Customer || body.get("errors").is_some() {
+            refused_or_empty(name, *scope, &body, &id, &secret);
+        } else {
+            let text = body.to_string();
+            assert!(
+                !text.contains(&id) && !text.contains(&secret),
+                "{name} revealed the victim: {body}"
+            );
+        }
+    }
+    assert_eq!(
+        tenant_state(&app, &id).await,
+        before,
+        "nothing of tenant default was written"
+    );
+}
+
+async fn roles_that_must_not_pass_are_refused_everywhere(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (id, secret) = victim(&app).await;
+    let neighbour = app.create_customer(json!({ "name": "neighbour" })).await;
+    let neighbour_id = neighbour["id"].as_str().unwrap();
+    let before = tenant_state(&app, &id).await;
+    let outsiders = [
+        (
+            "a seller of other customers",
+            mint("sam", "default", Role::Seller, None),
+        ),
+        (
+            "another customer's admin",
+            mint("nina", "default", Role::CustomerAdmin, Some(neighbour_id)),
+        ),
+        (
+            "another customer's user",
+            mint("nick", "default", Role::CustomerUser, Some(neighbour_id)),
+        ),
+    ];
+    for (who, token) in &outsiders {
+        for (name, mutation, scope, query) in OPERATIONS {
+            let body = call(&app, token, name, query, &id).await;
+            if *mutation && *scope == Scope::Tenant {
+                let code = body["errors"][0]["extensions"]["code"]
+                    .as_str()
+                    .unwrap_or_default();
+                let creates = matches!(*name, "createCustomer" | "importCustomers");
+                let allowed = creates && *who == "a seller of other customers";
+                assert!(allowed || code == "FORBIDDEN", "{who} / {name}: {body}");
+            } else if *scope == Scope::Customer || body.get("errors").is_some() {
+                refused_or_empty(name, *scope, &body, &id, &secret);
+            } else {
+                let text = body.to_string();
+                assert!(
+                    !text.contains(&id),
+                    "{who} / {name} revealed the customer: {body}"
+                );
+            }
+        }
+    }
+    // Read-only roles change nothing, whatever they call.
+    let readers = [
+        ("an auditor", mint("al", "default", Role::Auditor, None)),
+        (
+            "the customer's own user",
+            mint("una", "default", Role::CustomerUser, Some(&id)),
+        ),
+    ];
+    for (who, token) in &readers {
+        for (name, mutation, _, query) in OPERATIONS.iter().filter(|op| op.1) {
+            let body = call(&app, token, name, query, &id).await;
+            let code = body["errors"][0]["extensions"]["code"]
+                .as_str()
+                .unwrap_or_default();
+            assert!(*mutation && code == "FORBIDDEN", "{who} / {name}: {body}");
+        }
+    }
+    let (events, customer) = tenant_state(&app, &id).await;
+    let created_by_seller = 2; // the seller's own createCustomer and importCustomers above
+    assert_eq!(events, before.0 + created_by_seller);
+    assert_eq!(customer, before.1, "the victim is untouched");
+}

@@ -165,7 +165,14 @@ pub fn spawn_runner(
         let mut failures = 0u32;
         loop {
             for projection in Projection::ALL.into_iter().filter(|p| !p.is_inline()) {
-                match catch_up(&db, projection).await {
+                // `catch_up` may wait for an old transaction elsewhere in the cluster; shutdown
+                // must not wait with it. Dropping it mid-batch rolls the batch back, checkpoint
+                // included, so the next start resumes from the same place.
+                let result = tokio::select! {
+                    result = catch_up(&db, projection) => result,
+                    _ = shutdown.changed() => return,
+                };
+                match result {
                     Ok(_) => failures = 0,
                     Err(error) => {
                         failures = failures.saturating_add(1);

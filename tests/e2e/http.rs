@@ -93,6 +93,43 @@ async fn an_oversized_body_is_refused_with_413() {
 }
 
 #[tokio::test]
+async fn an_oversized_chunked_body_without_a_length_is_refused() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app(Backend::Sqlite).await;
+    let host = app.address.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+    let head = format!(
+        "POST /graphql HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        app.token
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut chunks = vec![r#"{"query":"{ customers { totalCount } }","pad":""#.to_string()];
+    chunks.extend(std::iter::repeat_n("x".repeat(64 << 10), 32));
+    chunks.push("\"}".into());
+    for chunk in chunks {
+        // The server may answer and close before every chunk is sent.
+        if stream
+            .write_all(format!("{:x}\r\n{chunk}\r\n", chunk.len()).as_bytes())
+            .await
+            .is_err()
+        {
+            break;
+        }
+    }
+    let _ = stream.write_all(b"0\r\n\r\n").await;
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    let answer = String::from_utf8_lossy(&answer);
+    let status = answer.split_whitespace().nth(1).unwrap_or_default();
+    assert!(
+        status == "413" || status == "400",
+        "a 2 MiB body without Content-Length is refused, got: {}",
+        answer.lines().next().unwrap_or_default()
+    );
+}
+
+#[tokio::test]
 async fn unknown_fields_and_arguments_are_named() {
     let app = spawn_app(Backend::Sqlite).await;
     let error = app.error("{ customers { nope } }", json!({})).await;

@@ -198,7 +198,11 @@ async fn body_limits(
         let message = format!("the body is larger than the {limit}-byte limit");
         return (axum::http::StatusCode::PAYLOAD_TOO_LARGE, message).into_response();
     }
-    next.run(request).await
+    // A chunked body declares no length: cap what is read, so it cannot exceed the limit
+    // of its kind either (reading past it fails the request).
+    let (parts, body) = request.into_parts();
+    let body = axum::body::Body::new(http_body_util::Limited::new(body, limit));
+    next.run(axum::extract::Request::from_parts(parts, body)).await
 }
 
 /// On first start, prints a ready TENANT_ADMIN token and a GraphiQL URL that uses it.

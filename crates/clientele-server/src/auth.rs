@@ -105,9 +105,12 @@ impl OwnCompanies {
             request_id: request.request_id.clone(),
             occurred_at: now,
         };
+        // The tenant's name, unless a customer already holds it; the last name is unique to
+        // this tenant's own company id, so some name is always free.
         for name in [
             request.tenant.clone(),
             format!("{}-own-company", request.tenant),
+            format!("{}-own-company-{}", request.tenant, &id[..8]),
         ] {
             let command = CustomerCommand::RegisterOwnCompany {
                 tenant: request.tenant.clone(),
@@ -131,6 +134,7 @@ impl OwnCompanies {
                 }
             }
         }
+        tracing::error!(tenant = %request.tenant, "could not register the tenant's own company: every name it may take is held");
     }
 }
 

@@ -190,7 +190,19 @@ impl Db {
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(match self {
             Db::Postgres(pool) => Tx::Pg(pool.begin().await?),
-            Db::Sqlite { write, .. } => Tx::Lite(write.begin().await?),
+            // IMMEDIATE takes the write lock up front: a deferred transaction that reads and
+            // then writes gets SQLITE_BUSY at once (no busy wait) when another process, such as
+            // `clientele import` beside a running server, committed in between.
+            Db::Sqlite { write, .. } => Tx::Lite(write.begin_with("BEGIN IMMEDIATE").await?),
+        })
+    }
+
+    /// Starts a transaction that only reads: on SQLite it takes a reader connection, so it
+    /// never waits for (or holds up) the one writer.
+    pub async fn begin_read(&self) -> Result<Tx, StoreError> {
+        Ok(match self {
+            Db::Postgres(pool) => Tx::Pg(pool.begin().await?),
+            Db::Sqlite { read, .. } => Tx::Lite(read.begin().await?),
         })
     }
 

@@ -119,6 +119,12 @@ impl Store {
             let version = loaded.version + events.len() as u64;
             save_snapshot(&mut tx, id, &aggregate, version).await?;
             apply_inline(&mut tx, &stored).await?;
+            if let Tx::Pg(_) = tx {
+                // Delivered at commit, to every instance listening (the live feeds). Only a
+                // wake-up: readers take the events from the log itself.
+                tx.execute("SELECT pg_notify('clientele_events', '')", &[])
+                    .await?;
+            }
             tx.commit().await?;
             self.notify_written();
             return Ok(Committed {

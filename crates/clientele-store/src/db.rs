@@ -334,6 +334,13 @@ impl Tx {
             Tx::Lite(tx) => tx.commit().await,
         }
     }
+
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Pg(tx) => tx.rollback().await,
+            Tx::Lite(tx) => tx.rollback().await,
+        }
+    }
 }
 
 /// Hides a password in a database URL before it is printed.

@@ -12,6 +12,7 @@ mod db;
 mod deletion_queries;
 mod error;
 pub mod events;
+pub mod feed;
 mod product_queries;
 pub mod projections;
 mod queries;
@@ -44,6 +45,7 @@ struct Inner {
     db: Db,
     upcasters: Vec<Box<dyn EventUpcaster>>,
     written: Arc<Notify>,
+    committed: Arc<Notify>,
 }
 
 impl Store {
@@ -60,6 +62,7 @@ impl Store {
                 db,
                 upcasters: upcasters(),
                 written: Arc::new(Notify::new()),
+                committed: Arc::new(Notify::new()),
             }),
         }
     }
@@ -81,8 +84,14 @@ impl Store {
         self.inner.written.clone()
     }
 
+    /// Raised after every local commit; the live feed waits on it.
+    pub fn committed(&self) -> Arc<Notify> {
+        self.inner.committed.clone()
+    }
+
     fn notify_written(&self) {
         self.inner.written.notify_one();
+        self.inner.committed.notify_one();
     }
 }
 

@@ -130,6 +130,21 @@ pub struct CustomerEdited {
     pub changes: CustomerPatch,
 }
 
+/// Every customer event type, as stored and as subscriptions filter on it.
+pub const EVENT_TYPES: &[&str] = &[
+    "CustomerCreated",
+    "CustomerEdited",
+    "ProductVisibilitySet",
+    "ProductActivated",
+    "ProductStatusChanged",
+    "AccountStatusChanged",
+    "DeletionRequested",
+    "DeletionCancelled",
+    "CustomerDeleted",
+    "ImpersonationStarted",
+    "ImpersonationEnded",
+];
+
 impl DomainEvent for CustomerEvent {
     fn event_type(&self) -> String {
         match self {

@@ -23,7 +23,7 @@ pub use error::CustomerError;
 pub use event::{
     AccountStatusChanged, CustomerCreated, CustomerDeleted, CustomerEdited, CustomerEvent,
     CustomerPatch, DeletionCancelled, DeletionRequested, ImpersonationEnded, ImpersonationStarted,
-    ProductActivated, ProductStatusChanged, ProductVisibilitySet,
+    ProductActivated, ProductStatusChanged, ProductVisibilitySet, EVENT_TYPES,
 };
 pub use products::{CatalogueEntry, CustomerProduct};
 

@@ -1,0 +1,224 @@
+//! The live feed: follows the global log and hands each event, once and in order, to the
+//! subscriptions of this instance.
+//!
+//! The log is the source of truth. Waking up is only a hint: a local commit, a PostgreSQL
+//! `NOTIFY` from any instance sharing the database, or a short poll when both were missed
+//! (a notification sent while the listener reconnects is lost). Whatever woke it, the feed
+//! reads the log after the last position it broadcast, with the same rule as the projection
+//! runner (`read_log`), so it never skips an event committed late and never repeats one.
+//!
+//! Subscribers get a bounded `broadcast` receiver. One that falls further behind than the
+//! buffer holds loses its place (`Lagged`) instead of slowing the writers, the feed or the
+//! other subscribers, and is told which cursor to resume from.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{broadcast, watch};
+
+use crate::db::{Arg, Db};
+use crate::events::{read_log, LogPosition, StoredEvent};
+use crate::{Store, StoreError};
+
+/// The PostgreSQL channel every commit notifies.
+pub const CHANNEL: &str = "clientele_events";
+
+/// Follows the log and broadcasts it to local subscribers.
+#[derive(Clone)]
+pub struct Feed {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    sender: broadcast::Sender<Arc<StoredEvent>>,
+    /// The last position broadcast.
+    head: watch::Sender<LogPosition>,
+    /// Raised once when the service shuts down: every subscription then ends.
+    closing: watch::Sender<bool>,
+    batch: i64,
+}
+
+impl Feed {
+    /// A feed whose subscribers may fall `capacity` events behind before they are cut off.
+    pub fn new(store: Store, capacity: usize) -> Feed {
+        let capacity = capacity.max(16);
+        let (sender, _) = broadcast::channel(capacity);
+        Feed {
+            inner: Arc::new(Inner {
+                store,
+                sender,
+                head: watch::channel(LogPosition::default()).0,
+                closing: watch::channel(false).0,
+                // A batch is broadcast at once: keep it well inside the buffer, so a
+                // subscriber that keeps up is never cut off by a burst.
+                batch: (capacity / 4).clamp(4, 500) as i64,
+            }),
+        }
+    }
+
+    /// Events from now on. Subscribe before replaying from the store, so nothing falls
+    /// between the replay and the live events.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<StoredEvent>> {
+        self.inner.sender.subscribe()
+    }
+
+    /// How many events a subscriber may fall behind.
+    pub fn capacity(&self) -> usize {
+        self.inner.batch as usize * 4
+    }
+
+    /// The last position broadcast.
+    pub fn head(&self) -> LogPosition {
+        *self.inner.head.borrow()
+    }
+
+    /// Waits for the head to move past `position` (or the feed to close).
+    pub fn head_changes(&self) -> watch::Receiver<LogPosition> {
+        self.inner.head.subscribe()
+    }
+
+    /// True once the service is shutting down.
+    pub fn closing(&self) -> watch::Receiver<bool> {
+        self.inner.closing.subscribe()
+    }
+
+    /// Ends every subscription of this instance (they finish cleanly).
+    pub fn close(&self) {
+        self.inner.closing.send_replace(true);
+    }
+
+    /// Up to `limit` events after `after` from the store, in global order: what a
+    /// subscription resuming from a cursor replays before it goes live.
+    pub async fn replay(
+        &self,
+        after: LogPosition,
+        limit: i64,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let mut tx = self.inner.store.db().begin_read().await?;
+        let events = read_log(&mut tx, after, limit).await?;
+        tx.rollback().await?;
+        Ok(events)
+    }
+
+    /// Starts following the log from its current end; stops on `shutdown`.
+    pub async fn start(
+        &self,
+        mut shutdown: watch::Receiver<bool>,
+        poll: Duration,
+    ) -> Result<tokio::task::JoinHandle<()>, StoreError> {
+        let db = self.inner.store.db().clone();
+        self.inner.head.send_replace(log_end(&db).await?);
+        let mut listener = match &db {
+            Db::Postgres(pool) => {
+                let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+                listener.listen(CHANNEL).await?;
+                Some(listener)
+            }
+            Db::Sqlite { .. } => None,
+        };
+        let committed = self.inner.store.committed();
+        let feed = self.clone();
+        Ok(tokio::spawn(async move {
+            let mut failures = 0u32;
+            loop {
+                match feed.pump().await {
+                    Ok(()) => failures = 0,
+                    Err(error) => {
+                        failures = failures.saturating_add(1);
+                        tracing::error!(%error, failures, "the live feed could not read the log; will retry");
+                    }
+                }
+                let wait = poll * failures.clamp(1, 10);
+                tokio::select! {
+                    _ = committed.notified() => {}
+                    notified = async {
+                        match listener.as_mut() {
+                            Some(listener) => listener.recv().await.map(|_| ()),
+                            None => std::future::pending().await,
+                        }
+                    } => {
+                        if let Err(error) = notified {
+                            // PgListener reconnects by itself; what it missed, the read finds.
+                            tracing::warn!(%error, "lost the PostgreSQL notification connection");
+                            tokio::time::sleep(poll).await;
+                        }
+                    }
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = shutdown.changed() => {}
+                }
+                if *shutdown.borrow() {
+                    feed.close();
+                    return;
+                }
+            }
+        }))
+    }
+
+    /// Broadcasts everything committed after the head. On PostgreSQL an event may be
+    /// committed but not yet readable (an older transaction is still running); the feed
+    /// then retries shortly instead of waiting for the next wake-up.
+    async fn pump(&self) -> Result<(), StoreError> {
+        let db = self.inner.store.db();
+        for _ in 0..500 {
+            let head = self.head();
+            let events = self.replay(head, self.inner.batch).await?;
+            if let Some(last) = events.last().map(|e| e.log_position) {
+                for event in events {
+                    // No receiver is not an error: nobody is subscribed right now.
+                    let _ = self.inner.sender.send(Arc::new(event));
+                }
+                self.inner.head.send_replace(last);
+                continue;
+            }
+            if !committed_after(db, head).await? {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        Ok(())
+    }
+}
+
+/// The position of the last readable event, where a fresh feed starts.
+async fn log_end(db: &Db) -> Result<LogPosition, StoreError> {
+    #[derive(sqlx::FromRow)]
+    struct End {
+        tx_id: i64,
+        position: i64,
+    }
+    let sql = match db {
+        Db::Postgres(_) => {
+            "SELECT tx_id::text::bigint AS tx_id, position FROM events \
+             WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot()) \
+             ORDER BY tx_id DESC, position DESC LIMIT 1"
+        }
+        Db::Sqlite { .. } => {
+            "SELECT 0 AS tx_id, position FROM events ORDER BY position DESC LIMIT 1"
+        }
+    };
+    let end: Option<End> = db.fetch_optional(sql, &[]).await?;
+    Ok(end.map_or_else(LogPosition::default, |e| LogPosition {
+        tx: e.tx_id,
+        position: e.position,
+    }))
+}
+
+/// True when events are committed after `after`, readable or not yet.
+async fn committed_after(db: &Db, after: LogPosition) -> Result<bool, StoreError> {
+    let sql = match db {
+        Db::Postgres(_) => {
+            "SELECT count(*) FROM (SELECT 1 FROM events WHERE (tx_id, position) > ($1::text::xid8, $2) LIMIT 1) e"
+        }
+        Db::Sqlite { .. } => {
+            "SELECT count(*) FROM (SELECT 1 FROM events WHERE position > $2 AND $1 = $1 LIMIT 1) e"
+        }
+    };
+    let found = db
+        .fetch_scalar(
+            sql,
+            &[Arg::Text(after.tx.to_string()), Arg::Int(after.position)],
+        )
+        .await?;
+    Ok(found.unwrap_or(0) > 0)
+}

@@ -30,6 +30,12 @@ pub enum ApiError {
     Unauthenticated(String),
     /// `INTERNAL`: logged with its details; the client only learns that it failed.
     Internal(String),
+    /// `SUBSCRIBER_LAGGED`: a subscription fell further behind than the server buffers; it
+    /// ends, and resumes with `after: lastCursor`.
+    Lagged {
+        last_cursor: Option<String>,
+        missed: u64,
+    },
 }
 
 impl ApiError {
@@ -50,6 +56,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "FORBIDDEN",
             ApiError::Unauthenticated(_) => "UNAUTHENTICATED",
             ApiError::Internal(_) => "INTERNAL",
+            ApiError::Lagged { .. } => "SUBSCRIBER_LAGGED",
         }
     }
 }
@@ -192,6 +199,16 @@ impl From<ApiError> for async_graphql::Error {
                 if let Some(version) = current_version {
                     e.set("currentVersion", version);
                 }
+            }),
+            ApiError::Lagged { last_cursor, missed } => async_graphql::Error::new(format!(
+                "this subscription fell {missed} events behind and was ended; subscribe again with after: lastCursor"
+            ))
+            .extend_with(|_, e| {
+                e.set("code", code);
+                e.set(
+                    "lastCursor",
+                    last_cursor.clone().map_or(Value::Null, Value::from),
+                );
             }),
             ApiError::Internal(details) => {
                 tracing::error!(%details, "internal error");

@@ -11,10 +11,11 @@ pub mod guard;
 mod limits;
 mod mutation;
 mod query;
+mod subscription;
 pub mod types;
 
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{EmptySubscription, Schema};
+use async_graphql::Schema;
 use clientele_store::Store;
 
 pub use auth::{Authenticator, Claims, Grant, Impersonator, Role};
@@ -23,26 +24,29 @@ pub use error::{ApiError, ApiResult};
 pub use limits::MAX_ALIASES;
 pub use mutation::{ImpersonationTtl, MutationRoot};
 pub use query::{QueryRoot, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+pub use subscription::{encode_cursor, SubscriptionRoot};
 use types::product::ProductsLoader;
 
-pub type ClienteleSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type ClienteleSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Deepest query accepted.
 pub const MAX_DEPTH: usize = 12;
 /// Most complex query accepted (each field counts 1).
 pub const MAX_COMPLEXITY: usize = 2000;
 
-/// Builds the schema over a store.
+/// Builds the schema over a store and its live feed (for subscriptions).
 pub fn build_schema(
     store: Store,
+    feed: clientele_store::feed::Feed,
     clock: Clock,
     auth: std::sync::Arc<Authenticator>,
     impersonation_ttl: chrono::Duration,
 ) -> ClienteleSchema {
     // Batching only (DataLoader::new caches nothing), so it can live as long as the schema.
     let products = DataLoader::new(ProductsLoader(store.clone()), tokio::spawn);
-    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+    Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
         .data(products)
+        .data(feed)
         .data(store)
         .data(clock)
         .data(auth)
@@ -55,7 +59,7 @@ pub fn build_schema(
 
 /// The schema's SDL, as checked in at schema.graphql.
 pub fn sdl() -> String {
-    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+    Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
         .finish()
         .sdl()
 }

@@ -23,7 +23,7 @@ pub const DEFAULT_PAGE_SIZE: i32 = 20;
 pub struct QueryRoot;
 
 /// Every role.
-const ALL_ROLES: &[Role] = &[
+pub(crate) const ALL_ROLES: &[Role] = &[
     Role::TenantAdmin,
     Role::Reseller,
     Role::Seller,
@@ -32,7 +32,7 @@ const ALL_ROLES: &[Role] = &[
     Role::CustomerUser,
 ];
 /// Roles that read a customer's history and deletion requests.
-const HISTORY_READERS: &[Role] = &[
+pub(crate) const HISTORY_READERS: &[Role] = &[
     Role::TenantAdmin,
     Role::Reseller,
     Role::Seller,

@@ -6,10 +6,11 @@ use std::time::Duration;
 use axum::routing::get;
 use axum::Router;
 use clientele_graphql::{build_schema, Authenticator, Clock, Grant, Role};
+use clientele_store::feed::Feed;
 use clientele_store::projections::spawn_runner;
 use clientele_store::{redact, Store};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -23,6 +24,8 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     store: Store,
+    feed: Feed,
+    connections: mpsc::Receiver<()>,
     settings: Settings,
     clock: Clock,
     shutdown: watch::Sender<bool>,
@@ -59,8 +62,24 @@ impl Application {
         if created {
             announce_first_token(&auth, &settings, listener.local_addr()?)?;
         }
+        let (shutdown, _) = watch::channel(false);
+        let feed = Feed::new(store.clone(), settings.subscription_buffer);
+        let (connections_alive, connections) = mpsc::channel(1);
         let state = AppState {
-            schema: build_schema(store.clone(), clock.clone(), auth.clone(), ttl),
+            schema: build_schema(
+                store.clone(),
+                feed.clone(),
+                clock.clone(),
+                auth.clone(),
+                ttl,
+            ),
+            ws: crate::ws::WsSettings {
+                init_timeout: Duration::from_millis(settings.ws_init_timeout_ms),
+                max_subscriptions: settings.max_subscriptions_per_connection,
+                max_message_bytes: settings.max_body_bytes,
+                closing: shutdown.subscribe(),
+                connections: connections_alive,
+            },
             store: store.clone(),
             auth,
             clock: clock.clone(),
@@ -68,6 +87,7 @@ impl Application {
         };
         let router = Router::new()
             .route("/graphql", get(graphql_get).post(graphql_post))
+            .route("/graphql/ws", get(crate::ws::graphql_ws))
             .route("/healthz", get(healthz))
             .route("/readyz", get(readyz))
             .with_state(state)
@@ -84,11 +104,12 @@ impl Application {
             .layer(PropagateRequestIdLayer::x_request_id())
             .layer(TraceLayer::new_for_http())
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
-        let (shutdown, _) = watch::channel(false);
         Ok(Application {
             listener,
             router,
             store,
+            feed,
+            connections,
             settings,
             clock,
             shutdown,
@@ -117,6 +138,8 @@ impl Application {
             listener,
             router,
             store,
+            feed,
+            mut connections,
             settings,
             clock,
             shutdown,
@@ -133,6 +156,12 @@ impl Application {
             shutdown.subscribe(),
             Duration::from_millis(settings.projection_poll_ms),
         );
+        let feed_task = feed
+            .start(
+                shutdown.subscribe(),
+                Duration::from_millis(settings.feed_poll_ms),
+            )
+            .await?;
         let signals = shutdown.clone();
         tokio::spawn(async move {
             wait_for_signal().await;
@@ -157,6 +186,16 @@ impl Application {
                 tracing::warn!("in-flight requests did not finish within {grace:?}; stopping anyway");
             }
         }
+        // WebSocket connections outlive the HTTP server's graceful shutdown: each one
+        // completes its subscriptions and closes; wait for that, within the grace period.
+        feed.close();
+        if tokio::time::timeout(grace, connections.recv())
+            .await
+            .is_err()
+        {
+            tracing::warn!("WebSocket connections did not close within {grace:?}; stopping anyway");
+        }
+        let _ = feed_task.await;
         let _ = runner.await;
         let _ = scheduler.await;
         store.db().close().await;
@@ -202,7 +241,8 @@ async fn body_limits(
     // of its kind either (reading past it fails the request).
     let (parts, body) = request.into_parts();
     let body = axum::body::Body::new(http_body_util::Limited::new(body, limit));
-    next.run(axum::extract::Request::from_parts(parts, body)).await
+    next.run(axum::extract::Request::from_parts(parts, body))
+        .await
 }
 
 /// On first start, prints a ready TENANT_ADMIN token and a GraphiQL URL that uses it.

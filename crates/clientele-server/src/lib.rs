@@ -7,6 +7,7 @@ mod routes;
 pub mod scheduler;
 pub mod settings;
 pub mod telemetry;
+mod ws;
 
 pub use app::{Application, ShutdownHandle};
 pub use settings::{Cli, Command, ImportModeArg, LogFormat, OnExistingArg, Settings};

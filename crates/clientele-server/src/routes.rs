@@ -17,6 +17,7 @@ use clientele_store::Store;
 #[derive(Clone)]
 pub struct AppState {
     pub schema: ClienteleSchema,
+    pub ws: crate::ws::WsSettings,
     pub store: Store,
     pub auth: Arc<Authenticator>,
     pub clock: Clock,
@@ -31,22 +32,34 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<RequestCo
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let token = headers
+    sign_in(state, bearer(headers), request_id)
+        .await
+        .map_err(|message| unauthenticated(headers, &message))
+}
+
+/// The token of an `Authorization: Bearer …` header.
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {
             v.strip_prefix("Bearer ")
                 .or_else(|| v.strip_prefix("bearer "))
-        });
-    let claims = match token.map(|t| state.auth.verify(t.trim())) {
+        })
+        .map(str::trim)
+}
+
+/// Verifies a token and makes sure the tenant's own company exists; the error says why
+/// the token was refused.
+pub(crate) async fn sign_in(
+    state: &AppState,
+    token: Option<&str>,
+    request_id: &str,
+) -> Result<RequestContext, String> {
+    let claims = match token.map(|t| state.auth.verify(t)) {
         Some(Ok(claims)) => claims,
-        Some(Err(error)) => return Err(unauthenticated(headers, &error.to_string())),
-        None => {
-            return Err(unauthenticated(
-                headers,
-                "sign in: send Authorization: Bearer <token>",
-            ))
-        }
+        Some(Err(error)) => return Err(error.to_string()),
+        None => return Err("sign in: send Authorization: Bearer <token>".into()),
     };
     let request = RequestContext::from_claims(claims, request_id);
     state
@@ -97,35 +110,149 @@ async fn execute(
 }
 
 /// Answers in the media type the client accepts: `application/graphql-response+json` if it
-/// asks for it, `application/json` otherwise.
+/// asks for it, `application/json` otherwise. With the former, a request that never ran
+/// (it does not parse, validate or coerce its variables) is a 400 without `data`, as the
+/// GraphQL-over-HTTP spec asks; `application/json` clients always get 200.
 fn respond(headers: &HeaderMap, response: async_graphql::Response) -> Response {
     let accepts_graphql = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains(GRAPHQL_RESPONSE));
+    let never_ran = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
+    let mut body = serde_json::to_value(&response).expect("responses serialise");
+    let status = if accepts_graphql && never_ran {
+        if let Some(object) = body.as_object_mut() {
+            object.remove("data");
+        }
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
     let content_type = if accepts_graphql {
         GRAPHQL_RESPONSE
     } else {
         "application/json"
     };
-    let body = serde_json::to_vec(&response).expect("responses serialise");
-    let mut http = (StatusCode::OK, body).into_response();
+    let body = serde_json::to_vec(&body).expect("responses serialise");
+    let mut http = (status, body).into_response();
     http.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     http
 }
 
-/// POST /graphql: run any operation.
+/// A 400 for a body that is not a GraphQL-over-HTTP request, as a GraphQL error.
+fn bad_request(headers: &HeaderMap, message: &str) -> Response {
+    let mut error = async_graphql::ServerError::new(message, None);
+    let mut extensions = async_graphql::ErrorExtensionValues::default();
+    extensions.set("code", "BAD_REQUEST");
+    error.extensions = Some(extensions);
+    let mut http = respond(headers, async_graphql::Response::from_errors(vec![error]));
+    *http.status_mut() = StatusCode::BAD_REQUEST;
+    http
+}
+
+/// Reads a JSON request body: `query` must be a non-empty string, `variables` and
+/// `extensions` objects, `operationName` a string (each may be absent or null but `query`).
+fn parse_json_request(bytes: &[u8]) -> Result<async_graphql::Request, String> {
+    use serde_json::Value;
+    let value: Value =
+        serde_json::from_slice(bytes).map_err(|e| format!("the body is not valid JSON: {e}"))?;
+    if value.is_array() {
+        return Err("batched requests (a JSON array) are not supported".into());
+    }
+    let object = value
+        .as_object()
+        .ok_or("the body must be a JSON object with a query")?;
+    match object.get("query") {
+        Some(Value::String(query)) if !query.trim().is_empty() => {}
+        Some(Value::String(_)) => return Err("query is empty".into()),
+        None | Some(Value::Null) => return Err("query is missing".into()),
+        Some(_) => return Err("query must be a string".into()),
+    }
+    for (key, object_expected) in [
+        ("variables", true),
+        ("extensions", true),
+        ("operationName", false),
+    ] {
+        match (object.get(key), object_expected) {
+            (None | Some(Value::Null), _) | (Some(Value::Object(_)), true) => {}
+            (Some(Value::String(_)), false) => {}
+            (Some(_), true) => return Err(format!("{key} must be an object")),
+            (Some(_), false) => return Err(format!("{key} must be a string")),
+        }
+    }
+    serde_json::from_value(value).map_err(|e| format!("the request does not decode: {e}"))
+}
+
+/// True when reading the body failed because it was over the size limit.
+fn over_limit(error: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(error) = source {
+        if error.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = error.source();
+    }
+    false
+}
+
+/// POST /graphql: run any operation. `application/json` bodies, or `multipart/form-data`
+/// for uploads; anything else (no content type, `text/plain`) is 415, which also keeps
+/// browsers from posting cross-site without a CORS preflight.
 pub async fn graphql_post(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    request: GraphQLRequest,
+    request: axum::extract::Request,
 ) -> Response {
+    use axum::extract::FromRequest;
+    let headers = request.headers().clone();
+    let media = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let graphql_request = match media.as_str() {
+        "application/json" => {
+            let bytes = match axum::body::to_bytes(request.into_body(), usize::MAX).await {
+                Ok(bytes) => bytes,
+                Err(error) if over_limit(&error) => {
+                    return (
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "the body is over the size limit",
+                    )
+                        .into_response()
+                }
+                Err(error) => {
+                    return bad_request(&headers, &format!("could not read the body: {error}"))
+                }
+            };
+            match parse_json_request(&bytes) {
+                Ok(request) => request,
+                Err(message) => return bad_request(&headers, &message),
+            }
+        }
+        "multipart/form-data" => {
+            match <GraphQLRequest as FromRequest<AppState>>::from_request(request, &state).await {
+                Ok(request) => request.into_inner(),
+                Err(rejection) => return rejection.into_response(),
+            }
+        }
+        _ => {
+            return (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                [(header::ACCEPT, "application/json, multipart/form-data")],
+                "send Content-Type: application/json (or multipart/form-data for uploads)",
+            )
+                .into_response()
+        }
+    };
     let me = match authenticate(&state, &headers).await {
         Ok(me) => me,
         Err(response) => return response,
     };
-    execute(&state, &headers, request.into_inner(), me).await
+    execute(&state, &headers, graphql_request, me).await
 }
 
 /// True when the request would run a mutation.
@@ -160,13 +287,19 @@ pub async fn graphql_get(
                 t.chars()
                     .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
             })
-            .map(|t| format!("Bearer {t}"));
+            .map(str::to_string);
+        let page = GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws");
         let page = match &token {
-            Some(bearer) => GraphiQLSource::build()
-                .endpoint("/graphql")
-                .header("Authorization", bearer)
-                .finish(),
-            None => GraphiQLSource::build().endpoint("/graphql").finish(),
+            // Queries send the header; subscriptions send the token in connection_init.
+            Some(token) => {
+                let bearer = format!("Bearer {token}");
+                page.header("Authorization", &bearer)
+                    .ws_connection_param("token", token)
+                    .finish()
+            }
+            None => page.finish(),
         };
         return Html(page).into_response();
     }

@@ -202,6 +202,40 @@ pub struct Settings {
         global = true
     )]
     pub shutdown_grace_secs: u64,
+    /// How many events a subscriber may fall behind before it is cut off (it is told the
+    /// cursor to resume from).
+    #[arg(
+        long,
+        env = "CLIENTELE_SUBSCRIPTION_BUFFER",
+        default_value_t = 4096,
+        global = true
+    )]
+    pub subscription_buffer: usize,
+    /// Most subscriptions open at once on one WebSocket connection.
+    #[arg(
+        long,
+        env = "CLIENTELE_MAX_SUBSCRIPTIONS_PER_CONNECTION",
+        default_value_t = 100,
+        global = true
+    )]
+    pub max_subscriptions_per_connection: usize,
+    /// How long a WebSocket may stay open without `connection_init`, in ms (then 4408).
+    #[arg(
+        long,
+        env = "CLIENTELE_WS_INIT_TIMEOUT_MS",
+        default_value_t = 3_000,
+        global = true
+    )]
+    pub ws_init_timeout_ms: u64,
+    /// How often the live feed reads the log when nothing woke it, in ms (a missed
+    /// PostgreSQL notification is found by this).
+    #[arg(
+        long,
+        env = "CLIENTELE_FEED_POLL_MS",
+        default_value_t = 500,
+        global = true
+    )]
+    pub feed_poll_ms: u64,
 }
 
 impl Settings {

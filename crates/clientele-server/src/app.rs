@@ -64,6 +64,7 @@ impl Application {
         }
         let (shutdown, _) = watch::channel(false);
         let feed = Feed::new(store.clone(), settings.subscription_buffer);
+        feed.seek_to_end().await?;
         let (connections_alive, connections) = mpsc::channel(1);
         let state = AppState {
             schema: build_schema(
@@ -156,12 +157,10 @@ impl Application {
             shutdown.subscribe(),
             Duration::from_millis(settings.projection_poll_ms),
         );
-        let feed_task = feed
-            .start(
-                shutdown.subscribe(),
-                Duration::from_millis(settings.feed_poll_ms),
-            )
-            .await?;
+        let feed_task = feed.spawn(
+            shutdown.subscribe(),
+            Duration::from_millis(settings.feed_poll_ms),
+        );
         let signals = shutdown.clone();
         tokio::spawn(async move {
             wait_for_signal().await;
@@ -174,6 +173,18 @@ impl Application {
             listener.local_addr()?
         );
         let mut stopped = shutdown.subscribe();
+        let send_buffer = settings.tcp_send_buffer_bytes;
+        let listener = axum::serve::ListenerExt::tap_io(listener, move |tcp| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::debug!(%error, "could not set TCP_NODELAY");
+            }
+            if send_buffer > 0 {
+                if let Err(error) = socket2::SockRef::from(&*tcp).set_send_buffer_size(send_buffer)
+                {
+                    tracing::debug!(%error, "could not set the send buffer size");
+                }
+            }
+        });
         let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
             let _ = stopped.wait_for(|stop| *stop).await;
             tracing::info!("shutting down: finishing in-flight requests");

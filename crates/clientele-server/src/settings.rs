@@ -236,6 +236,17 @@ pub struct Settings {
         global = true
     )]
     pub feed_poll_ms: u64,
+    /// Kernel send buffer of each accepted connection, in bytes; 0 leaves it to the
+    /// operating system's autotuning (up to net.ipv4.tcp_wmem's maximum). A subscriber that
+    /// stops reading is cut off once this buffer, a 64-message queue and the subscription
+    /// buffer are full, so a smaller value cuts it off sooner and bounds memory tighter.
+    #[arg(
+        long,
+        env = "CLIENTELE_TCP_SEND_BUFFER_BYTES",
+        default_value_t = 0,
+        global = true
+    )]
+    pub tcp_send_buffer_bytes: usize,
 }
 
 impl Settings {

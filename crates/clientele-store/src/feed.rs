@@ -101,27 +101,31 @@ impl Feed {
         Ok(events)
     }
 
-    /// Starts following the log from its current end; stops on `shutdown`.
-    pub async fn start(
+    /// Places the feed at the current end of the log: subscribers get what is committed
+    /// from now on (or replay from a cursor).
+    pub async fn seek_to_end(&self) -> Result<(), StoreError> {
+        let end = log_end(self.inner.store.db()).await?;
+        self.inner.head.send_replace(end);
+        Ok(())
+    }
+
+    /// Follows the log from the head (see `seek_to_end`) until `shutdown`. Failures are
+    /// logged and retried; a lost PostgreSQL listener is reconnected, and the poll finds
+    /// whatever was committed meanwhile.
+    pub fn spawn(
         &self,
         mut shutdown: watch::Receiver<bool>,
         poll: Duration,
-    ) -> Result<tokio::task::JoinHandle<()>, StoreError> {
-        let db = self.inner.store.db().clone();
-        self.inner.head.send_replace(log_end(&db).await?);
-        let mut listener = match &db {
-            Db::Postgres(pool) => {
-                let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
-                listener.listen(CHANNEL).await?;
-                Some(listener)
-            }
-            Db::Sqlite { .. } => None,
-        };
+    ) -> tokio::task::JoinHandle<()> {
         let committed = self.inner.store.committed();
         let feed = self.clone();
-        Ok(tokio::spawn(async move {
+        tokio::spawn(async move {
+            let mut listener: Option<sqlx::postgres::PgListener> = None;
             let mut failures = 0u32;
             loop {
+                if listener.is_none() {
+                    listener = feed.listen().await;
+                }
                 match feed.pump().await {
                     Ok(()) => failures = 0,
                     Err(error) => {
@@ -139,9 +143,8 @@ impl Feed {
                         }
                     } => {
                         if let Err(error) = notified {
-                            // PgListener reconnects by itself; what it missed, the read finds.
-                            tracing::warn!(%error, "lost the PostgreSQL notification connection");
-                            tokio::time::sleep(poll).await;
+                            tracing::warn!(%error, "lost the PostgreSQL notification connection; reconnecting");
+                            listener = None;
                         }
                     }
                     _ = tokio::time::sleep(wait) => {}
@@ -152,7 +155,27 @@ impl Feed {
                     return;
                 }
             }
-        }))
+        })
+    }
+
+    /// A listener on the commit channel (PostgreSQL only); none when it cannot connect,
+    /// in which case the poll stands in until the next attempt.
+    async fn listen(&self) -> Option<sqlx::postgres::PgListener> {
+        let Db::Postgres(pool) = self.inner.store.db() else {
+            return None;
+        };
+        let connected = async {
+            let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+            listener.listen(CHANNEL).await?;
+            Ok::<_, sqlx::Error>(listener)
+        };
+        match connected.await {
+            Ok(listener) => Some(listener),
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for commits; polling the log instead");
+                None
+            }
+        }
     }
 
     /// Broadcasts everything committed after the head. On PostgreSQL an event may be

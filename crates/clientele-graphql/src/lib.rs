@@ -21,7 +21,7 @@ use clientele_store::Store;
 pub use auth::{Authenticator, Claims, Grant, Impersonator, Role};
 pub use context::{Clock, RequestContext};
 pub use error::{ApiError, ApiResult};
-pub use limits::MAX_ALIASES;
+pub use limits::{MAX_ALIASES, MAX_DEPTH, MAX_INTROSPECTION_DEPTH};
 pub use mutation::{ImpersonationTtl, MutationRoot};
 pub use query::{QueryRoot, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 pub use subscription::{encode_cursor, SubscriptionRoot};
@@ -29,8 +29,6 @@ use types::product::ProductsLoader;
 
 pub type ClienteleSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
-/// Deepest query accepted.
-pub const MAX_DEPTH: usize = 12;
 /// Most complex query accepted (each field counts 1).
 pub const MAX_COMPLEXITY: usize = 2000;
 
@@ -52,7 +50,6 @@ pub fn build_schema(
         .data(auth)
         .data(ImpersonationTtl(impersonation_ttl))
         .extension(limits::AliasLimit)
-        .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .finish()
 }

@@ -12,3 +12,4 @@ mod listing;
 mod log_and_projections;
 mod products;
 mod schema;
+mod subscriptions;

@@ -1,6 +1,10 @@
-//! `cargo run --release -p clientele-bench -- import --rows 100000 [--database-url URL]`
+//! Clientele's benchmarks.
 //!
-//! Imports a generated CSV file of N customers into a fresh database through the same code
+//! `cargo run --release -p clientele-bench -- load` measures the service against the
+//! machine's own limit and writes BENCHMARKS.md (see `load.rs`).
+//!
+//! `cargo run --release -p clientele-bench -- import --rows 100000 [--database-url URL]`
+//! imports a generated CSV file of N customers into a fresh database through the same code
 //! as `clientele import`, exports it, imports the export again (every row must be skipped),
 //! and prints the rates and the peak memory (RSS) as a Markdown table.
 
@@ -13,6 +17,8 @@ use clap::{Parser, Subcommand};
 use clientele_graphql::csv_io::{export_csv, ImportMode, ImportReport, Importer, OnExisting};
 use clientele_store::{ConnectOptions, EventMetadata, Store};
 use sqlx::Connection;
+
+mod load;
 
 #[derive(Parser)]
 struct Cli {
@@ -32,6 +38,9 @@ enum Bench {
         #[arg(long, env = "BENCH_DATABASE_URL")]
         database_url: Option<String>,
     },
+    /// Throughput, latency, rebuild, subscription fan-out and memory of the real server,
+    /// next to plain sqlx on the same database; writes BENCHMARKS.md.
+    Load(load::LoadArgs),
 }
 
 /// Peak resident memory of this process so far, in MiB (Linux).
@@ -119,7 +128,13 @@ async fn import(store: &Store, path: &PathBuf) -> anyhow::Result<(ImportReport, 
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let Bench::Import { rows, database_url } = Cli::parse().command;
+    match Cli::parse().command {
+        Bench::Import { rows, database_url } => import_bench(rows, database_url).await,
+        Bench::Load(args) => load::run(args).await,
+    }
+}
+
+async fn import_bench(rows: usize, database_url: Option<String>) -> anyhow::Result<()> {
     let (store, _) = fresh_store(&database_url).await?;
     let backend = if database_url.is_some() {
         "PostgreSQL"

@@ -1,7 +1,7 @@
 //! The subcommands.
 
 use anyhow::Context;
-use clientele_store::projections::rebuild;
+use clientele_store::projections::rebuild_together;
 use clientele_store::{redact, Db, Projection};
 
 use clientele_graphql::{Grant, Role};
@@ -88,18 +88,18 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Rebuild { projections } => {
             let db = connect(&settings).await?;
             db.migrate().await.context("failed to apply migrations")?;
-            for projection in selected(&projections)? {
-                let started = std::time::Instant::now();
-                let events = rebuild(&db, projection)
-                    .await
-                    .with_context(|| format!("failed to rebuild {}", projection.name()))?;
-                let seconds = started.elapsed().as_secs_f64();
-                println!(
-                    "{}: {events} events in {seconds:.2}s ({:.0} events/s)",
-                    projection.name(),
-                    events as f64 / seconds.max(1e-9)
-                );
-            }
+            let projections = selected(&projections)?;
+            let names: Vec<&str> = projections.iter().map(|p| p.name()).collect();
+            let started = std::time::Instant::now();
+            let events = rebuild_together(&db, &projections)
+                .await
+                .with_context(|| format!("failed to rebuild {}", names.join(", ")))?;
+            let seconds = started.elapsed().as_secs_f64();
+            println!(
+                "{}: {events} events in {seconds:.2}s ({:.0} events/s)",
+                names.join(", "),
+                events as f64 / seconds.max(1e-9)
+            );
             Ok(())
         }
     }

@@ -64,9 +64,7 @@ pub async fn catch_up_batch(
     let Some(last) = events.last().map(|e| e.log_position) else {
         return Ok(0);
     };
-    for event in &events {
-        projection.apply(&mut tx, event).await?;
-    }
+    projection.apply_batch(&mut tx, &events).await?;
     tx.execute(
         "INSERT INTO projection_checkpoints (name, tx_id, position) VALUES ($1, $2, $3) \
          ON CONFLICT (name) DO UPDATE SET tx_id = excluded.tx_id, position = excluded.position",
@@ -142,6 +140,57 @@ pub async fn reset(db: &Db, projection: Projection) -> Result<(), StoreError> {
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Empties the projections, then replays the whole log into all of them in one pass: each
+/// batch is read once and applied to every projection, and their checkpoints move together
+/// in the batch's transaction. Meant for a stopped service, like `rebuild`. Returns how
+/// many events were replayed.
+pub async fn rebuild_together(db: &Db, projections: &[Projection]) -> Result<u64, StoreError> {
+    for projection in projections {
+        reset(db, *projection).await?;
+    }
+    let Some(first) = projections.first().copied() else {
+        return Ok(0);
+    };
+    let mut total = 0u64;
+    loop {
+        let mut tx = db.begin().await?;
+        if let Tx::Pg(_) = tx {
+            for projection in projections {
+                tx.execute(
+                    "SELECT pg_advisory_xact_lock(hashtext('clientele.projection.' || $1))",
+                    &[projection.name().into()],
+                )
+                .await?;
+            }
+        }
+        let after = read_checkpoint(&mut tx, first).await?;
+        let events = read_log(&mut tx, after, BATCH).await?;
+        let Some(last) = events.last().map(|e| e.log_position) else {
+            drop(tx);
+            if !committed_beyond(db, first).await? {
+                return Ok(total);
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            continue;
+        };
+        for projection in projections {
+            projection.apply_batch(&mut tx, &events).await?;
+            tx.execute(
+                "INSERT INTO projection_checkpoints (name, tx_id, position) VALUES ($1, $2, $3) \
+                 ON CONFLICT (name) DO UPDATE SET tx_id = excluded.tx_id, position = excluded.position",
+                &[
+                    projection.name().into(),
+                    Arg::Int(last.tx),
+                    Arg::Int(last.position),
+                ],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        total += events.len() as u64;
+    }
 }
 
 /// Empties the projection, then replays the whole log into it. Meant for a stopped

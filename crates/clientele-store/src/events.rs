@@ -341,6 +341,39 @@ pub async fn read_log(
     opened(tx, rows).await
 }
 
+/// As `read_log`, for a reader that may hold up writers: on PostgreSQL it first takes a
+/// SHARE lock on `events`, which waits for every transaction still writing events to end
+/// and keeps new ones out until this transaction ends. Every event is then committed, so
+/// no horizon is needed, and long transactions elsewhere in the cluster (other databases)
+/// do not hold the reader back. Meant for `rebuild`, which runs on a stopped service.
+pub async fn read_log_exclusive(
+    tx: &mut Tx,
+    after: LogPosition,
+    limit: i64,
+) -> Result<Vec<StoredEvent>, StoreError> {
+    let rows: Vec<EventRow> = match tx {
+        Tx::Pg(_) => {
+            tx.execute("LOCK TABLE events IN SHARE MODE", &[]).await?;
+            let sql = format!(
+                "SELECT {PG_COLUMNS} FROM events \
+                 WHERE (tx_id, position) > ($1::text::xid8, $2) \
+                 ORDER BY tx_id, position LIMIT $3"
+            );
+            tx.fetch_all(
+                &sql,
+                &[
+                    Arg::Text(after.tx.to_string()),
+                    after.position.into(),
+                    limit.into(),
+                ],
+            )
+            .await?
+        }
+        Tx::Lite(_) => return read_log(tx, after, limit).await,
+    };
+    opened(tx, rows).await
+}
+
 /// An aggregate as loaded for a command: its state and its version.
 pub(crate) struct Loaded<A> {
     pub aggregate: A,

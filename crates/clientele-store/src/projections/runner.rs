@@ -7,7 +7,7 @@ use tokio::sync::{watch, Notify};
 
 use super::Projection;
 use crate::db::{Arg, Db, Tx};
-use crate::events::{read_log, LogPosition};
+use crate::events::{read_log, read_log_exclusive, LogPosition};
 use crate::StoreError;
 
 /// Events read and applied per transaction.
@@ -144,8 +144,9 @@ pub async fn reset(db: &Db, projection: Projection) -> Result<(), StoreError> {
 
 /// Empties the projections, then replays the whole log into all of them in one pass: each
 /// batch is read once and applied to every projection, and their checkpoints move together
-/// in the batch's transaction. Meant for a stopped service, like `rebuild`. Returns how
-/// many events were replayed.
+/// in the batch's transaction. It reads with `read_log_exclusive`: each batch briefly
+/// locks writers out, and old transactions elsewhere in the cluster do not slow it. Meant
+/// for a stopped service, like `rebuild`. Returns how many events were replayed.
 pub async fn rebuild_together(db: &Db, projections: &[Projection]) -> Result<u64, StoreError> {
     for projection in projections {
         reset(db, *projection).await?;
@@ -166,14 +167,9 @@ pub async fn rebuild_together(db: &Db, projections: &[Projection]) -> Result<u64
             }
         }
         let after = read_checkpoint(&mut tx, first).await?;
-        let events = read_log(&mut tx, after, BATCH).await?;
+        let events = read_log_exclusive(&mut tx, after, BATCH).await?;
         let Some(last) = events.last().map(|e| e.log_position) else {
-            drop(tx);
-            if !committed_beyond(db, first).await? {
-                return Ok(total);
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            continue;
+            return Ok(total);
         };
         for projection in projections {
             projection.apply_batch(&mut tx, &events).await?;

@@ -14,7 +14,7 @@ use async_graphql::{Context, InputObject, Json, SimpleObject, Subscription, ID};
 use chrono::{DateTime, Utc};
 use clientele_domain::customer::EVENT_TYPES;
 use clientele_domain::Rule;
-use clientele_store::feed::Feed;
+use clientele_store::feed::{Feed, Topic};
 use clientele_store::{LogPosition, Store, StoredEvent};
 use futures::{Stream, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
@@ -134,6 +134,18 @@ struct Selection {
 }
 
 impl Selection {
+    /// The narrowest channel that carries every event this selection may accept.
+    fn topic(&self) -> Topic {
+        let bound = match self.me.role {
+            Role::CustomerAdmin | Role::CustomerUser => self.me.customer.as_ref(),
+            _ => None,
+        };
+        match self.customer.as_ref().or(bound) {
+            Some(id) => Topic::Customer(self.me.tenant.clone(), id.clone()),
+            None => Topic::Tenant(self.me.tenant.clone()),
+        }
+    }
+
     async fn accepts(&self, store: &Store, event: &StoredEvent) -> ApiResult<bool> {
         if event.aggregate_type != "Customer" || event.metadata.tenant != self.me.tenant {
             return Ok(false);
@@ -204,7 +216,7 @@ impl EventStream {
         // Taken before subscribing: a resume from it may repeat an event the client never
         // saw, never skip one.
         let head = feed.head();
-        let receiver = feed.subscribe();
+        let receiver = feed.subscribe(selection.topic());
         let closing = feed.closing();
         let phase = match after {
             Some(after) => Phase::Replay(after),
@@ -279,7 +291,7 @@ impl EventStream {
                         // Overtaken while replaying: that is the server's own slowness, so
                         // it reads the store again rather than give up.
                         Err(RecvError::Lagged(_)) if seam => {
-                            self.receiver = self.feed.subscribe();
+                            self.receiver = self.feed.subscribe(self.selection.topic());
                             self.phase = Phase::Replay(self.last);
                         }
                         Err(RecvError::Lagged(missed)) => {

@@ -88,6 +88,10 @@ pub async fn graphql_ws(
     upgrade
         .protocols([protocol.name()])
         .max_message_size(state.ws.max_message_bytes)
+        // tungstenite's 128 KiB default read buffer, per connection, is most of what an idle
+        // subscriber costs; messages here are small.
+        .read_buffer_size(4 << 10)
+        .write_buffer_size(0)
         .on_upgrade(move |socket| async move {
             let connection = Connection {
                 protocol,

@@ -7,11 +7,14 @@
 //! reads the log after the last position it broadcast, with the same rule as the projection
 //! runner (`read_log`), so it never skips an event committed late and never repeats one.
 //!
-//! Subscribers get a bounded `broadcast` receiver. One that falls further behind than the
-//! buffer holds loses its place (`Lagged`) instead of slowing the writers, the feed or the
-//! other subscribers, and is told which cursor to resume from.
+//! Events are routed by topic: a tenant's events, or one customer's. A subscriber gets a
+//! bounded `broadcast` receiver of its topic, so it is only woken for events it may want
+//! (a dashboard following one customer is not woken by a thousand others). One that falls
+//! further behind than the buffer holds loses its place (`Lagged`) instead of slowing the
+//! writers, the feed or the other subscribers, and is told which cursor to resume from.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::{broadcast, watch};
@@ -23,6 +26,15 @@ use crate::{Store, StoreError};
 /// The PostgreSQL channel every commit notifies.
 pub const CHANNEL: &str = "clientele_events";
 
+/// What a subscriber follows.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Topic {
+    /// Every event of a tenant.
+    Tenant(String),
+    /// The events of one customer (tenant, customer id).
+    Customer(String, String),
+}
+
 /// Follows the log and broadcasts it to local subscribers.
 #[derive(Clone)]
 pub struct Feed {
@@ -31,7 +43,10 @@ pub struct Feed {
 
 struct Inner {
     store: Store,
-    sender: broadcast::Sender<Arc<StoredEvent>>,
+    /// One channel per topic somebody follows; dropped when its last receiver is.
+    topics: Mutex<HashMap<Topic, broadcast::Sender<Arc<StoredEvent>>>>,
+    /// Buffer of a tenant's channel; a customer's is a sixteenth of it (at least 16).
+    capacity: usize,
     /// The last position broadcast.
     head: watch::Sender<LogPosition>,
     /// Raised once when the service shuts down: every subscription then ends.
@@ -43,11 +58,11 @@ impl Feed {
     /// A feed whose subscribers may fall `capacity` events behind before they are cut off.
     pub fn new(store: Store, capacity: usize) -> Feed {
         let capacity = capacity.max(16);
-        let (sender, _) = broadcast::channel(capacity);
         Feed {
             inner: Arc::new(Inner {
                 store,
-                sender,
+                topics: Mutex::new(HashMap::new()),
+                capacity,
                 head: watch::channel(LogPosition::default()).0,
                 closing: watch::channel(false).0,
                 // A batch is broadcast at once: keep it well inside the buffer, so a
@@ -57,15 +72,41 @@ impl Feed {
         }
     }
 
-    /// Events from now on. Subscribe before replaying from the store, so nothing falls
-    /// between the replay and the live events.
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<StoredEvent>> {
-        self.inner.sender.subscribe()
+    /// The topic's events from now on. Subscribe before replaying from the store, so
+    /// nothing falls between the replay and the live events.
+    pub fn subscribe(&self, topic: Topic) -> broadcast::Receiver<Arc<StoredEvent>> {
+        let capacity = match topic {
+            Topic::Tenant(_) => self.inner.capacity,
+            Topic::Customer(..) => (self.inner.capacity / 16).max(16),
+        };
+        let mut topics = self.inner.topics.lock().expect("not poisoned");
+        topics
+            .entry(topic)
+            .or_insert_with(|| broadcast::channel(capacity).0)
+            .subscribe()
     }
 
-    /// How many events a subscriber may fall behind.
-    pub fn capacity(&self) -> usize {
-        self.inner.batch as usize * 4
+    /// Sends each event to its tenant's and its customer's channels, and forgets channels
+    /// nobody listens to any more.
+    fn broadcast(&self, events: Vec<StoredEvent>) {
+        let mut topics = self.inner.topics.lock().expect("not poisoned");
+        if topics.is_empty() {
+            return;
+        }
+        for event in events {
+            let tenant = event.metadata.tenant.clone();
+            let customer = (event.aggregate_type == "Customer")
+                .then(|| Topic::Customer(tenant.clone(), event.aggregate_id.clone()));
+            let event = Arc::new(event);
+            // No receiver is not an error: nobody follows the topic right now.
+            if let Some(sender) = topics.get(&Topic::Tenant(tenant)) {
+                let _ = sender.send(event.clone());
+            }
+            if let Some(sender) = customer.and_then(|topic| topics.get(&topic)) {
+                let _ = sender.send(event);
+            }
+        }
+        topics.retain(|_, sender| sender.receiver_count() > 0);
     }
 
     /// The last position broadcast.
@@ -187,10 +228,7 @@ impl Feed {
             let head = self.head();
             let events = self.replay(head, self.inner.batch).await?;
             if let Some(last) = events.last().map(|e| e.log_position) {
-                for event in events {
-                    // No receiver is not an error: nobody is subscribed right now.
-                    let _ = self.inner.sender.send(Arc::new(event));
-                }
+                self.broadcast(events);
                 self.inner.head.send_replace(last);
                 continue;
             }

@@ -11,4 +11,5 @@ mod isolation;
 mod listing;
 mod log_and_projections;
 mod products;
+mod relations;
 mod schema;

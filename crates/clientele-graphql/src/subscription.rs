@@ -154,11 +154,14 @@ impl Selection {
         }
         Ok(match self.me.role {
             Role::TenantAdmin | Role::Reseller | Role::Auditor => true,
-            Role::CustomerAdmin | Role::CustomerUser => {
-                self.me.customer.as_deref() == Some(event.aggregate_id.as_str())
+            Role::CustomerAdmin | Role::CustomerUser
+                if self.me.customer.as_deref() == Some(event.aggregate_id.as_str()) =>
+            {
+                true
             }
-            // A seller's customers can change hands: asked of the read model each time.
-            Role::Seller => store
+            // A seller's customers can change hands, and inner customers can move: asked of
+            // the read model each time.
+            Role::Seller | Role::CustomerAdmin | Role::CustomerUser => store
                 .customer(&self.me.tenant, &event.aggregate_id)
                 .await
                 .map_err(ApiError::from)?

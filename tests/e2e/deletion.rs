@@ -399,6 +399,7 @@ async fn deleting_erases_personal_data_everywhere_but_keeps_the_audit_trail(back
             "CustomerCreated",
             "CustomerEdited",
             "DeletionRequested",
+            "AssignmentsReleased",
             "CustomerDeleted",
             "AccountStatusChanged"
         ]

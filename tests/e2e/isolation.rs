@@ -18,6 +18,8 @@ on_both_backends!(
 enum Scope {
     Customer,
     Tenant,
+    /// activateCustomerUser: its token, not the caller, decides.
+    Activation,
 }
 
 /// Every query and mutation, called with the victim customer's id where it takes one.
@@ -47,6 +49,24 @@ const OPERATIONS: &[(&str, bool, Scope, &str)] = &[
     ("loginAs", true, Scope::Customer, "mutation($id: ID!) { loginAs(customerId: $id, reason: \"x\") { token } }"),
     ("endImpersonation", true, Scope::Tenant, "mutation { endImpersonation }"),
     ("exportCustomers", false, Scope::Tenant, "{ exportCustomers }"),
+    ("addCustomerUser", true, Scope::Customer, "mutation($id: ID!) { addCustomerUser(customerId: $id, input: { email: \"intruder@evil.example\", userType: CUSTOMER_ADMIN }) { user { id } } }"),
+    ("editCustomerUser", true, Scope::Customer, "mutation($id: ID!) { editCustomerUser(customerId: $id, userId: \"u\", input: { givenName: \"x\" }) { id } }"),
+    ("disableCustomerUser", true, Scope::Customer, "mutation($id: ID!) { disableCustomerUser(customerId: $id, userId: \"u\") { id } }"),
+    ("enableCustomerUser", true, Scope::Customer, "mutation($id: ID!) { enableCustomerUser(customerId: $id, userId: \"u\") { id } }"),
+    ("removeCustomerUser", true, Scope::Customer, "mutation($id: ID!) { removeCustomerUser(customerId: $id, userId: \"u\") }"),
+    ("reissueActivation", true, Scope::Customer, "mutation($id: ID!) { reissueActivation(customerId: $id, userId: \"u\") { user { id } } }"),
+    // Needs no bearer token: the activation token decides, and an unknown one is NOT_FOUND.
+    ("activateCustomerUser", true, Scope::Activation, "mutation { activateCustomerUser(token: \"not-a-token\") { token } }"),
+    ("moveCustomer", true, Scope::Customer, "mutation($id: ID!) { moveCustomer(id: $id, parentId: null) { id } }"),
+    ("setHomeDashboard", true, Scope::Customer, "mutation($id: ID!) { setHomeDashboard(customerId: $id, dashboardId: null) { id } }"),
+    ("assignDevice", true, Scope::Customer, "mutation($id: ID!) { assignDevice(customerId: $id, deviceId: \"dev-1\") { changed } }"),
+    ("unassignDevice", true, Scope::Tenant, "mutation { unassignDevice(deviceId: \"victim-dev\") { changed } }"),
+    ("assignAsset", true, Scope::Customer, "mutation($id: ID!) { assignAsset(customerId: $id, assetId: \"asset-1\") { changed } }"),
+    ("unassignAsset", true, Scope::Tenant, "mutation { unassignAsset(assetId: \"asset-1\") { changed } }"),
+    ("assignEdge", true, Scope::Customer, "mutation($id: ID!) { assignEdge(customerId: $id, edgeId: \"edge-1\") { changed } }"),
+    ("unassignEdge", true, Scope::Tenant, "mutation { unassignEdge(edgeId: \"edge-1\") { changed } }"),
+    ("assignDashboard", true, Scope::Customer, "mutation($id: ID!) { assignDashboard(customerId: $id, dashboardId: \"dash-1\") { changed } }"),
+    ("unassignDashboard", true, Scope::Customer, "mutation($id: ID!) { unassignDashboard(customerId: $id, dashboardId: \"victim-dash\") { changed } }"),
     // Sent as a multipart upload by `call`.
     ("importCustomers", true, Scope::Tenant, "Name\nimported-intruder\n"),
 ];
@@ -101,6 +121,11 @@ async fn victim(app: &TestApp) -> (String, String) {
         json!({ "id": id }),
     )
     .await;
+    app.ok(
+        "mutation($id: ID!) { assignDevice(customerId: $id, deviceId: \"victim-dev\") { changed } assignDashboard(customerId: $id, dashboardId: \"victim-dash\") { changed } }",
+        json!({ "id": id }),
+    )
+    .await;
     (id, "victim-secret-name".into())
 }
 
@@ -118,7 +143,7 @@ async fn tenant_state(app: &TestApp, id: &str) -> (i64, Value) {
         .unwrap();
     let customer = app
         .ok(
-            "query($id: ID!) { customer(id: $id) { version city accountStatus products { key visible status } } products { key visible } requiredCustomerFields }",
+            "query($id: ID!) { customer(id: $id) { version city accountStatus parentId homeDashboardId products { key visible status } assignmentCounts { devices assets edges dashboards } devices { edges { cursor } } dashboards { edges { cursor } } users { id email status } } products { key visible } requiredCustomerFields }",
             json!({ "id": id }),
         )
         .await;
@@ -162,7 +187,12 @@ async fn no_operation_reaches_another_tenants_customers(backend: Backend) {
     let intruder = mint("mallory", "beta", Role::TenantAdmin, None);
     for (name, _, scope, query) in OPERATIONS {
         let body = call(&app, &intruder, name, query, &id).await;
-        if *scope == Scope::Customer || body.get("errors").is_some() {
+        if *scope == Scope::Activation {
+            assert_eq!(
+                body["errors"][0]["extensions"]["code"], "NOT_FOUND",
+                "{body}"
+            );
+        } else if *scope == Scope::Customer || body.get("errors").is_some() {
             refused_or_empty(name, *scope, &body, &id, &secret);
         } else {
             let text = body.to_string();
@@ -202,7 +232,12 @@ async fn roles_that_must_not_pass_are_refused_everywhere(backend: Backend) {
     for (who, token) in &outsiders {
         for (name, mutation, scope, query) in OPERATIONS {
             let body = call(&app, token, name, query, &id).await;
-            if *mutation && *scope == Scope::Tenant {
+            if *scope == Scope::Activation {
+                assert_eq!(
+                    body["errors"][0]["extensions"]["code"], "NOT_FOUND",
+                    "{body}"
+                );
+            } else if *mutation && *scope == Scope::Tenant {
                 let code = body["errors"][0]["extensions"]["code"]
                     .as_str()
                     .unwrap_or_default();
@@ -229,7 +264,10 @@ async fn roles_that_must_not_pass_are_refused_everywhere(backend: Backend) {
         ),
     ];
     for (who, token) in &readers {
-        for (name, mutation, _, query) in OPERATIONS.iter().filter(|op| op.1) {
+        let mutations = OPERATIONS
+            .iter()
+            .filter(|op| op.1 && op.2 != Scope::Activation);
+        for (name, mutation, _, query) in mutations {
             let body = call(&app, token, name, query, &id).await;
             let code = body["errors"][0]["extensions"]["code"]
                 .as_str()

@@ -11,5 +11,6 @@ mod isolation;
 mod listing;
 mod log_and_projections;
 mod products;
+mod relations;
 mod schema;
 mod subscriptions;

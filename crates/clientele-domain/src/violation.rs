@@ -53,6 +53,16 @@ pub enum Rule {
     ServiceStatus,
     /// The confirmation does not match what the action asks to be typed.
     Confirmation,
+    /// The one-time token has expired; ask for a new one.
+    Expired,
+    /// A customer cannot be moved under itself or one of its own inner customers.
+    Cycle,
+    /// The id names no live customer of the tenant that the caller may see.
+    UnknownCustomer,
+    /// The dashboard is not assigned to this customer.
+    NotAssigned,
+    /// A limit on how many of something there may be.
+    Limit,
 }
 
 impl Rule {
@@ -73,6 +83,11 @@ impl Rule {
             Rule::Transition => "TRANSITION",
             Rule::ServiceStatus => "SERVICE_STATUS",
             Rule::Confirmation => "CONFIRMATION",
+            Rule::Expired => "EXPIRED",
+            Rule::Cycle => "CYCLE",
+            Rule::UnknownCustomer => "UNKNOWN_CUSTOMER",
+            Rule::NotAssigned => "NOT_ASSIGNED",
+            Rule::Limit => "LIMIT",
         }
     }
 }

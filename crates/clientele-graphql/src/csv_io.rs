@@ -517,6 +517,7 @@ impl Importer<'_> {
                     tenant: tenant.clone(),
                     draft,
                     required: required.to_vec(),
+                    parent: None,
                 };
                 let id = uuid::Uuid::now_v7().to_string();
                 self.write(row, &id, command, Outcome::Created).await
@@ -591,6 +592,7 @@ pub async fn export_csv<W: std::io::Write>(
     let filter = CustomerFilter {
         own_company: Some(false),
         include_test_accounts: true,
+        subtree_of: None,
         ..CustomerFilter::default()
     };
     let mut after = None;

@@ -30,6 +30,8 @@ pub enum ApiError {
     Unauthenticated(String),
     /// `INTERNAL`: logged with its details; the client only learns that it failed.
     Internal(String),
+    /// `CONFLICT`: the customer has inner customers and the subtree was not to be deleted.
+    HasInnerCustomers(Vec<String>),
     /// `SUBSCRIBER_LAGGED`: a subscription fell further behind than the server buffers; it
     /// ends, and resumes with `after: lastCursor`.
     Lagged {
@@ -51,7 +53,7 @@ impl ApiError {
         match self {
             ApiError::BadUserInput { .. } => "BAD_USER_INPUT",
             ApiError::NotFound(_) => "NOT_FOUND",
-            ApiError::Conflict { .. } => "CONFLICT",
+            ApiError::Conflict { .. } | ApiError::HasInnerCustomers(_) => "CONFLICT",
             ApiError::CustomerDeleted => "CUSTOMER_DELETED",
             ApiError::Forbidden(_) => "FORBIDDEN",
             ApiError::Unauthenticated(_) => "UNAUTHENTICATED",
@@ -87,6 +89,34 @@ impl From<CommandError<TenantError>> for ApiError {
     }
 }
 
+impl From<CommandError<clientele_domain::assignment::AssignmentError>> for ApiError {
+    fn from(error: CommandError<clientele_domain::assignment::AssignmentError>) -> Self {
+        use clientele_domain::assignment::AssignmentError as E;
+        match error {
+            CommandError::Rejected(E::Invalid(violations)) => ApiError::BadUserInput {
+                violations,
+                prefix: "",
+            },
+            CommandError::Rejected(E::CustomerNotFound) | CommandError::NotFound => {
+                ApiError::NotFound("no customer with this id".into())
+            }
+            CommandError::Rejected(E::CustomerDeleted) => ApiError::CustomerDeleted,
+            CommandError::Rejected(error @ E::HomeDashboard) => ApiError::Conflict {
+                message: error.to_string(),
+                field: Some("dashboardId".into()),
+                current_version: None,
+            },
+            CommandError::Contended => ApiError::Conflict {
+                message: "the entity is being changed by many requests at once; try again".into(),
+                field: None,
+                current_version: None,
+            },
+            CommandError::Store(error) => error.into(),
+            CommandError::Duplicate { .. } => ApiError::Internal(error.to_string()),
+        }
+    }
+}
+
 impl ApiError {
     /// Maps a refused customer command; `prefix` locates the violated fields (`input.` or none).
     pub fn from_customer(error: CommandError<CustomerError>, prefix: &'static str) -> Self {
@@ -116,6 +146,28 @@ impl ApiError {
             ) => ApiError::Conflict {
                 message: error.to_string(),
                 field: None,
+                current_version: None,
+            },
+            CommandError::Rejected(CustomerError::UserNotFound) => {
+                ApiError::NotFound("no such user of this customer".into())
+            }
+            CommandError::Rejected(CustomerError::UnknownActivation) => {
+                ApiError::NotFound(CustomerError::UnknownActivation.to_string())
+            }
+            CommandError::Rejected(CustomerError::UserAlreadyActive) => ApiError::Conflict {
+                message: "the user is already activated".into(),
+                field: None,
+                current_version: None,
+            },
+            CommandError::Rejected(CustomerError::UserDisabled) => {
+                ApiError::Forbidden("the user is disabled; enable it first".into())
+            }
+            CommandError::Rejected(CustomerError::HasInnerCustomers(ids)) => {
+                ApiError::HasInnerCustomers(ids)
+            }
+            CommandError::Duplicate { field } if field == clientele_store::USER_EMAIL => ApiError::Conflict {
+                message: "another user of this tenant already has this email".into(),
+                field: Some("input.email".into()),
                 current_version: None,
             },
             CommandError::Duplicate { field } => ApiError::Conflict {
@@ -199,6 +251,19 @@ impl From<ApiError> for async_graphql::Error {
                 if let Some(version) = current_version {
                     e.set("currentVersion", version);
                 }
+            }),
+            ApiError::HasInnerCustomers(ids) => async_graphql::Error::new(format!(
+                "the customer has {} inner customer(s); delete them first, or pass \
+                 deleteInnerCustomers: true to delete the whole subtree",
+                ids.len()
+            ))
+            .extend_with(|_, e| {
+                e.set("code", code);
+                e.set("field", "deleteInnerCustomers");
+                e.set(
+                    "innerCustomers",
+                    Value::List(ids.iter().map(|id| Value::from(id.as_str())).collect()),
+                );
             }),
             ApiError::Lagged { last_cursor, missed } => async_graphql::Error::new(format!(
                 "this subscription fell {missed} events behind and was ended; subscribe again with after: lastCursor"

@@ -39,9 +39,12 @@ pub fn can_see(me: &RequestContext, record: &CustomerRecord) -> bool {
     match me.role {
         Role::TenantAdmin | Role::Reseller | Role::Auditor => true,
         Role::Seller => record.profile.seller.as_deref() == Some(me.subject.as_str()),
-        Role::CustomerAdmin | Role::CustomerUser => {
-            me.customer.as_deref() == Some(record.id.as_str())
-        }
+        // A customer-bound principal sees its customer and the customers below it (seed
+        // 003's inner customers), nothing above or beside.
+        Role::CustomerAdmin | Role::CustomerUser => match me.customer.as_deref() {
+            Some(mine) => record.id == mine || record.is_under(mine),
+            None => false,
+        },
     }
 }
 

@@ -11,6 +11,7 @@ pub mod guard;
 mod limits;
 mod mutation;
 mod query;
+mod relations;
 mod subscription;
 pub mod types;
 
@@ -24,6 +25,7 @@ pub use error::{ApiError, ApiResult};
 pub use limits::{MAX_ALIASES, MAX_DEPTH, MAX_INTROSPECTION_DEPTH};
 pub use mutation::{ImpersonationTtl, MutationRoot};
 pub use query::{QueryRoot, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+pub use relations::{token_hash, ActivationSettings, Mailer};
 pub use subscription::{encode_cursor, SubscriptionRoot};
 use types::product::ProductsLoader;
 
@@ -39,16 +41,18 @@ pub fn build_schema(
     clock: Clock,
     auth: std::sync::Arc<Authenticator>,
     impersonation_ttl: chrono::Duration,
+    activation: ActivationSettings,
 ) -> ClienteleSchema {
     // Batching only (DataLoader::new caches nothing), so it can live as long as the schema.
     let products = DataLoader::new(ProductsLoader(store.clone()), tokio::spawn);
-    Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
+    Schema::build(QueryRoot, MutationRoot::default(), SubscriptionRoot)
         .data(products)
         .data(feed)
         .data(store)
         .data(clock)
         .data(auth)
         .data(ImpersonationTtl(impersonation_ttl))
+        .data(activation)
         .extension(limits::AliasLimit)
         .limit_complexity(MAX_COMPLEXITY)
         .finish()
@@ -56,7 +60,7 @@ pub fn build_schema(
 
 /// The schema's SDL, as checked in at schema.graphql.
 pub fn sdl() -> String {
-    Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
+    Schema::build(QueryRoot, MutationRoot::default(), SubscriptionRoot)
         .finish()
         .sdl()
 }

@@ -1,7 +1,9 @@
 //! Mutations: each one command, answered with the state as stored after it.
 
 use async_graphql::{Context, Object, ID};
-use clientele_domain::customer::{Confirmation, Customer as CustomerAggregate, CustomerCommand};
+use clientele_domain::customer::{
+    Confirmation, Customer as CustomerAggregate, CustomerCommand, ParentFacts,
+};
 use clientele_domain::tenant::{Tenant, TenantCommand};
 use clientele_domain::Rule;
 use clientele_store::Store;
@@ -16,7 +18,13 @@ use crate::types::enums::{CustomerField, ProductStatus};
 use crate::types::import::{ImportMode, ImportResult, OnExisting};
 use crate::types::product::Product;
 
-pub struct MutationRoot;
+/// Every mutation: the customer's own, and those of its users, tree and assignments.
+#[derive(async_graphql::MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(CustomerMutations, crate::relations::RelationMutations);
+
+#[derive(Default)]
+pub struct CustomerMutations;
 
 /// Roles that edit a customer they can see (a customer admin only its customer-editable fields).
 const EDITORS: &[Role] = &[
@@ -34,7 +42,7 @@ const REQUESTERS: &[Role] = &[
 ];
 
 /// Reads back the row the command's transaction wrote.
-async fn stored(store: &Store, tenant: &str, id: &str) -> ApiResult<Customer> {
+pub(crate) async fn stored(store: &Store, tenant: &str, id: &str) -> ApiResult<Customer> {
     match store.customer(tenant, id).await.map_err(ApiError::from)? {
         Some(record) => Ok(record.into()),
         None => Err(ApiError::Internal(format!(
@@ -44,8 +52,8 @@ async fn stored(store: &Store, tenant: &str, id: &str) -> ApiResult<Customer> {
     }
 }
 
-#[Object(name = "Mutation")]
-impl MutationRoot {
+#[Object]
+impl CustomerMutations {
     /// Creates a customer and returns it as stored.
     async fn create_customer(
         &self,
@@ -72,11 +80,19 @@ impl MutationRoot {
             .required_customer_fields(&request.tenant)
             .await
             .map_err(ApiError::from)?;
+        let parent = match input.parent_id.take() {
+            Some(parent) => {
+                crate::relations::visible_parent(ctx, &parent).await?;
+                Some(ParentFacts::unchecked(parent.to_string()))
+            }
+            None => None,
+        };
         let id = uuid::Uuid::now_v7().to_string();
         let command = CustomerCommand::CreateCustomer {
             tenant: request.tenant.clone(),
             draft: input.into(),
             required,
+            parent,
         };
         run_customer_command(ctx, &id, command, "input.").await
     }
@@ -286,20 +302,32 @@ impl MutationRoot {
 
     /// Deletes the customer now, with or without a request. `confirm` must be the
     /// customer's shortname (its name when it has none). This cannot be undone: personal
-    /// data is erased; the audit trail stays.
+    /// data is erased; the audit trail stays; its users go and its devices, assets, edges
+    /// and dashboards are released. A customer with inner customers is refused (CONFLICT,
+    /// `extensions.innerCustomers`) unless `deleteInnerCustomers` is true: then the whole
+    /// subtree is deleted, in one transaction.
     async fn delete_customer(
         &self,
         ctx: &Context<'_>,
         id: ID,
         confirm: String,
+        #[graphql(default)] delete_inner_customers: bool,
     ) -> ApiResult<Customer> {
         guard::writable_customer(ctx, &id, guard::TENANT_ADMINS).await?;
         let request = ctx.data_unchecked::<RequestContext>();
-        let command = CustomerCommand::DeleteCustomer {
-            confirmation: Confirmation::Typed(confirm),
-            deleted_by: request.actor(),
-        };
-        customer_command(ctx, &id, command).await
+        let store = ctx.data_unchecked::<Store>();
+        let clock = ctx.data_unchecked::<Clock>();
+        store
+            .delete_customer(
+                &id,
+                Confirmation::Typed(confirm),
+                delete_inner_customers,
+                &request.actor(),
+                &request.metadata(clock.now()),
+            )
+            .await
+            .map_err(|e| ApiError::from_customer(e, ""))?;
+        stored(store, &request.tenant, &id).await
     }
 
     /// Sets the days between a deletion request and the automatic deletion (1 to 365).
@@ -423,7 +451,11 @@ pub struct Impersonation {
 pub struct ImpersonationTtl(pub chrono::Duration);
 
 /// Trims free text and caps it at 1,000 characters; `required` refuses a blank one.
-fn free_text(field: &str, value: Option<String>, required: bool) -> ApiResult<Option<String>> {
+pub(crate) fn free_text(
+    field: &str,
+    value: Option<String>,
+    required: bool,
+) -> ApiResult<Option<String>> {
     let value = value
         .map(|v| v.trim().to_string())
         .filter(|v| !v.is_empty());
@@ -493,7 +525,7 @@ async fn customer_command(
 }
 
 /// Runs a command on a customer and answers it as stored; `prefix` locates violated fields.
-async fn run_customer_command(
+pub(crate) async fn run_customer_command(
     ctx: &Context<'_>,
     id: &str,
     command: CustomerCommand,

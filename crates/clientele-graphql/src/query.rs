@@ -165,7 +165,19 @@ impl QueryRoot {
         // A seller sees its own customers; a customer-bound role sees its customer.
         match request.role {
             Role::Seller => filter.seller = Some(request.subject.clone()),
-            Role::CustomerAdmin | Role::CustomerUser => filter.only_id = request.customer.clone(),
+            Role::CustomerAdmin | Role::CustomerUser => {
+                let mine = match &request.customer {
+                    Some(id) => store
+                        .customer(&request.tenant, id)
+                        .await
+                        .map_err(ApiError::from)?,
+                    None => None,
+                };
+                match mine {
+                    Some(mine) => filter.subtree_of = Some((mine.id, mine.ancestry)),
+                    None => filter.only_id = Some(request.customer.clone().unwrap_or_default()),
+                }
+            }
             Role::TenantAdmin | Role::Reseller | Role::Auditor => {}
         }
         let page = match store

@@ -135,12 +135,10 @@ struct Selection {
 
 impl Selection {
     /// The narrowest channel that carries every event this selection may accept.
+    /// (A customer-bound role without a filter also sees its inner customers, so it takes
+    /// the tenant's topic.)
     fn topic(&self) -> Topic {
-        let bound = match self.me.role {
-            Role::CustomerAdmin | Role::CustomerUser => self.me.customer.as_ref(),
-            _ => None,
-        };
-        match self.customer.as_ref().or(bound) {
+        match self.customer.as_ref() {
             Some(id) => Topic::Customer(self.me.tenant.clone(), id.clone()),
             None => Topic::Tenant(self.me.tenant.clone()),
         }
@@ -166,11 +164,14 @@ impl Selection {
         }
         Ok(match self.me.role {
             Role::TenantAdmin | Role::Reseller | Role::Auditor => true,
-            Role::CustomerAdmin | Role::CustomerUser => {
-                self.me.customer.as_deref() == Some(event.aggregate_id.as_str())
+            Role::CustomerAdmin | Role::CustomerUser
+                if self.me.customer.as_deref() == Some(event.aggregate_id.as_str()) =>
+            {
+                true
             }
-            // A seller's customers can change hands: asked of the read model each time.
-            Role::Seller => store
+            // A seller's customers can change hands, and inner customers can move: asked of
+            // the read model each time.
+            Role::Seller | Role::CustomerAdmin | Role::CustomerUser => store
                 .customer(&self.me.tenant, &event.aggregate_id)
                 .await
                 .map_err(ApiError::from)?

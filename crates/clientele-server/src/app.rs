@@ -65,6 +65,7 @@ impl Application {
         let (shutdown, _) = watch::channel(false);
         let feed = Feed::new(store.clone(), settings.subscription_buffer);
         feed.seek_to_end().await?;
+        let activation = activation_settings(&settings, listener.local_addr()?)?;
         let (connections_alive, connections) = mpsc::channel(1);
         let state = AppState {
             schema: build_schema(
@@ -73,6 +74,7 @@ impl Application {
                 clock.clone(),
                 auth.clone(),
                 ttl,
+                activation,
             ),
             ws: crate::ws::WsSettings {
                 init_timeout: Duration::from_millis(settings.ws_init_timeout_ms),
@@ -254,6 +256,31 @@ async fn body_limits(
     let body = axum::body::Body::new(http_body_util::Limited::new(body, limit));
     next.run(axum::extract::Request::from_parts(parts, body))
         .await
+}
+
+/// Activation links and emails, from the settings.
+fn activation_settings(
+    settings: &Settings,
+    address: std::net::SocketAddr,
+) -> anyhow::Result<clientele_graphql::ActivationSettings> {
+    use secrecy::ExposeSecret;
+    let public = settings
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{address}"));
+    let mailer = match &settings.smtp_url {
+        Some(url) => Some(Arc::new(crate::mail::SmtpMailer::new(
+            url.expose_secret(),
+            &settings.smtp_from,
+        )?) as Arc<dyn clientele_graphql::Mailer>),
+        None => None,
+    };
+    Ok(clientele_graphql::ActivationSettings {
+        link_prefix: format!("{}/activate?token=", public.trim_end_matches('/')),
+        ttl: chrono::Duration::hours(settings.activation_ttl_hours),
+        mailer,
+        session_ttl: chrono::Duration::hours(1),
+    })
 }
 
 /// On first start, prints a ready TENANT_ADMIN token and a GraphiQL URL that uses it.

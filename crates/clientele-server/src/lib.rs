@@ -3,6 +3,7 @@
 mod app;
 pub mod auth;
 pub mod cli;
+mod mail;
 mod routes;
 pub mod scheduler;
 pub mod settings;

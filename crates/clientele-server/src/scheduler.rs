@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use clientele_domain::customer::{Confirmation, Customer, CustomerCommand, CustomerError};
+use clientele_domain::customer::{Confirmation, CustomerError};
 use clientele_graphql::Clock;
 use clientele_store::{CommandError, EventMetadata, Store};
 use tokio::sync::watch;
@@ -52,15 +52,19 @@ pub async fn run_once(store: &Store, clock: &Clock) -> Result<usize, clientele_s
             request_id: format!("scheduler-{}", uuid::Uuid::now_v7()),
             occurred_at: now,
         };
-        let command = CustomerCommand::DeleteCustomer {
-            confirmation: Confirmation::DueRequest {
-                request_id: due.request_id.clone(),
-                now,
-            },
-            deleted_by: SCHEDULER_ACTOR.into(),
+        let confirmation = Confirmation::DueRequest {
+            request_id: due.request_id.clone(),
+            now,
         };
+        // The account goes with its inner customers: they cannot outlive it.
         match store
-            .execute::<Customer>(&due.customer_id, command, &metadata)
+            .delete_customer(
+                &due.customer_id,
+                confirmation,
+                true,
+                SCHEDULER_ACTOR,
+                &metadata,
+            )
             .await
         {
             Ok(_) => {

@@ -247,6 +247,35 @@ pub struct Settings {
         global = true
     )]
     pub tcp_send_buffer_bytes: usize,
+    /// The service's address as users reach it; activation links start with it (default:
+    /// `http://` and the listen address).
+    #[arg(long, env = "CLIENTELE_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+    /// SMTP server for activation emails: `smtp://[user:password@]host[:port]`. Without
+    /// it, activation links are returned to the caller.
+    #[arg(
+        long,
+        env = "CLIENTELE_SMTP_URL",
+        hide_env_values = true,
+        global = true
+    )]
+    pub smtp_url: Option<SecretString>,
+    /// The sender of activation emails.
+    #[arg(
+        long,
+        env = "CLIENTELE_SMTP_FROM",
+        default_value = "clientele@localhost.localdomain",
+        global = true
+    )]
+    pub smtp_from: String,
+    /// How long an activation token lives, in hours.
+    #[arg(
+        long,
+        env = "CLIENTELE_ACTIVATION_TTL_HOURS",
+        default_value_t = 24,
+        global = true
+    )]
+    pub activation_ttl_hours: i64,
 }
 
 impl Settings {

@@ -53,6 +53,11 @@ impl Store {
             profile,
             created_at,
             updated_at,
+            // The path at that instant is not kept; the parent is.
+            ancestry: "/".into(),
+            parent_id: customer.parent.clone(),
+            home_dashboard_id: customer.home_dashboard.clone(),
+            hide_toolbar: customer.hide_toolbar,
         }))
     }
 

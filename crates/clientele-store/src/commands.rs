@@ -1,7 +1,8 @@
 //! Running a command: load, decide, and commit events, snapshot, unique keys and inline
 //! projections in one transaction.
 
-use clientele_domain::customer::Customer;
+use std::future::Future;
+
 use clientele_domain::tenant::Tenant;
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
@@ -17,9 +18,9 @@ use crate::{CommandError, Store, StoreError};
 const ATTEMPTS: usize = 8;
 
 /// An aggregate the command runner can store.
-pub trait StoredAggregate: Aggregate<Services = ()> + Clone
+pub trait StoredAggregate: Aggregate<Services = ()> + Clone + Send + Sync
 where
-    Self::Command: Clone,
+    Self::Command: Clone + Send + Sync,
 {
     /// The tenant the aggregate belongs to, once it exists.
     fn tenant(&self) -> Option<&str>;
@@ -28,23 +29,25 @@ where
     fn unique_keys(&self) -> Vec<(&'static str, String)> {
         Vec::new()
     }
-}
 
-impl StoredAggregate for Customer {
-    fn tenant(&self) -> Option<&str> {
-        self.profile.as_ref().map(|_| self.tenant.as_str())
+    /// True when the command changes the tenant's customer tree: it then takes the tenant's
+    /// hierarchy lock before anything else, so tree changes (and the read-model checks
+    /// they rely on) happen one at a time, and always take locks in the same order.
+    fn changes_hierarchy(_command: &Self::Command) -> bool {
+        false
     }
 
-    /// A deleted customer releases its name and shortname.
-    fn unique_keys(&self) -> Vec<(&'static str, String)> {
-        if self.deleted {
-            return Vec::new();
-        }
-        self.profile
-            .iter()
-            .flat_map(|p| p.unique_keys())
-            .map(|(kind, value)| (kind.as_str(), value))
-            .collect()
+    /// Completes the command with facts from read models (which customer is live, who
+    /// the parent is), read in the command's own transaction, so they cannot go stale
+    /// before it commits. The domain then decides on them.
+    fn prepare<'a>(
+        command: Self::Command,
+        _tx: &'a mut Tx,
+        _tenant: &'a str,
+        _id: &'a str,
+        _current: &'a Self,
+    ) -> impl Future<Output = Result<Self::Command, CommandError<Self::Error>>> + Send + 'a {
+        async move { Ok(command) }
     }
 }
 
@@ -64,6 +67,13 @@ pub struct Committed<A> {
     pub events: Vec<StoredEvent>,
 }
 
+/// One attempt at a command inside a transaction.
+pub(crate) enum Attempt<A> {
+    Done(Committed<A>),
+    /// Another writer created the same aggregate first: decide again.
+    Retry,
+}
+
 impl Store {
     /// Runs `command` on aggregate `id` for `metadata.tenant`, retrying when a concurrent
     /// writer wins the race (the aggregate decides again on the fresh state, so an
@@ -76,65 +86,129 @@ impl Store {
     ) -> Result<Committed<A>, CommandError<A::Error>>
     where
         A: StoredAggregate,
-        A::Command: Clone,
+        A::Command: Clone + Send + Sync,
     {
         for attempt in 1..=ATTEMPTS {
             let mut tx = self.db().begin().await?;
-            let loaded = load::<A>(&mut tx, id, self.upcasters()).await?;
-            if let Some(owner) = loaded.aggregate.tenant() {
-                if owner != metadata.tenant {
-                    return Err(CommandError::NotFound);
+            if A::changes_hierarchy(&command) {
+                lock_hierarchy(&mut tx, &metadata.tenant).await?;
+            }
+            let outcome = self
+                .attempt::<A>(&mut tx, id, command.clone(), metadata)
+                .await;
+            match retryable(outcome) {
+                Ok(Attempt::Done(committed)) if committed.events.is_empty() => {
+                    return Ok(committed)
                 }
-            }
-            let before = loaded.aggregate.clone();
-            let mut aggregate = loaded.aggregate;
-            let sink = EventSink::default();
-            aggregate
-                .handle(command.clone(), &(), &sink)
-                .await
-                .map_err(CommandError::Rejected)?;
-            let events = sink.collect().await;
-            if events.is_empty() {
-                return Ok(Committed {
-                    aggregate,
-                    version: loaded.version,
-                    events: Vec::new(),
-                });
-            }
-            let stored = match append::<A>(&mut tx, id, loaded.version, &events, metadata).await {
-                Ok(stored) => stored,
-                Err(AppendError::Conflict) => {
+                Ok(Attempt::Done(committed)) => {
+                    self.commit(tx).await?;
+                    return Ok(committed);
+                }
+                Ok(Attempt::Retry) => {
                     tracing::debug!(
                         aggregate = A::TYPE,
                         id,
                         attempt,
                         "concurrent write; deciding again"
                     );
-                    continue;
                 }
-                Err(AppendError::Database(error)) => return Err(error.into()),
-                Err(AppendError::Store(error)) => return Err(error.into()),
-            };
-            update_unique_keys(&mut tx, &metadata.tenant, id, &before, &aggregate).await?;
-            let version = loaded.version + events.len() as u64;
-            save_snapshot(&mut tx, id, &aggregate, version).await?;
-            apply_inline(&mut tx, &stored).await?;
-            if let Tx::Pg(_) = tx {
-                // Delivered at commit, to every instance listening (the live feeds). Only a
-                // wake-up: readers take the events from the log itself.
-                tx.execute("SELECT pg_notify('clientele_events', '')", &[])
-                    .await?;
+                Err(error) => return Err(error),
             }
-            tx.commit().await?;
-            self.notify_written();
-            return Ok(Committed {
-                aggregate,
-                version,
-                events: stored,
-            });
         }
         Err(CommandError::Contended)
     }
+
+    /// Commits a command's transaction and wakes the projection runner and the feeds.
+    pub(crate) async fn commit(&self, mut tx: Tx) -> Result<(), StoreError> {
+        if let Tx::Pg(_) = tx {
+            // Delivered at commit, to every instance listening (the live feeds). Only a
+            // wake-up: readers take the events from the log itself.
+            tx.execute("SELECT pg_notify('clientele_events', '')", &[])
+                .await?;
+        }
+        tx.commit().await?;
+        self.notify_written();
+        Ok(())
+    }
+
+    /// Loads, prepares, decides and writes one command in `tx` (which the caller commits).
+    pub(crate) async fn attempt<A>(
+        &self,
+        tx: &mut Tx,
+        id: &str,
+        command: A::Command,
+        metadata: &EventMetadata,
+    ) -> Result<Attempt<A>, CommandError<A::Error>>
+    where
+        A: StoredAggregate,
+        A::Command: Clone + Send + Sync,
+    {
+        let loaded = load::<A>(tx, id, self.upcasters()).await?;
+        if let Some(owner) = loaded.aggregate.tenant() {
+            if owner != metadata.tenant {
+                return Err(CommandError::NotFound);
+            }
+        }
+        let before = loaded.aggregate.clone();
+        let command = A::prepare(command, tx, &metadata.tenant, id, &before).await?;
+        let mut aggregate = loaded.aggregate;
+        let sink = EventSink::default();
+        aggregate
+            .handle(command, &(), &sink)
+            .await
+            .map_err(CommandError::Rejected)?;
+        let events = sink.collect().await;
+        if events.is_empty() {
+            return Ok(Attempt::Done(Committed {
+                aggregate,
+                version: loaded.version,
+                events: Vec::new(),
+            }));
+        }
+        let stored = match append::<A>(tx, id, loaded.version, &events, metadata).await {
+            Ok(stored) => stored,
+            Err(AppendError::Conflict) => return Ok(Attempt::Retry),
+            Err(AppendError::Database(error)) => return Err(error.into()),
+            Err(AppendError::Store(error)) => return Err(error.into()),
+        };
+        update_unique_keys(tx, &metadata.tenant, id, &before, &aggregate).await?;
+        let version = loaded.version + events.len() as u64;
+        save_snapshot(tx, id, &aggregate, version).await?;
+        apply_inline(tx, &stored).await?;
+        Ok(Attempt::Done(Committed {
+            aggregate,
+            version,
+            events: stored,
+        }))
+    }
+}
+
+/// A deadlock or serialization failure (PostgreSQL) is another writer winning a race:
+/// the transaction is rolled back and the command decided again.
+pub(crate) fn retryable<A, E: std::error::Error>(
+    outcome: Result<Attempt<A>, CommandError<E>>,
+) -> Result<Attempt<A>, CommandError<E>> {
+    match outcome {
+        Err(CommandError::Store(StoreError::Database(sqlx::Error::Database(db))))
+            if matches!(db.code().as_deref(), Some("40P01" | "40001")) =>
+        {
+            Ok(Attempt::Retry)
+        }
+        other => other,
+    }
+}
+
+/// Takes the tenant's hierarchy lock for the rest of the transaction (PostgreSQL; on
+/// SQLite the one write connection already serialises every writer).
+pub(crate) async fn lock_hierarchy(tx: &mut Tx, tenant: &str) -> Result<(), StoreError> {
+    if let Tx::Pg(_) = tx {
+        tx.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('clientele.hierarchy.' || $1))",
+            &[tenant.into()],
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Releases the unique values the aggregate gave up and claims the new ones; a value
@@ -148,7 +222,7 @@ async fn update_unique_keys<A, E>(
 ) -> Result<(), CommandError<E>>
 where
     A: StoredAggregate,
-    A::Command: Clone,
+    A::Command: Clone + Send + Sync,
     E: std::error::Error,
 {
     let old = before.unique_keys();
@@ -170,7 +244,8 @@ where
         match claimed {
             Ok(_) => {}
             Err(error) if crate::events::is_unique_violation(&error) => {
-                return Err(CommandError::Duplicate { field: kind })
+                // The runner's own retry cannot help: another aggregate holds the value.
+                return Err(CommandError::Duplicate { field: kind });
             }
             Err(error) => return Err(CommandError::Store(StoreError::Database(error))),
         }

@@ -6,16 +6,20 @@
 //! - `projections`: read models, applied inline or followed by the checkpointed runner.
 //! - `queries`: reads for the API.
 
+mod assigned;
 mod audit;
 mod commands;
 mod db;
 mod deletion_queries;
 mod error;
 pub mod events;
+mod facts;
 pub mod feed;
 mod product_queries;
 pub mod projections;
 mod queries;
+mod tree;
+mod users;
 mod vault;
 
 use std::sync::Arc;
@@ -23,17 +27,20 @@ use std::sync::Arc;
 use cqrs_es::persist::EventUpcaster;
 use tokio::sync::Notify;
 
+pub use assigned::{AssignedPage, AssignmentCounts};
 pub use commands::{Committed, StoredAggregate};
 pub use db::{redact, Arg, Backend, ConnectOptions, Db, Tx};
 pub use deletion_queries::{DeletionRequestRecord, DueRequest};
 pub use error::{CommandError, StoreError};
 pub use events::{EventMetadata, LogPosition, StoredEvent};
+pub use facts::{dashboard_aggregate_id, entity_aggregate_id, USER_EMAIL};
 pub use product_queries::{CatalogueProduct, CustomerProductRow, StatusTransition};
 pub use projections::customers::CustomerRecord;
 pub use projections::Projection;
 pub use queries::{
     db_of, CustomerCursor, CustomerFilter, CustomerOrderField, CustomerPage, PageError, PageRequest,
 };
+pub use users::UserRecord;
 
 /// The store: pools, upcasters, and a signal raised after every commit.
 #[derive(Clone)]

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::{Arg, Db};
 use crate::events::StoredEvent;
-use crate::projections::customers::{CustomerRecord, CustomerRow, COLUMNS};
+use crate::projections::customers::{CustomerRecord, CustomerRow, READ_COLUMNS as COLUMNS};
 use crate::{Store, StoreError};
 
 /// Which customers a list shows.
@@ -30,6 +30,9 @@ pub struct CustomerFilter {
     pub own_company: Option<bool>,
     /// Test accounts and real customers together (for exports); overrides `test_account`.
     pub include_test_accounts: bool,
+    /// Only this customer (id, ancestry) and the customers below it (for customer-bound
+    /// principals, who see their customer's subtree).
+    pub subtree_of: Option<(String, String)>,
 }
 
 /// What a list is sorted by; ties are broken by id.
@@ -160,6 +163,7 @@ fn filter_sql(tenant: &str, filter: &CustomerFilter, args: &mut Vec<Arg>) -> Str
     if let Some(id) = &filter.only_id {
         push("id = ?", id.as_str().into(), args);
     }
+
     if let Some(seller) = &filter.seller {
         push("seller = ?", seller.as_str().into(), args);
     }
@@ -175,6 +179,19 @@ fn filter_sql(tenant: &str, filter: &CustomerFilter, args: &mut Vec<Arg>) -> Str
     if !filter.include_test_accounts {
         let test = Arg::Bool(filter.test_account.unwrap_or(false));
         push("test_account = ?", test, args);
+    }
+    if let Some((id, ancestry)) = &filter.subtree_of {
+        let (start, end) = crate::facts::subtree_range(ancestry, id);
+        args.push(id.as_str().into());
+        args.push(Arg::Text(start));
+        args.push(Arg::Text(end));
+        let n = args.len();
+        clauses.push(format!(
+            "(id = ${} OR (ancestry >= ${} AND ancestry < ${}))",
+            n - 2,
+            n - 1,
+            n
+        ));
     }
     format!("WHERE {}", clauses.join(" AND "))
 }

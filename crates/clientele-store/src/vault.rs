@@ -33,7 +33,8 @@ fn personal_object<'a>(
     }
     let inner = match event_type {
         "CustomerCreated" => "profile",
-        "CustomerEdited" => "changes",
+        "CustomerEdited" | "CustomerUserEdited" => "changes",
+        "CustomerUserAdded" => "user",
         _ => return None,
     };
     payload.get_mut(event_type)?.get_mut(inner)?.as_object_mut()
@@ -41,7 +42,11 @@ fn personal_object<'a>(
 
 /// True when the event carries personal fields (and so needs the customer's key).
 pub(crate) fn is_personal(aggregate_type: &str, event_type: &str) -> bool {
-    aggregate_type == "Customer" && matches!(event_type, "CustomerCreated" | "CustomerEdited")
+    aggregate_type == "Customer"
+        && matches!(
+            event_type,
+            "CustomerCreated" | "CustomerEdited" | "CustomerUserAdded" | "CustomerUserEdited"
+        )
 }
 
 /// Seals every personal value of the payload in place.

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 
 use super::deletion::Confirmation;
 use super::products::CatalogueEntry;
+use super::users::{NewActivation, UserChanges, UserDraft};
 use crate::{ProductStatus, Rule, Violation};
 
 /// What can be asked of a customer.
@@ -21,9 +22,14 @@ pub enum CustomerCommand {
         tenant: String,
         draft: CustomerDraft,
         required: Vec<CustomerField>,
+        /// The parent customer, for an inner customer (seed 003).
+        parent: Option<ParentFacts>,
     },
     /// Register the tenant's own company (seed 002): listed, never modified or deleted.
-    RegisterOwnCompany { tenant: String, name: String },
+    RegisterOwnCompany {
+        tenant: String,
+        name: String,
+    },
     /// Change the fields `changes` names; with `expected_version`, only if nothing changed since.
     EditCustomer {
         expected_version: Option<u64>,
@@ -54,7 +60,10 @@ pub enum CustomerCommand {
         due_at: DateTime<Utc>,
     },
     /// Cancel the open request with a note; stopped products return to their statuses.
-    CancelDeletionRequest { note: String, cancelled_by: String },
+    CancelDeletionRequest {
+        note: String,
+        cancelled_by: String,
+    },
     /// Record that `by` starts acting as this customer's admin until `expires_at`.
     StartImpersonation {
         by: String,
@@ -63,12 +72,84 @@ pub enum CustomerCommand {
         expires_at: DateTime<Utc>,
     },
     /// Record that `by` stops acting as this customer.
-    EndImpersonation { by: String },
+    EndImpersonation {
+        by: String,
+    },
     /// Delete the customer now, for good.
     DeleteCustomer {
         confirmation: Confirmation,
         deleted_by: String,
+        /// Live inner customers (filled in by the store); a customer that has any is refused.
+        inner_customers: Vec<String>,
     },
+    /// Add a user; `activation` is the first one-time activation token.
+    AddUser {
+        user_id: String,
+        draft: UserDraft,
+        activation: NewActivation,
+    },
+    EditUser {
+        user_id: String,
+        changes: UserChanges,
+    },
+    DisableUser {
+        user_id: String,
+    },
+    EnableUser {
+        user_id: String,
+    },
+    RemoveUser {
+        user_id: String,
+    },
+    /// Issue a new activation token to a user not yet activated; the previous one is void.
+    IssueActivation {
+        user_id: String,
+        activation: NewActivation,
+    },
+    /// Use an activation token (by its hash) at `now`.
+    ActivateUser {
+        token_hash: String,
+        now: DateTime<Utc>,
+    },
+    /// Put this customer (`id`) under `parent`, or make it top-level with `None`.
+    MoveCustomer {
+        id: String,
+        parent: Option<ParentFacts>,
+    },
+    /// Set the home dashboard (seed 004) and whether its toolbar is hidden.
+    SetHomeDashboard {
+        dashboard: Option<DashboardFacts>,
+        hide_toolbar: bool,
+    },
+}
+
+/// A would-be parent customer, with what the store found of it in the command's
+/// transaction (the domain does no I/O; the store fills these in).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParentFacts {
+    pub id: String,
+    /// A live customer of the same tenant that the caller may see.
+    pub exists: bool,
+    /// Its ancestors, root first.
+    pub ancestors: Vec<String>,
+}
+
+impl ParentFacts {
+    /// A parent the store has not looked up yet (it will, inside the transaction).
+    pub fn unchecked(id: impl Into<String>) -> Self {
+        ParentFacts {
+            id: id.into(),
+            exists: false,
+            ancestors: Vec::new(),
+        }
+    }
+}
+
+/// A dashboard named as the home dashboard, and whether it is assigned to the customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DashboardFacts {
+    pub id: String,
+    pub assigned: bool,
 }
 
 /// One field of an edit: leave it, clear it, or set it.

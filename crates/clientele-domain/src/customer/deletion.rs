@@ -34,6 +34,8 @@ pub enum Confirmation {
         request_id: String,
         now: DateTime<Utc>,
     },
+    /// Deleted with its ancestor `root`, whose deletion was confirmed (a subtree deletion).
+    Subtree { root: String },
 }
 
 /// The customer fields that are personal data, erased when the customer is deleted.
@@ -110,6 +112,9 @@ impl Customer {
                         format!("type the customer's {what} to confirm; deletion cannot be undone"),
                     )]));
                 }
+                Ok(self.open_request.as_ref().map(|r| r.request_id.clone()))
+            }
+            Confirmation::Subtree { .. } => {
                 Ok(self.open_request.as_ref().map(|r| r.request_id.clone()))
             }
             Confirmation::DueRequest { request_id, now } => match &self.open_request {

@@ -23,6 +23,16 @@ pub enum CustomerError {
     RequestAlreadyOpen,
     #[error("the deletion request is not due, or is no longer open")]
     NotDue,
+    #[error("no such user of this customer")]
+    UserNotFound,
+    #[error("the user is already activated")]
+    UserAlreadyActive,
+    #[error("the user is disabled")]
+    UserDisabled,
+    #[error("this activation token is unknown, was replaced by a newer one, or was already used")]
+    UnknownActivation,
+    #[error("the customer has {} inner customer(s); delete them first, or delete the subtree (deleteInnerCustomers: true)", .0.len())]
+    HasInnerCustomers(Vec<String>),
 }
 
 fn summary(violations: &[Violation]) -> String {

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::deletion::StoppedProduct;
 use super::fields::{CustomerField, CustomerProfile, CustomerType, ServiceStatus};
+use super::users::{ActivationMethod, UserPatch, UserProfile};
 use crate::{AccountStatus, ProductStatus, EVENT_VERSION_1};
 
 /// Everything that can happen to a customer.
@@ -22,7 +23,74 @@ pub enum CustomerEvent {
     CustomerDeleted(CustomerDeleted),
     ImpersonationStarted(ImpersonationStarted),
     ImpersonationEnded(ImpersonationEnded),
+    CustomerUserAdded(CustomerUserAdded),
+    CustomerUserEdited(CustomerUserEdited),
+    CustomerUserDisabled(UserRef),
+    CustomerUserEnabled(UserRef),
+    CustomerUserRemoved(UserRef),
+    ActivationIssued(ActivationIssued),
+    CustomerUserActivated(UserRef),
+    CustomerMoved(CustomerMoved),
+    HomeDashboardSet(HomeDashboardSet),
+    AssignmentsReleased(AssignmentsReleased),
 }
+
+/// A user was added to the customer. `user` holds personal data (sealed in the log).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerUserAdded {
+    pub user_id: String,
+    pub user: UserProfile,
+}
+
+/// Some fields of a user changed; only those are carried (sealed like the profile).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerUserEdited {
+    pub user_id: String,
+    pub changes: UserPatch,
+}
+
+/// Names the user an event is about (disabled, enabled, removed, activated).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserRef {
+    pub user_id: String,
+}
+
+/// A one-time activation token was issued to a user; any earlier one is void. Only the
+/// token's SHA-256 is stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActivationIssued {
+    pub user_id: String,
+    pub token_hash: String,
+    pub expires_at: DateTime<Utc>,
+    pub method: ActivationMethod,
+}
+
+/// The customer was put under another customer (`to`), or made top-level (`to: null`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerMoved {
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+/// The customer's home dashboard and whether its toolbar is hidden (seed 004).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HomeDashboardSet {
+    pub dashboard_id: Option<String>,
+    pub hide_toolbar: bool,
+}
+
+/// Every device, asset, edge and dashboard assigned to the customer is released (written
+/// when the customer is deleted). The entities' own aggregates treat an owner that is
+/// deleted as no owner, so a million devices are released by this one event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssignmentsReleased {}
 
 /// Someone started acting as this customer's admin ("log in as a customer").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -143,6 +211,16 @@ pub const EVENT_TYPES: &[&str] = &[
     "CustomerDeleted",
     "ImpersonationStarted",
     "ImpersonationEnded",
+    "CustomerUserAdded",
+    "CustomerUserEdited",
+    "CustomerUserDisabled",
+    "CustomerUserEnabled",
+    "CustomerUserRemoved",
+    "ActivationIssued",
+    "CustomerUserActivated",
+    "CustomerMoved",
+    "HomeDashboardSet",
+    "AssignmentsReleased",
 ];
 
 impl DomainEvent for CustomerEvent {
@@ -159,6 +237,16 @@ impl DomainEvent for CustomerEvent {
             CustomerEvent::CustomerDeleted(_) => "CustomerDeleted",
             CustomerEvent::ImpersonationStarted(_) => "ImpersonationStarted",
             CustomerEvent::ImpersonationEnded(_) => "ImpersonationEnded",
+            CustomerEvent::CustomerUserAdded(_) => "CustomerUserAdded",
+            CustomerEvent::CustomerUserEdited(_) => "CustomerUserEdited",
+            CustomerEvent::CustomerUserDisabled(_) => "CustomerUserDisabled",
+            CustomerEvent::CustomerUserEnabled(_) => "CustomerUserEnabled",
+            CustomerEvent::CustomerUserRemoved(_) => "CustomerUserRemoved",
+            CustomerEvent::ActivationIssued(_) => "ActivationIssued",
+            CustomerEvent::CustomerUserActivated(_) => "CustomerUserActivated",
+            CustomerEvent::CustomerMoved(_) => "CustomerMoved",
+            CustomerEvent::HomeDashboardSet(_) => "HomeDashboardSet",
+            CustomerEvent::AssignmentsReleased(_) => "AssignmentsReleased",
         }
         .to_string()
     }

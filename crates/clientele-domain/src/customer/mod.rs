@@ -5,9 +5,13 @@ mod deletion;
 mod error;
 mod event;
 mod fields;
+mod hierarchy;
 mod products;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_more;
+mod users;
 
 use std::collections::BTreeMap;
 
@@ -15,17 +19,25 @@ use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 
-pub use command::{Change, CustomerChanges, CustomerCommand, CustomerDraft};
+pub use command::{
+    Change, CustomerChanges, CustomerCommand, CustomerDraft, DashboardFacts, ParentFacts,
+};
 pub use deletion::{
     erase_personal_data, Confirmation, OpenRequest, StoppedProduct, PERSONAL_FIELDS,
 };
 pub use error::CustomerError;
 pub use event::{
-    AccountStatusChanged, CustomerCreated, CustomerDeleted, CustomerEdited, CustomerEvent,
-    CustomerPatch, DeletionCancelled, DeletionRequested, ImpersonationEnded, ImpersonationStarted,
-    ProductActivated, ProductStatusChanged, ProductVisibilitySet, EVENT_TYPES,
+    AccountStatusChanged, ActivationIssued, AssignmentsReleased, CustomerCreated, CustomerDeleted,
+    CustomerEdited, CustomerEvent, CustomerMoved, CustomerPatch, CustomerUserAdded,
+    CustomerUserEdited, DeletionCancelled, DeletionRequested, HomeDashboardSet, ImpersonationEnded,
+    ImpersonationStarted, ProductActivated, ProductStatusChanged, ProductVisibilitySet, UserRef,
+    EVENT_TYPES,
 };
 pub use products::{CatalogueEntry, CustomerProduct};
+pub use users::{
+    ActivationMethod, CustomerUser, NewActivation, PendingActivation, UserChanges, UserDraft,
+    UserField, UserPatch, UserProfile, UserStatus, UserType, MAX_USERS,
+};
 
 use crate::{derive_account_status, AccountStatus, ProductStatus};
 pub use fields::{
@@ -54,6 +66,17 @@ pub struct Customer {
     /// The tenant's own company (seed 002): listed, never modified or deleted.
     #[serde(default)]
     pub own_company: bool,
+    /// The customer's users by id (seeds 001, 003); few per customer.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub users: BTreeMap<String, CustomerUser>,
+    /// The parent customer of an inner customer (seed 003).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    /// The home dashboard (seed 004).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub home_dashboard: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hide_toolbar: bool,
 }
 
 impl Customer {
@@ -101,11 +124,15 @@ impl Aggregate for Customer {
                 tenant,
                 draft,
                 required,
+                parent,
             } => {
                 if self.profile.is_some() {
                     return Err(CustomerError::AlreadyExists);
                 }
                 let profile = draft.validate(&required).map_err(CustomerError::Invalid)?;
+                if let Some(parent) = &parent {
+                    hierarchy::check_parent(parent, None)?;
+                }
                 let event = CustomerCreated {
                     tenant,
                     profile,
@@ -113,6 +140,13 @@ impl Aggregate for Customer {
                 };
                 sink.write(CustomerEvent::CustomerCreated(event), self)
                     .await;
+                if let Some(parent) = parent {
+                    let moved = CustomerMoved {
+                        from: None,
+                        to: Some(parent.id),
+                    };
+                    sink.write(CustomerEvent::CustomerMoved(moved), self).await;
+                }
             }
             CustomerCommand::RegisterOwnCompany { tenant, name } => {
                 if self.profile.is_some() {
@@ -284,9 +318,13 @@ impl Aggregate for Customer {
             CustomerCommand::DeleteCustomer {
                 confirmation,
                 deleted_by,
+                inner_customers,
             } => {
                 self.require_created()?;
                 let request_id = self.check_confirmation(&confirmation)?;
+                if !inner_customers.is_empty() {
+                    return Err(CustomerError::HasInnerCustomers(inner_customers));
+                }
                 for (product, from) in self.products_to_delete() {
                     let event = ProductStatusChanged {
                         product,
@@ -296,6 +334,14 @@ impl Aggregate for Customer {
                     sink.write(CustomerEvent::ProductStatusChanged(event), self)
                         .await;
                 }
+                // Users and assignments go with the customer, through events.
+                let users: Vec<String> = self.users.keys().cloned().collect();
+                for user_id in users {
+                    let event = CustomerEvent::CustomerUserRemoved(UserRef { user_id });
+                    sink.write(event, self).await;
+                }
+                let released = CustomerEvent::AssignmentsReleased(AssignmentsReleased {});
+                sink.write(released, self).await;
                 let automatic = matches!(confirmation, Confirmation::DueRequest { .. });
                 let event = CustomerDeleted {
                     request_id,
@@ -305,6 +351,56 @@ impl Aggregate for Customer {
                 sink.write(CustomerEvent::CustomerDeleted(event), self)
                     .await;
                 cause = Some("CustomerDeleted");
+            }
+            command @ (CustomerCommand::AddUser { .. }
+            | CustomerCommand::EditUser { .. }
+            | CustomerCommand::DisableUser { .. }
+            | CustomerCommand::EnableUser { .. }
+            | CustomerCommand::RemoveUser { .. }
+            | CustomerCommand::IssueActivation { .. }
+            | CustomerCommand::ActivateUser { .. }) => {
+                self.require_created()?;
+                for event in self.decide_user(command)? {
+                    sink.write(event, self).await;
+                }
+            }
+            CustomerCommand::MoveCustomer { id, parent } => {
+                self.require_created()?;
+                if let Some(parent) = &parent {
+                    hierarchy::check_parent(parent, Some(&id))?;
+                }
+                let to = parent.map(|p| p.id);
+                if to != self.parent {
+                    let moved = CustomerMoved {
+                        from: self.parent.clone(),
+                        to,
+                    };
+                    sink.write(CustomerEvent::CustomerMoved(moved), self).await;
+                }
+            }
+            CustomerCommand::SetHomeDashboard {
+                dashboard,
+                hide_toolbar,
+            } => {
+                self.require_created()?;
+                if let Some(d) = dashboard.as_ref().filter(|d| !d.assigned) {
+                    return Err(CustomerError::Invalid(vec![crate::Violation::new(
+                        "dashboardId",
+                        crate::Rule::NotAssigned,
+                        format!(
+                            "dashboard {} is not assigned to this customer; assign it first",
+                            d.id
+                        ),
+                    )]));
+                }
+                let dashboard_id = dashboard.map(|d| d.id);
+                if dashboard_id != self.home_dashboard || hide_toolbar != self.hide_toolbar {
+                    let set = HomeDashboardSet {
+                        dashboard_id,
+                        hide_toolbar,
+                    };
+                    sink.write(CustomerEvent::HomeDashboardSet(set), self).await;
+                }
             }
         }
         let status_after = self.account_status();
@@ -354,6 +450,53 @@ impl Aggregate for Customer {
                 });
             }
             CustomerEvent::DeletionCancelled(_) => self.open_request = None,
+            CustomerEvent::CustomerUserAdded(added) => {
+                let user = CustomerUser {
+                    profile: added.user,
+                    activated: false,
+                    disabled: false,
+                    activation: None,
+                };
+                self.users.insert(added.user_id, user);
+            }
+            CustomerEvent::CustomerUserEdited(edited) => {
+                if let Some(user) = self.users.get_mut(&edited.user_id) {
+                    edited.changes.apply_to(&mut user.profile);
+                }
+            }
+            CustomerEvent::CustomerUserDisabled(r) => {
+                if let Some(user) = self.users.get_mut(&r.user_id) {
+                    user.disabled = true;
+                }
+            }
+            CustomerEvent::CustomerUserEnabled(r) => {
+                if let Some(user) = self.users.get_mut(&r.user_id) {
+                    user.disabled = false;
+                }
+            }
+            CustomerEvent::CustomerUserRemoved(r) => {
+                self.users.remove(&r.user_id);
+            }
+            CustomerEvent::ActivationIssued(issued) => {
+                if let Some(user) = self.users.get_mut(&issued.user_id) {
+                    user.activation = Some(PendingActivation {
+                        token_hash: issued.token_hash,
+                        expires_at: issued.expires_at,
+                    });
+                }
+            }
+            CustomerEvent::CustomerUserActivated(r) => {
+                if let Some(user) = self.users.get_mut(&r.user_id) {
+                    user.activated = true;
+                    user.activation = None;
+                }
+            }
+            CustomerEvent::CustomerMoved(moved) => self.parent = moved.to,
+            CustomerEvent::HomeDashboardSet(set) => {
+                self.home_dashboard = set.dashboard_id;
+                self.hide_toolbar = set.hide_toolbar;
+            }
+            CustomerEvent::AssignmentsReleased(_) => {}
             CustomerEvent::CustomerDeleted(_) => {
                 self.deleted = true;
                 self.open_request = None;

@@ -12,6 +12,7 @@ fn create(draft: CustomerDraft) -> CustomerCommand {
         tenant: "acme".into(),
         draft,
         required: vec![],
+        parent: None,
     }
 }
 
@@ -204,6 +205,7 @@ fn a_tenant_can_require_seed_000_fields() {
             ..draft("acme")
         },
         required: vec![CustomerField::Email, CustomerField::Type],
+        parent: None,
     };
     assert_eq!(
         rules_of(&violations(command)),
@@ -651,6 +653,7 @@ mod deletion {
         CustomerCommand::DeleteCustomer {
             confirmation,
             deleted_by: "user:bob".into(),
+            inner_customers: vec![],
         }
     }
 
@@ -741,6 +744,7 @@ mod deletion {
             types,
             [
                 "ProductStatusChanged",
+                "AssignmentsReleased",
                 "CustomerDeleted",
                 "AccountStatusChanged"
             ]

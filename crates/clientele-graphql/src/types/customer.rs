@@ -3,6 +3,7 @@
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{ComplexObject, Context, InputObject, MaybeUndefined, SimpleObject, ID};
 use chrono::{DateTime, Utc};
+use clientele_domain::assignment::EntityKind;
 use clientele_domain::customer::{Change, CustomerChanges, CustomerDraft};
 use clientele_store::{CustomerRecord, Store};
 
@@ -58,9 +59,37 @@ pub struct Customer {
     pub own_company: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The parent of an inner customer (seed 003); null at the top.
+    pub parent_id: Option<ID>,
+    /// The home dashboard (seed 004); it is one of the customer's dashboards.
+    pub home_dashboard_id: Option<ID>,
+    /// Whether the home dashboard's toolbar is hidden.
+    pub hide_home_dashboard_toolbar: bool,
+    #[graphql(skip)]
+    pub record: CustomerRecord,
 }
 
 impl Customer {
+    async fn assigned(
+        &self,
+        ctx: &Context<'_>,
+        kind: EntityKind,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<super::relations::AssignedEntityConnection> {
+        let store = ctx.data_unchecked::<Store>();
+        let first = crate::query::page_size("first", first)?
+            .unwrap_or(crate::query::DEFAULT_PAGE_SIZE as usize);
+        let page = store
+            .assigned(&self.tenant, &self.id, kind, first, after.as_deref())
+            .await
+            .map_err(ApiError::from)?;
+        Ok(super::relations::AssignedEntityConnection::new(
+            page,
+            after.is_some(),
+        ))
+    }
+
     async fn load_products(&self, ctx: &Context<'_>) -> ApiResult<Vec<CustomerProduct>> {
         let loader = ctx.data_unchecked::<DataLoader<ProductsLoader>>();
         Ok(loader
@@ -72,6 +101,139 @@ impl Customer {
 
 #[ComplexObject]
 impl Customer {
+    /// The parent customer, if it is one the caller may see.
+    async fn parent(&self, ctx: &Context<'_>) -> ApiResult<Option<Customer>> {
+        match &self.record.parent_id {
+            Some(id) => Ok(crate::guard::visible_customer(ctx, id)
+                .await?
+                .map(Into::into)),
+            None => Ok(None),
+        }
+    }
+
+    /// The ancestors the caller may see, root first, up to the parent.
+    async fn ancestors(&self, ctx: &Context<'_>) -> ApiResult<Vec<Customer>> {
+        let mut out = Vec::new();
+        for id in self.record.ancestors() {
+            if let Some(record) = crate::guard::visible_customer(ctx, &id).await? {
+                out.push(record.into());
+            }
+        }
+        Ok(out)
+    }
+
+    /// The live inner customers one level down, by name.
+    async fn children(&self, ctx: &Context<'_>) -> ApiResult<Vec<Customer>> {
+        let store = ctx.data_unchecked::<Store>();
+        let me = crate::guard::principal(ctx);
+        let children = store
+            .children(&self.tenant, &self.id)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(children
+            .into_iter()
+            .filter(|c| crate::guard::can_see(me, c))
+            .map(Into::into)
+            .collect())
+    }
+
+    /// The live inner customers at any depth, by id (at most 100 a page, 20 by default).
+    async fn descendants(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<super::relations::DescendantConnection> {
+        let store = ctx.data_unchecked::<Store>();
+        let me = crate::guard::principal(ctx);
+        let first = crate::query::page_size("first", first)?
+            .unwrap_or(crate::query::DEFAULT_PAGE_SIZE as usize);
+        let (records, more) = store
+            .descendants(&self.record, first, after.as_deref())
+            .await
+            .map_err(ApiError::from)?;
+        let end_cursor = records.last().map(|r| r.id.clone());
+        let nodes = records
+            .into_iter()
+            .filter(|r| crate::guard::can_see(me, r))
+            .map(Into::into)
+            .collect();
+        Ok(super::relations::DescendantConnection {
+            nodes,
+            page_info: PageInfo {
+                has_next_page: more,
+                has_previous_page: after.is_some(),
+                start_cursor: None,
+                end_cursor,
+            },
+        })
+    }
+
+    /// The customer's users, by email (not for CUSTOMER_USER).
+    async fn users(&self, ctx: &Context<'_>) -> ApiResult<Vec<super::relations::CustomerUser>> {
+        crate::guard::require(ctx, crate::query::HISTORY_READERS)?;
+        let store = ctx.data_unchecked::<Store>();
+        let users = store
+            .customer_users(&self.tenant, &self.id)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(users.into_iter().map(Into::into).collect())
+    }
+
+    /// How many devices, assets, edges and dashboards the customer has.
+    async fn assignment_counts(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<super::relations::AssignmentCounts> {
+        let store = ctx.data_unchecked::<Store>();
+        Ok(store
+            .assignment_counts(&self.tenant, &self.id)
+            .await
+            .map_err(ApiError::from)?
+            .into())
+    }
+
+    /// The devices assigned to the customer, by id (at most 100 a page, 20 by default).
+    async fn devices(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<super::relations::AssignedEntityConnection> {
+        self.assigned(ctx, EntityKind::Device, first, after).await
+    }
+
+    /// The assets assigned to the customer, by id.
+    async fn assets(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<super::relations::AssignedEntityConnection> {
+        self.assigned(ctx, EntityKind::Asset, first, after).await
+    }
+
+    /// The edges assigned to the customer, by id.
+    async fn edges(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<super::relations::AssignedEntityConnection> {
+        self.assigned(ctx, EntityKind::Edge, first, after).await
+    }
+
+    /// The dashboards assigned to the customer, by id.
+    async fn dashboards(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<super::relations::AssignedEntityConnection> {
+        self.assigned(ctx, EntityKind::Dashboard, first, after)
+            .await
+    }
+
     /// Every product of the tenant's catalogue as it stands for this customer.
     async fn products(&self, ctx: &Context<'_>) -> ApiResult<Vec<CustomerProduct>> {
         self.load_products(ctx).await
@@ -118,6 +280,7 @@ impl Customer {
 
 impl From<CustomerRecord> for Customer {
     fn from(r: CustomerRecord) -> Self {
+        let record = r.clone();
         let p = r.profile;
         Customer {
             tenant: r.tenant,
@@ -149,6 +312,10 @@ impl From<CustomerRecord> for Customer {
             own_company: r.own_company,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            parent_id: r.parent_id.map(ID),
+            home_dashboard_id: r.home_dashboard_id.map(ID),
+            hide_home_dashboard_toolbar: r.hide_toolbar,
+            record,
         }
     }
 }
@@ -186,6 +353,8 @@ pub struct CreateCustomerInput {
     pub city: Option<String>,
     pub address: Option<String>,
     pub phone: Option<String>,
+    /// Makes the new customer an inner customer of this one (seed 003).
+    pub parent_id: Option<ID>,
 }
 
 impl From<CreateCustomerInput> for CustomerDraft {
@@ -358,6 +527,7 @@ impl From<CustomerFilter> for clientele_store::CustomerFilter {
             only_id: None,
             include_test_accounts: false,
             own_company: f.own_company,
+            subtree_of: None,
         }
     }
 }

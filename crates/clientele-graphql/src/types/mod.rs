@@ -6,3 +6,4 @@ pub mod enums;
 pub mod history;
 pub mod import;
 pub mod product;
+pub mod relations;

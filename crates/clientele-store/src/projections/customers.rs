@@ -21,6 +21,29 @@ pub struct CustomerRecord {
     pub own_company: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The parent of an inner customer (seed 003).
+    pub parent_id: Option<String>,
+    /// The ancestors as a path: "/" at the top, "/root/…/parent/" below.
+    pub ancestry: String,
+    /// The home dashboard and whether its toolbar is hidden (seed 004).
+    pub home_dashboard_id: Option<String>,
+    pub hide_toolbar: bool,
+}
+
+impl CustomerRecord {
+    /// The ancestors' ids, root first.
+    pub fn ancestors(&self) -> Vec<String> {
+        self.ancestry
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// True when `ancestor` is above this customer in the tree.
+    pub fn is_under(&self, ancestor: &str) -> bool {
+        self.ancestry.contains(&format!("/{ancestor}/"))
+    }
 }
 
 /// The table's columns, in the order `CustomerRow` and `write_row` use them.
@@ -28,6 +51,13 @@ pub(crate) const COLUMNS: &str = "tenant_id, id, version, name, email, given_nam
     shortname, customer_type, service_status, contractual_flows_per_second, multi_account, internal, \
     test_account, data_retention_days, rollup_retention_days, language, seller, custom_id, title, country, \
     city, address, phone, account_status, created_at, updated_at, own_company";
+
+/// `COLUMNS` and the columns events other than create and edit keep (tree, home dashboard).
+pub(crate) const READ_COLUMNS: &str = "tenant_id, id, version, name, email, given_name, family_name, organization, \
+    shortname, customer_type, service_status, contractual_flows_per_second, multi_account, internal, \
+    test_account, data_retention_days, rollup_retention_days, language, seller, custom_id, title, country, \
+    city, address, phone, account_status, created_at, updated_at, own_company, parent_id, ancestry, \
+    home_dashboard_id, hide_toolbar";
 
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct CustomerRow {
@@ -60,6 +90,10 @@ pub(crate) struct CustomerRow {
     created_at: i64,
     updated_at: i64,
     own_company: bool,
+    parent_id: Option<String>,
+    ancestry: String,
+    home_dashboard_id: Option<String>,
+    hide_toolbar: bool,
 }
 
 fn enum_from<T: DeserializeOwned>(value: Option<String>) -> Result<Option<T>, StoreError> {
@@ -121,6 +155,10 @@ impl TryFrom<CustomerRow> for CustomerRecord {
             created_at: time(row.created_at),
             updated_at: time(row.updated_at),
             own_company: row.own_company,
+            parent_id: row.parent_id,
+            ancestry: row.ancestry,
+            home_dashboard_id: row.home_dashboard_id,
+            hide_toolbar: row.hide_toolbar,
         })
     }
 }
@@ -228,11 +266,16 @@ pub(crate) async fn apply(tx: &mut Tx, event: &StoredEvent) -> Result<(), StoreE
                 own_company: created.own_company,
                 created_at: at,
                 updated_at: at,
+                parent_id: None,
+                ancestry: "/".into(),
+                home_dashboard_id: None,
+                hide_toolbar: false,
             };
             write_row(tx, &record, true).await
         }
         "CustomerEdited" | "CustomerDeleted" => {
-            let sql = format!("SELECT {COLUMNS} FROM customers WHERE tenant_id = $1 AND id = $2");
+            let sql =
+                format!("SELECT {READ_COLUMNS} FROM customers WHERE tenant_id = $1 AND id = $2");
             let row: Option<CustomerRow> = tx
                 .fetch_optional(
                     &sql,
@@ -262,6 +305,24 @@ pub(crate) async fn apply(tx: &mut Tx, event: &StoredEvent) -> Result<(), StoreE
             record.updated_at = at;
             write_row(tx, &record, false).await
         }
+        "CustomerMoved" => moved(tx, event, body(event)?).await,
+        "HomeDashboardSet" => {
+            let set: clientele_domain::customer::HomeDashboardSet = body(event)?;
+            tx.execute(
+                "UPDATE customers SET version = $3, updated_at = $4, home_dashboard_id = $5, hide_toolbar = $6 \
+                 WHERE tenant_id = $1 AND id = $2 AND version < $3",
+                &[
+                    Arg::from(event.metadata.tenant.as_str()),
+                    Arg::from(event.aggregate_id.as_str()),
+                    Arg::Int(event.sequence),
+                    Arg::Int(at.timestamp_micros()),
+                    Arg::OptText(set.dashboard_id),
+                    Arg::Bool(set.hide_toolbar),
+                ],
+            )
+            .await?;
+            Ok(())
+        }
         // Every other event moves the row's version (clients pass it as expectedVersion);
         // an account-status change also sets the status.
         other => {
@@ -289,6 +350,75 @@ pub(crate) async fn apply(tx: &mut Tx, event: &StoredEvent) -> Result<(), StoreE
     }
 }
 
+/// Puts a customer under its new parent, and moves the paths of its whole subtree with it.
+async fn moved(
+    tx: &mut Tx,
+    event: &StoredEvent,
+    moved: clientele_domain::customer::CustomerMoved,
+) -> Result<(), StoreError> {
+    let tenant = event.metadata.tenant.as_str();
+    let me = event.aggregate_id.as_str();
+    let Some(old) = ancestry(tx, tenant, me).await? else {
+        return Err(StoreError::Corrupt(format!(
+            "CustomerMoved #{} of {me} has no customer row",
+            event.sequence
+        )));
+    };
+    let new = match &moved.to {
+        None => "/".to_string(),
+        Some(parent) => match ancestry(tx, tenant, parent).await? {
+            Some(above) => format!("{above}{parent}/"),
+            None => {
+                return Err(StoreError::Corrupt(format!(
+                    "CustomerMoved #{} of {me} names an unknown parent {parent}",
+                    event.sequence
+                )))
+            }
+        },
+    };
+    let changed = tx
+        .execute(
+            "UPDATE customers SET version = $3, updated_at = $4, parent_id = $5, ancestry = $6 \
+             WHERE tenant_id = $1 AND id = $2 AND version < $3",
+            &[
+                Arg::from(tenant),
+                Arg::from(me),
+                Arg::Int(event.sequence),
+                Arg::Int(event.metadata.occurred_at.timestamp_micros()),
+                Arg::OptText(moved.to.clone()),
+                Arg::Text(new.clone()),
+            ],
+        )
+        .await?;
+    if changed == 1 {
+        let (old_start, old_end) = crate::facts::subtree_range(&old, me);
+        let new_start = format!("{new}{me}/");
+        tx.execute(
+            "UPDATE customers SET ancestry = $4 || substr(ancestry, CAST($5 AS integer)) \
+             WHERE tenant_id = $1 AND ancestry >= $2 AND ancestry < $3",
+            &[
+                Arg::from(tenant),
+                Arg::Text(old_start.clone()),
+                Arg::Text(old_end),
+                Arg::Text(new_start),
+                Arg::Int(old_start.chars().count() as i64 + 1),
+            ],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+async fn ancestry(tx: &mut Tx, tenant: &str, id: &str) -> Result<Option<String>, StoreError> {
+    let row: Option<(String,)> = tx
+        .fetch_optional(
+            "SELECT ancestry FROM customers WHERE tenant_id = $1 AND id = $2",
+            &[tenant.into(), id.into()],
+        )
+        .await?;
+    Ok(row.map(|(a,)| a))
+}
+
 /// One customer's row while a batch is applied: as read (or created), and whether it must
 /// be inserted or updated at the end.
 struct Pending {
@@ -302,7 +432,7 @@ async fn load_row(
     tenant: &str,
     id: &str,
 ) -> Result<Option<CustomerRecord>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM customers WHERE tenant_id = $1 AND id = $2");
+    let sql = format!("SELECT {READ_COLUMNS} FROM customers WHERE tenant_id = $1 AND id = $2");
     let row: Option<CustomerRow> = tx.fetch_optional(&sql, &[tenant.into(), id.into()]).await?;
     row.map(CustomerRecord::try_from).transpose()
 }
@@ -314,6 +444,16 @@ pub(crate) async fn apply_batch(tx: &mut Tx, events: &[StoredEvent]) -> Result<(
     let mut rows: std::collections::HashMap<(String, String), Pending> = Default::default();
     let mut order: Vec<(String, String)> = Vec::new();
     for event in events.iter().filter(|e| e.aggregate_type == "Customer") {
+        if matches!(
+            event.event_type.as_str(),
+            "CustomerMoved" | "HomeDashboardSet"
+        ) {
+            // These touch columns (or, for a move, other customers' rows) the batch does not
+            // track: write what is pending, apply the event alone, and read afresh after it.
+            flush(tx, &mut rows, &mut order).await?;
+            apply(tx, event).await?;
+            continue;
+        }
         let key = (event.metadata.tenant.clone(), event.aggregate_id.clone());
         if !rows.contains_key(&key) {
             // A row created earlier in this batch is in `rows`; otherwise ask the table.
@@ -350,6 +490,10 @@ pub(crate) async fn apply_batch(tx: &mut Tx, events: &[StoredEvent]) -> Result<(
                     own_company: created.own_company,
                     created_at: at,
                     updated_at: at,
+                    parent_id: None,
+                    ancestry: "/".into(),
+                    home_dashboard_id: None,
+                    hide_toolbar: false,
                 };
                 rows.insert(
                     key.clone(),
@@ -396,11 +540,21 @@ pub(crate) async fn apply_batch(tx: &mut Tx, events: &[StoredEvent]) -> Result<(
             }
         }
     }
-    for key in order {
+    flush(tx, &mut rows, &mut order).await
+}
+
+/// Writes the rows a batch changed, in the order it first met them, and forgets them all.
+async fn flush(
+    tx: &mut Tx,
+    rows: &mut std::collections::HashMap<(String, String), Pending>,
+    order: &mut Vec<(String, String)>,
+) -> Result<(), StoreError> {
+    for key in order.drain(..) {
         let pending = &rows[&key];
         if pending.dirty {
             write_row(tx, &pending.record, pending.insert).await?;
         }
     }
+    rows.clear();
     Ok(())
 }

@@ -5,7 +5,9 @@
 //! inline or not, can be followed from the global log by the checkpointed runner, which is
 //! how asynchronous projections stay current and how `clientele rebuild` rebuilds them.
 
+pub(crate) mod assignments;
 pub(crate) mod customer_counts;
+pub(crate) mod customer_users;
 pub mod customers;
 pub(crate) mod deletion_requests;
 pub(crate) mod products;
@@ -28,15 +30,19 @@ pub enum Projection {
     Products,
     DeletionRequests,
     CustomerCounts,
+    CustomerUsers,
+    Assignments,
 }
 
 impl Projection {
-    pub const ALL: [Projection; 5] = [
+    pub const ALL: [Projection; 7] = [
         Projection::Customers,
         Projection::TenantSettings,
         Projection::Products,
         Projection::DeletionRequests,
         Projection::CustomerCounts,
+        Projection::CustomerUsers,
+        Projection::Assignments,
     ];
 
     /// The checkpoint's name.
@@ -47,6 +53,8 @@ impl Projection {
             Projection::Products => "products",
             Projection::DeletionRequests => "deletion_requests",
             Projection::CustomerCounts => "customer_counts",
+            Projection::CustomerUsers => "customer_users",
+            Projection::Assignments => "assignments",
         }
     }
 
@@ -62,6 +70,12 @@ impl Projection {
             ],
             Projection::DeletionRequests => &["deletion_requests"],
             Projection::CustomerCounts => &["customer_counts"],
+            Projection::CustomerUsers => &["customer_users"],
+            Projection::Assignments => &[
+                "assigned_entities",
+                "dashboard_assignments",
+                "assignment_counts",
+            ],
         }
     }
 
@@ -95,6 +109,8 @@ impl Projection {
             Projection::Products => products::apply(tx, event).await,
             Projection::DeletionRequests => deletion_requests::apply(tx, event).await,
             Projection::CustomerCounts => customer_counts::apply(tx, event).await,
+            Projection::CustomerUsers => customer_users::apply(tx, event).await,
+            Projection::Assignments => assignments::apply(tx, event).await,
         }
     }
 }

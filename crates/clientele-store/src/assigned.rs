@@ -1,0 +1,248 @@
+//! Assignment commands and reads (seed 004): devices, assets, edges and dashboards of a
+//! customer, paged by entity id, and their counts.
+
+use chrono::{DateTime, Utc};
+use clientele_domain::assignment::{
+    Asset, AssignmentError, CustomerState, DashboardAssignment, DashboardCommand, Device, Edge,
+    EntityKind, Owned, OwnershipCommand,
+};
+
+use crate::commands::{retryable, Attempt};
+use crate::db::Arg;
+use crate::facts::{dashboard_aggregate_id, entity_aggregate_id};
+use crate::{CommandError, EventMetadata, Store, StoreError};
+
+/// One page of entity ids assigned to a customer, with when each was assigned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssignedPage {
+    pub items: Vec<(String, DateTime<Utc>)>,
+    pub has_next_page: bool,
+}
+
+/// How many entities of each kind a customer has.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AssignmentCounts {
+    pub devices: i64,
+    pub assets: i64,
+    pub edges: i64,
+    pub dashboards: i64,
+}
+
+fn time(micros: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(micros).unwrap_or_default()
+}
+
+impl Store {
+    /// Assigns an entity to a customer: a device, asset or edge moves to it (from its
+    /// previous owner, if any); a dashboard is added to the customer's dashboards.
+    /// Returns the number of events written (0 when it was already so).
+    pub async fn assign(
+        &self,
+        kind: EntityKind,
+        customer_id: &str,
+        entity_id: &str,
+        metadata: &EventMetadata,
+    ) -> Result<usize, CommandError<AssignmentError>> {
+        let tenant = metadata.tenant.clone();
+        let command = OwnershipCommand::Assign {
+            tenant: tenant.clone(),
+            entity_id: entity_id.to_string(),
+            customer_id: customer_id.to_string(),
+            target: CustomerState::Missing,
+            owner_deleted: false,
+        };
+        let id = entity_aggregate_id(&tenant, entity_id);
+        Ok(match kind {
+            EntityKind::Device => self
+                .execute::<Owned<Device>>(&id, command, metadata)
+                .await?
+                .events
+                .len(),
+            EntityKind::Asset => self
+                .execute::<Owned<Asset>>(&id, command, metadata)
+                .await?
+                .events
+                .len(),
+            EntityKind::Edge => self
+                .execute::<Owned<Edge>>(&id, command, metadata)
+                .await?
+                .events
+                .len(),
+            EntityKind::Dashboard => {
+                let command = DashboardCommand::Assign {
+                    tenant: tenant.clone(),
+                    dashboard_id: entity_id.to_string(),
+                    customer_id: customer_id.to_string(),
+                    target: CustomerState::Missing,
+                };
+                let id = dashboard_aggregate_id(&tenant, customer_id, entity_id);
+                self.execute::<DashboardAssignment>(&id, command, metadata)
+                    .await?
+                    .events
+                    .len()
+            }
+        })
+    }
+
+    /// Unassigns a device, asset or edge from whichever customer has it (`customer_id` is
+    /// ignored), or a dashboard from `customer_id`. Returns the number of events written.
+    pub async fn unassign(
+        &self,
+        kind: EntityKind,
+        customer_id: &str,
+        entity_id: &str,
+        metadata: &EventMetadata,
+    ) -> Result<usize, CommandError<AssignmentError>> {
+        let tenant = metadata.tenant.as_str();
+        let id = entity_aggregate_id(tenant, entity_id);
+        let command = OwnershipCommand::Unassign {
+            owner_deleted: false,
+        };
+        Ok(match kind {
+            EntityKind::Device => self
+                .execute::<Owned<Device>>(&id, command, metadata)
+                .await?
+                .events
+                .len(),
+            EntityKind::Asset => self
+                .execute::<Owned<Asset>>(&id, command, metadata)
+                .await?
+                .events
+                .len(),
+            EntityKind::Edge => self
+                .execute::<Owned<Edge>>(&id, command, metadata)
+                .await?
+                .events
+                .len(),
+            EntityKind::Dashboard => {
+                let command = DashboardCommand::Unassign {
+                    target: CustomerState::Missing,
+                    is_home: false,
+                };
+                let id = dashboard_aggregate_id(tenant, customer_id, entity_id);
+                self.execute::<DashboardAssignment>(&id, command, metadata)
+                    .await?
+                    .events
+                    .len()
+            }
+        })
+    }
+
+    /// Assigns many devices to one customer in one transaction, each through the same
+    /// command as `assign` (all or nothing). For bulk loads such as the benchmark's setup.
+    pub async fn assign_devices(
+        &self,
+        customer_id: &str,
+        device_ids: &[String],
+        metadata: &EventMetadata,
+    ) -> Result<usize, CommandError<AssignmentError>> {
+        let tenant = metadata.tenant.as_str();
+        'attempts: for _ in 0..8 {
+            let mut tx = self.db().begin().await?;
+            let mut written = 0;
+            for device in device_ids {
+                let command = OwnershipCommand::Assign {
+                    tenant: tenant.to_string(),
+                    entity_id: device.clone(),
+                    customer_id: customer_id.to_string(),
+                    target: CustomerState::Missing,
+                    owner_deleted: false,
+                };
+                let id = entity_aggregate_id(tenant, device);
+                let outcome = self
+                    .attempt::<Owned<Device>>(&mut tx, &id, command, metadata)
+                    .await;
+                match retryable(outcome)? {
+                    Attempt::Done(committed) => written += committed.events.len(),
+                    Attempt::Retry => continue 'attempts,
+                }
+            }
+            self.commit(tx).await?;
+            return Ok(written);
+        }
+        Err(CommandError::Contended)
+    }
+
+    /// A page of the entities of `kind` assigned to a customer, by id after `after`.
+    pub async fn assigned(
+        &self,
+        tenant: &str,
+        customer_id: &str,
+        kind: EntityKind,
+        first: usize,
+        after: Option<&str>,
+    ) -> Result<AssignedPage, StoreError> {
+        let sql = match kind {
+            EntityKind::Dashboard => format!(
+                "SELECT dashboard_id, assigned_at FROM dashboard_assignments WHERE tenant_id = $1 AND customer_id = $2 \
+                 AND assigned = $3 AND dashboard_id > $4 AND $5 = $5 ORDER BY dashboard_id LIMIT {}",
+                first + 1
+            ),
+            _ => format!(
+                "SELECT entity_id, assigned_at FROM assigned_entities WHERE tenant_id = $1 AND customer_id = $2 \
+                 AND $3 = $3 AND entity_id > $4 AND kind = $5 ORDER BY entity_id LIMIT {}",
+                first + 1
+            ),
+        };
+        let args = [
+            Arg::from(tenant),
+            Arg::from(customer_id),
+            Arg::Bool(true),
+            Arg::Text(after.unwrap_or_default().to_string()),
+            Arg::from(kind.as_str()),
+        ];
+        let rows: Vec<(String, i64)> = self.db().fetch_all(&sql, &args).await?;
+        let has_next_page = rows.len() > first;
+        Ok(AssignedPage {
+            items: rows
+                .into_iter()
+                .take(first)
+                .map(|(id, at)| (id, time(at)))
+                .collect(),
+            has_next_page,
+        })
+    }
+
+    /// How many entities of each kind the customer has.
+    pub async fn assignment_counts(
+        &self,
+        tenant: &str,
+        customer_id: &str,
+    ) -> Result<AssignmentCounts, StoreError> {
+        let rows: Vec<(String, i64)> = self
+            .db()
+            .fetch_all(
+                "SELECT kind, assigned FROM assignment_counts WHERE tenant_id = $1 AND customer_id = $2",
+                &[tenant.into(), customer_id.into()],
+            )
+            .await?;
+        let mut counts = AssignmentCounts::default();
+        for (kind, n) in rows {
+            match kind.as_str() {
+                "DEVICE" => counts.devices = n,
+                "ASSET" => counts.assets = n,
+                "EDGE" => counts.edges = n,
+                "DASHBOARD" => counts.dashboards = n,
+                _ => {}
+            }
+        }
+        Ok(counts)
+    }
+
+    /// The customer a device, asset or edge is assigned to, if any.
+    pub async fn owner_of(
+        &self,
+        tenant: &str,
+        kind: EntityKind,
+        entity_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let row: Option<(Option<String>,)> = self
+            .db()
+            .fetch_optional(
+                "SELECT customer_id FROM assigned_entities WHERE tenant_id = $1 AND kind = $2 AND entity_id = $3",
+                &[tenant.into(), kind.as_str().into(), entity_id.into()],
+            )
+            .await?;
+        Ok(row.and_then(|(c,)| c))
+    }
+}

@@ -1,0 +1,127 @@
+//! Reads of customer users.
+
+use chrono::{DateTime, Utc};
+use clientele_domain::customer::{UserStatus, UserType};
+
+use crate::db::Arg;
+use crate::{Store, StoreError};
+
+/// A user as the read model holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserRecord {
+    pub tenant: String,
+    pub customer_id: String,
+    pub user_id: String,
+    pub email: String,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub language: String,
+    pub user_type: UserType,
+    pub status: UserStatus,
+    /// When the pending activation token expires (none once activated).
+    pub activation_expires_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str =
+    "tenant_id, customer_id, user_id, email, given_name, family_name, language, user_type, \
+    activated, disabled, activation_expires_at, created_at, updated_at";
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    tenant_id: String,
+    customer_id: String,
+    user_id: String,
+    email: String,
+    given_name: Option<String>,
+    family_name: Option<String>,
+    language: String,
+    user_type: String,
+    activated: bool,
+    disabled: bool,
+    activation_expires_at: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+fn time(micros: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(micros).unwrap_or_default()
+}
+
+impl TryFrom<Row> for UserRecord {
+    type Error = StoreError;
+
+    fn try_from(r: Row) -> Result<Self, StoreError> {
+        let user_type = serde_json::from_value(serde_json::Value::String(r.user_type.clone()))
+            .map_err(|_| StoreError::Corrupt(format!("unknown user type {}", r.user_type)))?;
+        let status = if r.disabled {
+            UserStatus::Disabled
+        } else if r.activated {
+            UserStatus::Active
+        } else {
+            UserStatus::PendingActivation
+        };
+        Ok(UserRecord {
+            tenant: r.tenant_id,
+            customer_id: r.customer_id,
+            user_id: r.user_id,
+            email: r.email,
+            given_name: r.given_name,
+            family_name: r.family_name,
+            language: r.language,
+            user_type,
+            status,
+            activation_expires_at: r.activation_expires_at.map(time),
+            created_at: time(r.created_at),
+            updated_at: time(r.updated_at),
+        })
+    }
+}
+
+impl Store {
+    /// The users of a customer, by email.
+    pub async fn customer_users(
+        &self,
+        tenant: &str,
+        customer: &str,
+    ) -> Result<Vec<UserRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM customer_users WHERE tenant_id = $1 AND customer_id = $2 ORDER BY email, user_id"
+        );
+        let rows: Vec<Row> = self
+            .db()
+            .fetch_all(&sql, &[tenant.into(), customer.into()])
+            .await?;
+        rows.into_iter().map(UserRecord::try_from).collect()
+    }
+
+    /// One user of the tenant.
+    pub async fn customer_user(
+        &self,
+        tenant: &str,
+        user_id: &str,
+    ) -> Result<Option<UserRecord>, StoreError> {
+        let sql =
+            format!("SELECT {COLUMNS} FROM customer_users WHERE tenant_id = $1 AND user_id = $2");
+        let row: Option<Row> = self
+            .db()
+            .fetch_optional(&sql, &[tenant.into(), user_id.into()])
+            .await?;
+        row.map(UserRecord::try_from).transpose()
+    }
+
+    /// The user holding a pending activation token with this SHA-256 (any tenant: the
+    /// token alone identifies it).
+    pub async fn user_by_activation(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<UserRecord>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM customer_users WHERE activation_token_hash = $1");
+        let row: Option<Row> = self
+            .db()
+            .fetch_optional(&sql, &[Arg::from(token_hash)])
+            .await?;
+        row.map(UserRecord::try_from).transpose()
+    }
+}

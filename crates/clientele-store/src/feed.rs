@@ -224,20 +224,47 @@ impl Feed {
     /// then retries shortly instead of waiting for the next wake-up.
     async fn pump(&self) -> Result<(), StoreError> {
         let db = self.inner.store.db();
-        for _ in 0..500 {
+        if self.idle() {
+            // Nobody follows anything: keep the head at the end of the log (one cheap
+            // query) rather than read and decode events nobody wants. The end is read
+            // before looking again, under the lock, whether still nobody follows: a
+            // subscription that arrived meanwhile gets every event after it.
+            let end = log_end(db).await?;
+            let topics = self.inner.topics.lock().expect("not poisoned");
+            if topics.is_empty() {
+                if end > self.head() {
+                    self.inner.head.send_replace(end);
+                }
+                return Ok(());
+            }
+        }
+        let mut pause = Duration::from_millis(1);
+        for _ in 0..200 {
             let head = self.head();
             let events = self.replay(head, self.inner.batch).await?;
             if let Some(last) = events.last().map(|e| e.log_position) {
+                let full = events.len() as i64 == self.inner.batch;
                 self.broadcast(events);
                 self.inner.head.send_replace(last);
-                continue;
+                pause = Duration::from_millis(1);
+                if full {
+                    continue;
+                }
             }
-            if !committed_after(db, head).await? {
+            if !committed_after(db, self.head()).await? {
                 return Ok(());
             }
-            tokio::time::sleep(Duration::from_millis(5)).await;
+            // Committed but not yet readable (an older transaction is running): look again
+            // soon, then less often.
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(50));
         }
         Ok(())
+    }
+
+    /// True when no subscription follows any topic.
+    fn idle(&self) -> bool {
+        self.inner.topics.lock().expect("not poisoned").is_empty()
     }
 }
 

@@ -12,6 +12,8 @@ use crate::StoreError;
 
 /// Events read and applied per transaction.
 const BATCH: i64 = 1000;
+/// How long the background runner lets commits gather after it is woken.
+const DEBOUNCE: Duration = Duration::from_millis(25);
 
 #[derive(sqlx::FromRow)]
 struct CheckpointRow {
@@ -85,14 +87,19 @@ pub async fn catch_up_batch(
 pub async fn catch_up(db: &Db, projection: Projection) -> Result<u64, StoreError> {
     let mut total = 0;
     let mut waited = std::time::Instant::now();
+    let mut pause = Duration::from_millis(2);
     loop {
         let applied = catch_up_batch(db, projection, BATCH).await?;
         total += applied as u64;
-        if applied > 0 {
-            continue;
+        if applied as i64 == BATCH {
+            continue; // a full batch: there is probably more
         }
         if !committed_beyond(db, projection).await? {
             return Ok(total);
+        }
+        if applied > 0 {
+            pause = Duration::from_millis(2);
+            continue;
         }
         if waited.elapsed() > Duration::from_secs(5) {
             tracing::warn!(
@@ -101,7 +108,9 @@ pub async fn catch_up(db: &Db, projection: Projection) -> Result<u64, StoreError
             );
             waited = std::time::Instant::now();
         }
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        // Held back: look again soon, then less and less often (at most every 100 ms).
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(100));
     }
 }
 
@@ -227,7 +236,11 @@ pub fn spawn_runner(
             }
             let backoff = poll * failures.clamp(1, 10);
             tokio::select! {
-                _ = written.notified() => {}
+                _ = written.notified() => {
+                    // The read model is asynchronous anyway: let a burst of commits gather
+                    // into one batch rather than follow each with a round of queries.
+                    tokio::time::sleep(DEBOUNCE).await;
+                }
                 _ = tokio::time::sleep(backoff) => {}
                 _ = shutdown.changed() => return,
             }

@@ -18,6 +18,7 @@ use clientele_graphql::csv_io::{export_csv, ImportMode, ImportReport, Importer, 
 use clientele_store::{ConnectOptions, EventMetadata, Store};
 use sqlx::Connection;
 
+mod devices;
 mod load;
 
 #[derive(Parser)]
@@ -41,6 +42,9 @@ enum Bench {
     /// Throughput, latency, rebuild, subscription fan-out and memory of the real server,
     /// next to plain sqlx on the same database; writes BENCHMARKS.md.
     Load(load::LoadArgs),
+    /// A customer with a million assigned devices: fill rate, command and query latency
+    /// next to a fresh customer's, deleting it, and memory.
+    Devices(devices::DevicesArgs),
 }
 
 /// Peak resident memory of this process so far, in MiB (Linux).
@@ -131,6 +135,7 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Bench::Import { rows, database_url } => import_bench(rows, database_url).await,
         Bench::Load(args) => load::run(args).await,
+        Bench::Devices(args) => devices::run(args).await,
     }
 }
 

@@ -10,6 +10,7 @@ mod import;
 mod isolation;
 mod listing;
 mod log_and_projections;
+mod operations;
 mod products;
 mod relations;
 mod schema;

@@ -10,6 +10,7 @@ pub mod error;
 pub mod guard;
 mod limits;
 mod mutation;
+mod observe;
 mod query;
 mod relations;
 mod subscription;
@@ -54,6 +55,7 @@ pub fn build_schema(
         .data(ImpersonationTtl(impersonation_ttl))
         .data(activation)
         .extension(limits::AliasLimit)
+        .extension(observe::Observe)
         .limit_complexity(MAX_COMPLEXITY)
         .finish()
 }

@@ -1,5 +1,6 @@
 //! The application as a library: build it, ask its port, run it until stopped.
 
+use std::future::IntoFuture;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -62,6 +63,7 @@ impl Application {
         if created {
             announce_first_token(&auth, &settings, listener.local_addr()?)?;
         }
+        crate::telemetry::metrics_handle();
         let (shutdown, _) = watch::channel(false);
         let feed = Feed::new(store.clone(), settings.subscription_buffer);
         feed.seek_to_end().await?;
@@ -84,6 +86,7 @@ impl Application {
                 connections: connections_alive,
             },
             store: store.clone(),
+            feed: feed.clone(),
             auth,
             clock: clock.clone(),
             own_companies: Arc::new(OwnCompanies::default()),
@@ -93,7 +96,9 @@ impl Application {
             .route("/graphql/ws", get(crate::ws::graphql_ws))
             .route("/healthz", get(healthz))
             .route("/readyz", get(readyz))
+            .route("/metrics", get(crate::telemetry::metrics_endpoint))
             .with_state(state)
+            .route_layer(axum::middleware::from_fn(crate::telemetry::track_http))
             .layer(axum::middleware::from_fn_with_state(
                 BodyLimits {
                     body: settings.max_body_bytes,
@@ -105,7 +110,7 @@ impl Application {
                 settings.max_body_bytes.max(settings.max_upload_bytes),
             ))
             .layer(PropagateRequestIdLayer::x_request_id())
-            .layer(TraceLayer::new_for_http())
+            .layer(TraceLayer::new_for_http().make_span_with(crate::telemetry::request_span))
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
         Ok(Application {
             listener,
@@ -191,18 +196,28 @@ impl Application {
             let _ = stopped.wait_for(|stop| *stop).await;
             tracing::info!("shutting down: finishing in-flight requests");
         });
-        let mut stopped = shutdown.subscribe();
+        // One deadline for the whole shutdown, counted from the moment it is asked for:
+        // in-flight requests, then WebSocket connections, then the store.
         let grace = Duration::from_secs(settings.shutdown_grace_secs);
-        tokio::select! {
-            result = serve => result?,
-            _ = async { let _ = stopped.wait_for(|stop| *stop).await; tokio::time::sleep(grace).await } => {
-                tracing::warn!("in-flight requests did not finish within {grace:?}; stopping anyway");
+        let mut serve = std::pin::pin!(serve.into_future());
+        let mut stopped = shutdown.subscribe();
+        let served = tokio::select! {
+            result = &mut serve => { result?; true }
+            _ = stopped.wait_for(|stop| *stop) => false,
+        };
+        let deadline = tokio::time::Instant::now() + grace;
+        if !served {
+            match tokio::time::timeout_at(deadline, &mut serve).await {
+                Ok(result) => result?,
+                Err(_) => tracing::warn!(
+                    "in-flight requests did not finish within {grace:?}; stopping anyway"
+                ),
             }
         }
         // WebSocket connections outlive the HTTP server's graceful shutdown: each one
-        // completes its subscriptions and closes; wait for that, within the grace period.
+        // completes its subscriptions and closes; wait for that, within the same deadline.
         feed.close();
-        if tokio::time::timeout(grace, connections.recv())
+        if tokio::time::timeout_at(deadline, connections.recv())
             .await
             .is_err()
         {
@@ -211,7 +226,14 @@ impl Application {
         let _ = feed_task.await;
         let _ = runner.await;
         let _ = scheduler.await;
-        store.db().close().await;
+        // Closing waits for every connection to come back to its pool: a request still
+        // running past the deadline would hold one forever.
+        if tokio::time::timeout_at(deadline + Duration::from_secs(1), store.db().close())
+            .await
+            .is_err()
+        {
+            tracing::warn!("database connections were still in use at the deadline");
+        }
         tracing::info!("stopped");
         Ok(())
     }

@@ -19,6 +19,7 @@ pub struct AppState {
     pub schema: ClienteleSchema,
     pub ws: crate::ws::WsSettings,
     pub store: Store,
+    pub feed: clientele_store::feed::Feed,
     pub auth: Arc<Authenticator>,
     pub clock: Clock,
     pub own_companies: Arc<OwnCompanies>,
@@ -71,6 +72,7 @@ pub(crate) async fn sign_in(
 
 /// 401 with a GraphQL error whose `extensions.code` is UNAUTHENTICATED.
 fn unauthenticated(headers: &HeaderMap, message: &str) -> Response {
+    crate::telemetry::count_error("UNAUTHENTICATED");
     let error = async_graphql::ServerError::new(message, None);
     let mut response = async_graphql::Response::from_errors(vec![error]);
     if let Some(error) = response.errors.first_mut() {
@@ -144,6 +146,7 @@ fn respond(headers: &HeaderMap, response: async_graphql::Response) -> Response {
 
 /// A 400 for a body that is not a GraphQL-over-HTTP request, as a GraphQL error.
 fn bad_request(headers: &HeaderMap, message: &str) -> Response {
+    crate::telemetry::count_error("BAD_REQUEST");
     let mut error = async_graphql::ServerError::new(message, None);
     let mut extensions = async_graphql::ErrorExtensionValues::default();
     extensions.set("code", "BAD_REQUEST");

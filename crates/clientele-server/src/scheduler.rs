@@ -12,6 +12,7 @@ use clientele_domain::customer::{Confirmation, CustomerError};
 use clientele_graphql::Clock;
 use clientele_store::{CommandError, EventMetadata, Store};
 use tokio::sync::watch;
+use tracing::Instrument;
 
 /// The actor recorded on automatic deletions.
 pub const SCHEDULER_ACTOR: &str = "system:deletion-scheduler";
@@ -56,8 +57,10 @@ pub async fn run_once(store: &Store, clock: &Clock) -> Result<usize, clientele_s
             request_id: due.request_id.clone(),
             now,
         };
+        // Its log lines carry the request id its events are stamped with.
+        let span = tracing::info_span!("scheduled_deletion", request_id = %metadata.request_id);
         // The account goes with its inner customers: they cannot outlive it.
-        match store
+        let outcome = store
             .delete_customer(
                 &due.customer_id,
                 confirmation,
@@ -65,8 +68,10 @@ pub async fn run_once(store: &Store, clock: &Clock) -> Result<usize, clientele_s
                 SCHEDULER_ACTOR,
                 &metadata,
             )
-            .await
-        {
+            .instrument(span.clone())
+            .await;
+        let _entered = span.enter();
+        match outcome {
             Ok(_) => {
                 deleted += 1;
                 tracing::info!(customer = %due.customer_id, request = %due.request_id, "deleted: the deletion request fell due");

@@ -24,6 +24,7 @@ use futures::StreamExt;
 use serde_json::json;
 use tokio::sync::{mpsc, watch};
 use tokio::task::AbortHandle;
+use tracing::Instrument;
 
 use crate::routes::{bearer, sign_in, AppState};
 
@@ -92,18 +93,23 @@ pub async fn graphql_ws(
         // subscriber costs; messages here are small.
         .read_buffer_size(4 << 10)
         .write_buffer_size(0)
-        .on_upgrade(move |socket| async move {
-            let connection = Connection {
-                protocol,
-                state,
-                header_token,
-                request_id,
-                me: None,
-                init_received: false,
-                subscriptions: HashMap::new(),
-                generation: 0,
-            };
-            connection.run(socket).await;
+        .on_upgrade(move |socket| {
+            // The connection outlives the upgrade request: it logs in a span of its own.
+            let span = tracing::info_span!("websocket", request_id = %request_id);
+            async move {
+                let connection = Connection {
+                    protocol,
+                    state,
+                    header_token,
+                    request_id,
+                    me: None,
+                    init_received: false,
+                    subscriptions: HashMap::new(),
+                    generation: 0,
+                };
+                connection.run(socket).await;
+            }
+            .instrument(span)
         })
 }
 
@@ -145,6 +151,7 @@ const QUEUE: usize = 64;
 impl Connection {
     async fn run(mut self, mut socket: WebSocket) {
         let _alive = self.state.ws.connections.clone();
+        let _gauge = Gauged::new("clientele_websocket_connections");
         let mut closing = self.state.ws.closing.clone();
         let (outgoing, mut queue) = mpsc::channel::<Outgoing>(QUEUE);
         let init_timeout = tokio::time::sleep(self.state.ws.init_timeout);
@@ -308,13 +315,16 @@ impl Connection {
                 }
                 self.generation += 1;
                 let generation = self.generation;
-                let task = tokio::spawn(run_operation(
-                    self.state.schema.clone(),
-                    request.data(me),
-                    id.clone(),
-                    generation,
-                    outgoing.clone(),
-                ));
+                let task = tokio::spawn(
+                    run_operation(
+                        self.state.schema.clone(),
+                        request.data(me),
+                        id.clone(),
+                        generation,
+                        outgoing.clone(),
+                    )
+                    .in_current_span(),
+                );
                 self.subscriptions
                     .insert(id, (generation, task.abort_handle()));
                 Ok(None)
@@ -382,6 +392,22 @@ impl Connection {
     }
 }
 
+/// One up on a gauge for as long as it lives (a task aborted mid-way drops it too).
+struct Gauged(&'static str);
+
+impl Gauged {
+    fn new(name: &'static str) -> Gauged {
+        metrics::gauge!(name).increment(1.0);
+        Gauged(name)
+    }
+}
+
+impl Drop for Gauged {
+    fn drop(&mut self) {
+        metrics::gauge!(self.0).decrement(1.0);
+    }
+}
+
 /// Runs one operation (usually a subscription; a query or mutation yields one result).
 async fn run_operation(
     schema: clientele_graphql::ClienteleSchema,
@@ -390,6 +416,7 @@ async fn run_operation(
     generation: u64,
     outgoing: mpsc::Sender<Outgoing>,
 ) {
+    let _gauge = Gauged::new("clientele_subscriptions");
     let mut stream = std::pin::pin!(schema.execute_stream(request));
     let mut first = true;
     while let Some(response) = stream.next().await {

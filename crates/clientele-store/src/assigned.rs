@@ -157,7 +157,7 @@ impl Store {
                     Attempt::Retry => continue 'attempts,
                 }
             }
-            self.commit(tx).await?;
+            self.commit(tx, written).await?;
             return Ok(written);
         }
         Err(CommandError::Contended)

@@ -101,7 +101,7 @@ impl Store {
                     return Ok(committed)
                 }
                 Ok(Attempt::Done(committed)) => {
-                    self.commit(tx).await?;
+                    self.commit(tx, committed.events.len()).await?;
                     return Ok(committed);
                 }
                 Ok(Attempt::Retry) => {
@@ -118,8 +118,9 @@ impl Store {
         Err(CommandError::Contended)
     }
 
-    /// Commits a command's transaction and wakes the projection runner and the feeds.
-    pub(crate) async fn commit(&self, mut tx: Tx) -> Result<(), StoreError> {
+    /// Commits a command's transaction (which appended `appended` events) and wakes the
+    /// projection runner and the feeds.
+    pub(crate) async fn commit(&self, mut tx: Tx, appended: usize) -> Result<(), StoreError> {
         if let Tx::Pg(_) = tx {
             // Delivered at commit, to every instance listening (the live feeds). Only a
             // wake-up: readers take the events from the log itself.
@@ -127,6 +128,7 @@ impl Store {
                 .await?;
         }
         tx.commit().await?;
+        metrics::counter!("clientele_events_appended_total").increment(appended as u64);
         self.notify_written();
         Ok(())
     }

@@ -154,6 +154,17 @@ impl Db {
         )))
     }
 
+    /// Each pool by name with its open and idle connections, for metrics.
+    pub fn pool_usage(&self) -> Vec<(&'static str, u32, usize)> {
+        match self {
+            Db::Postgres(pool) => vec![("postgres", pool.size(), pool.num_idle())],
+            Db::Sqlite { read, write } => vec![
+                ("sqlite_read", read.size(), read.num_idle()),
+                ("sqlite_write", write.size(), write.num_idle()),
+            ],
+        }
+    }
+
     pub fn backend(&self) -> Backend {
         match self {
             Db::Postgres(_) => Backend::Postgres,

@@ -278,6 +278,7 @@ impl Store {
         for _ in 0..8 {
             let mut tx = self.db().begin().await?;
             lock_hierarchy(&mut tx, tenant).await?;
+            let mut appended = 0;
             if subtree {
                 for inner in live_descendants(&mut tx, tenant, id).await? {
                     let command =
@@ -286,7 +287,7 @@ impl Store {
                         .attempt::<Customer>(&mut tx, &inner, command, metadata)
                         .await;
                     match retryable(outcome)? {
-                        Attempt::Done(_) => {}
+                        Attempt::Done(inner) => appended += inner.events.len(),
                         Attempt::Retry => continue,
                     }
                 }
@@ -298,7 +299,7 @@ impl Store {
             match retryable(outcome)? {
                 Attempt::Done(committed) => {
                     if !committed.events.is_empty() {
-                        self.commit(tx).await?;
+                        self.commit(tx, appended + committed.events.len()).await?;
                     }
                     return Ok(committed);
                 }

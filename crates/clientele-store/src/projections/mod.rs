@@ -15,7 +15,7 @@ mod runner;
 pub(crate) mod tenant_settings;
 
 pub use runner::{
-    catch_up, catch_up_batch, checkpoint, rebuild, rebuild_together, reset, spawn_runner,
+    catch_up, catch_up_batch, checkpoint, lag, rebuild, rebuild_together, reset, spawn_runner,
 };
 
 use crate::db::Tx;

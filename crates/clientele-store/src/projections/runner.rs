@@ -114,26 +114,35 @@ pub async fn catch_up(db: &Db, projection: Projection) -> Result<u64, StoreError
     }
 }
 
-/// True when committed events lie beyond the checkpoint (visible or not yet readable).
-async fn committed_beyond(db: &Db, projection: Projection) -> Result<bool, StoreError> {
+/// How many committed events lie beyond the projection's checkpoint (0 for an inline
+/// projection: it is written in the command's own transaction). Counts at most `cap`.
+pub async fn lag(db: &Db, projection: Projection, cap: i64) -> Result<i64, StoreError> {
+    if projection.is_inline() {
+        return Ok(0);
+    }
     let after = checkpoint(db, projection).await?;
     let beyond = match db {
         Db::Postgres(_) => {
             db.fetch_scalar(
-                "SELECT count(*) FROM (SELECT 1 FROM events WHERE (tx_id, position) > ($1::text::xid8, $2) LIMIT 1) e",
-                &[Arg::Text(after.tx.to_string()), Arg::Int(after.position)],
+                "SELECT count(*) FROM (SELECT 1 FROM events WHERE (tx_id, position) > ($1::text::xid8, $2) LIMIT $3) e",
+                &[Arg::Text(after.tx.to_string()), Arg::Int(after.position), Arg::Int(cap)],
             )
             .await?
         }
         Db::Sqlite { .. } => {
             db.fetch_scalar(
-                "SELECT count(*) FROM (SELECT 1 FROM events WHERE position > $1 LIMIT 1) e",
-                &[Arg::Int(after.position)],
+                "SELECT count(*) FROM (SELECT 1 FROM events WHERE position > $1 LIMIT $2) e",
+                &[Arg::Int(after.position), Arg::Int(cap)],
             )
             .await?
         }
     };
-    Ok(beyond.unwrap_or(0) > 0)
+    Ok(beyond.unwrap_or(0))
+}
+
+/// True when committed events lie beyond the checkpoint (visible or not yet readable).
+async fn committed_beyond(db: &Db, projection: Projection) -> Result<bool, StoreError> {
+    Ok(lag(db, projection, 1).await? > 0)
 }
 
 /// Empties the projection's table and forgets its checkpoint, in one transaction.

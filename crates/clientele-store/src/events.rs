@@ -127,6 +127,8 @@ impl TryFrom<EventRow> for StoredEvent {
     }
 }
 
+/// Note the alias `tx_id` (a bigint): a bare `ORDER BY tx_id` would sort by it rather than
+/// walk the `(tx_id, position)` index, so log reads order by `events.tx_id`.
 const PG_COLUMNS: &str = "aggregate_type, aggregate_id, sequence, event_type, event_version, \
     payload::text AS payload, metadata::text AS metadata, tx_id::text::bigint AS tx_id, position";
 const SQLITE_COLUMNS: &str = "aggregate_type, aggregate_id, sequence, event_type, event_version, \
@@ -320,15 +322,14 @@ pub async fn read_log(
                 "SELECT {PG_COLUMNS} FROM events \
                  WHERE (tx_id, position) > ($1::text::xid8, $2) \
                    AND tx_id < pg_snapshot_xmin(pg_current_snapshot()) \
-                 ORDER BY tx_id, position LIMIT $3"
+                 ORDER BY events.tx_id, events.position LIMIT {limit}"
             );
+            // The limit is written into the text: with `LIMIT $n`, PostgreSQL's generic plan
+            // (used after five runs of a prepared statement) cannot count on a small limit and
+            // may sort the whole log instead of walking the index.
             tx.fetch_all(
                 &sql,
-                &[
-                    Arg::Text(after.tx.to_string()),
-                    after.position.into(),
-                    limit.into(),
-                ],
+                &[Arg::Text(after.tx.to_string()), after.position.into()],
             )
             .await?
         }
@@ -357,15 +358,11 @@ pub async fn read_log_exclusive(
             let sql = format!(
                 "SELECT {PG_COLUMNS} FROM events \
                  WHERE (tx_id, position) > ($1::text::xid8, $2) \
-                 ORDER BY tx_id, position LIMIT $3"
+                 ORDER BY events.tx_id, events.position LIMIT {limit}"
             );
             tx.fetch_all(
                 &sql,
-                &[
-                    Arg::Text(after.tx.to_string()),
-                    after.position.into(),
-                    limit.into(),
-                ],
+                &[Arg::Text(after.tx.to_string()), after.position.into()],
             )
             .await?
         }
@@ -503,9 +500,9 @@ pub async fn tenant_log(
         Db::Postgres(_) => (
             format!(
                 "SELECT {PG_COLUMNS} FROM events WHERE tenant_id = $1 AND (tx_id, position) > ($2::text::xid8, $3) \
-                 ORDER BY tx_id, position LIMIT $4"
+                 ORDER BY events.tx_id, events.position LIMIT {limit}"
             ),
-            vec![tenant.into(), Arg::Text(after.tx.to_string()), after.position.into(), limit.into()],
+            vec![tenant.into(), Arg::Text(after.tx.to_string()), after.position.into()],
         ),
         Db::Sqlite { .. } => (
             format!("SELECT {SQLITE_COLUMNS} FROM events WHERE tenant_id = $1 AND position > $2 ORDER BY position LIMIT $3"),

@@ -239,6 +239,7 @@ impl Feed {
             }
         }
         let mut pause = Duration::from_millis(1);
+        let started = std::time::Instant::now();
         for _ in 0..200 {
             let head = self.head();
             let events = self.replay(head, self.inner.batch).await?;
@@ -254,10 +255,17 @@ impl Feed {
             if !committed_after(db, self.head()).await? {
                 return Ok(());
             }
-            // Committed but not yet readable (an older transaction is running): look again
-            // soon, then less often.
+            // Committed but not yet readable (an older transaction is running). Under a
+            // steady write load that is the usual case and lasts a few milliseconds: look
+            // again every few milliseconds at first, and back off only if it lasts (a long
+            // transaction elsewhere in the cluster).
             tokio::time::sleep(pause).await;
-            pause = (pause * 2).min(Duration::from_millis(50));
+            let cap = if started.elapsed() < Duration::from_millis(250) {
+                Duration::from_millis(4)
+            } else {
+                Duration::from_millis(50)
+            };
+            pause = (pause * 2).min(cap);
         }
         Ok(())
     }
@@ -279,7 +287,7 @@ async fn log_end(db: &Db) -> Result<LogPosition, StoreError> {
         Db::Postgres(_) => {
             "SELECT tx_id::text::bigint AS tx_id, position FROM events \
              WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot()) \
-             ORDER BY tx_id DESC, position DESC LIMIT 1"
+             ORDER BY events.tx_id DESC, events.position DESC LIMIT 1"
         }
         Db::Sqlite { .. } => {
             "SELECT 0 AS tx_id, position FROM events ORDER BY position DESC LIMIT 1"

@@ -183,8 +183,51 @@ fn search_text(p: &CustomerProfile) -> String {
 
 /// Writes the whole row; `guard_version` makes an update apply only over an older row.
 async fn write_row(tx: &mut Tx, record: &CustomerRecord, insert: bool) -> Result<(), StoreError> {
+    if insert {
+        return insert_rows(tx, &[record]).await;
+    }
+    let args = row_args(record);
+    let sets: Vec<String> = COLUMNS
+        .split(", ")
+        .chain(["search_text"])
+        .enumerate()
+        .skip(2)
+        .map(|(i, column)| format!("{column} = ${}", i + 1))
+        .collect();
+    let sql = format!(
+        "UPDATE customers SET {} WHERE tenant_id = $1 AND id = $2 AND version < $3",
+        sets.join(", ")
+    );
+    tx.execute(&sql, &args).await?;
+    Ok(())
+}
+
+/// Inserts new rows (an existing one is left alone), many to a statement.
+async fn insert_rows(tx: &mut Tx, records: &[&CustomerRecord]) -> Result<(), StoreError> {
+    // 30 values a row: 300 rows stay far below either backend's limit on parameters.
+    for chunk in records.chunks(300) {
+        let mut args = Vec::with_capacity(chunk.len() * 30);
+        let mut tuples = Vec::with_capacity(chunk.len());
+        for record in chunk {
+            let first = args.len();
+            args.extend(row_args(record));
+            let placeholders: Vec<String> =
+                (first + 1..=args.len()).map(|i| format!("${i}")).collect();
+            tuples.push(format!("({})", placeholders.join(", ")));
+        }
+        let sql = format!(
+            "INSERT INTO customers ({COLUMNS}, search_text) VALUES {} ON CONFLICT (tenant_id, id) DO NOTHING",
+            tuples.join(", ")
+        );
+        tx.execute(&sql, &args).await?;
+    }
+    Ok(())
+}
+
+/// The values of COLUMNS and search_text, in order.
+fn row_args(record: &CustomerRecord) -> Vec<Arg> {
     let p = &record.profile;
-    let args = vec![
+    vec![
         Arg::from(record.tenant.as_str()),
         Arg::from(record.id.as_str()),
         Arg::Int(record.version),
@@ -215,27 +258,7 @@ async fn write_row(tx: &mut Tx, record: &CustomerRecord, insert: bool) -> Result
         Arg::Int(record.updated_at.timestamp_micros()),
         Arg::Bool(record.own_company),
         Arg::Text(search_text(p)),
-    ];
-    let sql = if insert {
-        format!(
-            "INSERT INTO customers ({COLUMNS}, search_text) VALUES ({}) ON CONFLICT (tenant_id, id) DO NOTHING",
-            (1..=args.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
-        )
-    } else {
-        let sets: Vec<String> = COLUMNS
-            .split(", ")
-            .chain(["search_text"])
-            .enumerate()
-            .skip(2)
-            .map(|(i, column)| format!("{column} = ${}", i + 1))
-            .collect();
-        format!(
-            "UPDATE customers SET {} WHERE tenant_id = $1 AND id = $2 AND version < $3",
-            sets.join(", ")
-        )
-    };
-    tx.execute(&sql, &args).await?;
-    Ok(())
+    ]
 }
 
 fn body<T: DeserializeOwned>(event: &StoredEvent) -> Result<T, StoreError> {
@@ -427,14 +450,52 @@ struct Pending {
     dirty: bool,
 }
 
-async fn load_row(
+/// The rows of `keys` (tenant, id), read a few hundred to a query (one tenant a query, so
+/// it is a lookup in the primary key).
+async fn load_rows(
     tx: &mut Tx,
-    tenant: &str,
-    id: &str,
-) -> Result<Option<CustomerRecord>, StoreError> {
-    let sql = format!("SELECT {READ_COLUMNS} FROM customers WHERE tenant_id = $1 AND id = $2");
-    let row: Option<CustomerRow> = tx.fetch_optional(&sql, &[tenant.into(), id.into()]).await?;
-    row.map(CustomerRecord::try_from).transpose()
+    keys: &[(String, String)],
+) -> Result<std::collections::HashMap<(String, String), CustomerRecord>, StoreError> {
+    let mut by_tenant: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    for (tenant, id) in keys {
+        by_tenant.entry(tenant).or_default().push(id);
+    }
+    let mut found = std::collections::HashMap::with_capacity(keys.len());
+    for (tenant, ids) in by_tenant {
+        for chunk in ids.chunks(500) {
+            let mut args = vec![Arg::from(tenant)];
+            args.extend(chunk.iter().map(|id| Arg::from(*id)));
+            let placeholders: Vec<String> = (2..=args.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT {READ_COLUMNS} FROM customers WHERE tenant_id = $1 AND id IN ({})",
+                placeholders.join(", ")
+            );
+            let rows: Vec<CustomerRow> = tx.fetch_all(&sql, &args).await?;
+            for row in rows {
+                let record = CustomerRecord::try_from(row)?;
+                found.insert((record.tenant.clone(), record.id.clone()), record);
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Events a batch applies alone (see `apply_batch`).
+fn applied_alone(event: &StoredEvent) -> bool {
+    matches!(
+        event.event_type.as_str(),
+        "CustomerMoved" | "HomeDashboardSet"
+    )
+}
+
+/// The (tenant, id) an event's row is looked up by.
+fn row_key(event: &StoredEvent) -> Result<(String, String), StoreError> {
+    let tenant = if event.event_type == "CustomerCreated" {
+        body::<CustomerCreated>(event)?.tenant
+    } else {
+        event.metadata.tenant.clone()
+    };
+    Ok((tenant, event.aggregate_id.clone()))
 }
 
 /// Applies events in order, reading and writing each customer's row once per batch. The
@@ -443,26 +504,41 @@ async fn load_row(
 pub(crate) async fn apply_batch(tx: &mut Tx, events: &[StoredEvent]) -> Result<(), StoreError> {
     let mut rows: std::collections::HashMap<(String, String), Pending> = Default::default();
     let mut order: Vec<(String, String)> = Vec::new();
-    for event in events.iter().filter(|e| e.aggregate_type == "Customer") {
-        if matches!(
-            event.event_type.as_str(),
-            "CustomerMoved" | "HomeDashboardSet"
-        ) {
+    let customer_events: Vec<&StoredEvent> = events
+        .iter()
+        .filter(|e| e.aggregate_type == "Customer")
+        .collect();
+    // The rows of the customers met up to the next event applied alone, read in one go.
+    let mut fetched: Option<std::collections::HashMap<(String, String), CustomerRecord>> = None;
+    for (i, event) in customer_events.iter().copied().enumerate() {
+        if applied_alone(event) {
             // These touch columns (or, for a move, other customers' rows) the batch does not
             // track: write what is pending, apply the event alone, and read afresh after it.
             flush(tx, &mut rows, &mut order).await?;
             apply(tx, event).await?;
+            fetched = None;
             continue;
         }
         let key = (event.metadata.tenant.clone(), event.aggregate_id.clone());
         if !rows.contains_key(&key) {
             // A row created earlier in this batch is in `rows`; otherwise ask the table.
-            let tenant = if event.event_type == "CustomerCreated" {
-                body::<CustomerCreated>(event)?.tenant
-            } else {
-                key.0.clone()
-            };
-            if let Some(record) = load_row(tx, &tenant, &key.1).await? {
+            if fetched.is_none() {
+                let segment = customer_events[i..]
+                    .iter()
+                    .take_while(|e| !applied_alone(e));
+                let mut keys = Vec::new();
+                let mut seen = std::collections::HashSet::new();
+                for e in segment {
+                    let k = row_key(e)?;
+                    if seen.insert(k.clone()) {
+                        keys.push(k);
+                    }
+                }
+                fetched = Some(load_rows(tx, &keys).await?);
+            }
+            let lookup = row_key(event)?;
+            let found = fetched.as_mut().and_then(|read| read.remove(&lookup));
+            if let Some(record) = found {
                 rows.insert(
                     key.clone(),
                     Pending {
@@ -549,10 +625,18 @@ async fn flush(
     rows: &mut std::collections::HashMap<(String, String), Pending>,
     order: &mut Vec<(String, String)>,
 ) -> Result<(), StoreError> {
+    let mut inserts = Vec::new();
+    for key in order.iter() {
+        let pending = &rows[key];
+        if pending.dirty && pending.insert {
+            inserts.push(&pending.record);
+        }
+    }
+    insert_rows(tx, &inserts).await?;
     for key in order.drain(..) {
         let pending = &rows[&key];
-        if pending.dirty {
-            write_row(tx, &pending.record, pending.insert).await?;
+        if pending.dirty && !pending.insert {
+            write_row(tx, &pending.record, false).await?;
         }
     }
     rows.clear();

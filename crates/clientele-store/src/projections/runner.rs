@@ -53,6 +53,9 @@ pub async fn catch_up_batch(
 ) -> Result<usize, StoreError> {
     let mut tx = db.begin().await?;
     if let Tx::Pg(_) = tx {
+        // Plans made for these tables' current size, not cached ones (see rebuild_together).
+        tx.execute("SET LOCAL plan_cache_mode = force_custom_plan", &[])
+            .await?;
         // Advisory locks take no transaction id, so this transaction does not hold back
         // the snapshot horizon that `read_log` reads up to.
         tx.execute(
@@ -176,6 +179,10 @@ pub async fn rebuild_together(db: &Db, projections: &[Projection]) -> Result<u64
     loop {
         let mut tx = db.begin().await?;
         if let Tx::Pg(_) = tx {
+            // The read models fill up during the rebuild, from empty: a plan cached while a
+            // table was empty (a sequential scan) would make every later lookup slower.
+            tx.execute("SET LOCAL plan_cache_mode = force_custom_plan", &[])
+                .await?;
             for projection in projections {
                 tx.execute(
                     "SELECT pg_advisory_xact_lock(hashtext('clientele.projection.' || $1))",

@@ -6,7 +6,7 @@ use clientele_tests::{
     TestClock,
 };
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, BufReader};
 
 on_both_backends!(
     users_are_added_edited_disabled_and_removed_and_emails_are_unique_in_the_tenant,
@@ -258,58 +258,79 @@ async fn an_activation_link_works_once_before_it_expires_and_reissuing_voids_the
     assert_eq!(plain, Some(0));
 }
 
-/// A real SMTP server on a random local port that keeps every message it receives.
-async fn smtp_server() -> (u16, tokio::sync::mpsc::Receiver<String>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
+/// A real SMTP server (aiosmtpd, an RFC 5321 server; `.ci/run` installs it with pip) on a
+/// random local port. Its debugging handler prints every message it accepts; each one
+/// comes out of the receiver. The server stops with the returned child.
+async fn smtp_server() -> (
+    u16,
+    tokio::process::Child,
+    tokio::sync::mpsc::Receiver<String>,
+) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = tokio::process::Command::new("python3")
+        .args([
+            "-u",
+            "-m",
+            "aiosmtpd",
+            "-n",
+            "-l",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("python3 runs");
+    let mut ready = false;
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            ready = true;
+            break;
+        }
+        if let Ok(Some(_)) = child.try_wait() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    if !ready {
+        let _ = child.start_kill();
+        let output = child.wait_with_output().await.unwrap();
+        panic!(
+            "the SMTP server aiosmtpd did not start ({}); install it with \
+             `python3 -m pip install aiosmtpd==1.4.6` (.ci/run does)",
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
     let (sender, receiver) = tokio::sync::mpsc::channel(8);
+    let stdout = child.stdout.take().expect("piped");
     tokio::spawn(async move {
-        while let Ok((socket, _)) = listener.accept().await {
-            let sender = sender.clone();
-            tokio::spawn(async move {
-                let (read, mut write) = socket.into_split();
-                let mut lines = BufReader::new(read).lines();
-                write.write_all(b"220 test.local ESMTP\r\n").await.unwrap();
-                let (mut data, mut message) = (false, String::new());
-                while let Ok(Some(line)) = lines.next_line().await {
-                    if data {
-                        if line == "." {
-                            data = false;
-                            let _ = sender.send(std::mem::take(&mut message)).await;
-                            write.write_all(b"250 2.0.0 queued\r\n").await.unwrap();
-                        } else {
-                            message.push_str(&line);
-                            message.push('\n');
-                        }
-                        continue;
-                    }
-                    let verb = line
-                        .split_whitespace()
-                        .next()
-                        .unwrap_or("")
-                        .to_ascii_uppercase();
-                    let reply: &[u8] = match verb.as_str() {
-                        "EHLO" | "HELO" => b"250 test.local\r\n",
-                        "DATA" => {
-                            data = true;
-                            b"354 end with .\r\n"
-                        }
-                        "QUIT" => {
-                            write.write_all(b"221 bye\r\n").await.unwrap();
-                            return;
-                        }
-                        _ => b"250 OK\r\n",
-                    };
-                    write.write_all(reply).await.unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let mut message: Option<String> = None;
+        while let Ok(Some(line)) = lines.next_line().await {
+            if line.contains("MESSAGE FOLLOWS") {
+                message = Some(String::new());
+            } else if line.contains("END MESSAGE") {
+                if let Some(done) = message.take() {
+                    let _ = sender.send(done).await;
                 }
-            });
+            } else if let Some(message) = message.as_mut() {
+                message.push_str(&line);
+                message.push('\n');
+            }
         }
     });
-    (port, receiver)
+    (port, child, receiver)
 }
 
 async fn the_activation_email_goes_through_a_real_smtp_server(backend: Backend) {
-    let (port, mut inbox) = smtp_server().await;
+    let (port, _smtp, mut inbox) = smtp_server().await;
     let app = spawn_app_configured(fresh_database(backend).await, TestClock::default(), |s| {
         s.smtp_url = Some(format!("smtp://127.0.0.1:{port}").into());
         s.smtp_from = "portal@tenant.example".into();

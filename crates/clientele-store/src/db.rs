@@ -255,6 +255,25 @@ impl Db {
         })
     }
 
+    /// As `fetch_all`, as an unnamed statement on PostgreSQL: planned for the values given
+    /// each time, never with a cached generic plan. For skewed data, where the best plan
+    /// depends on the value (one customer with a million rows next to customers with few).
+    pub async fn fetch_all_planned<T: AnyRow>(
+        &self,
+        sql: &str,
+        args: &[Arg],
+    ) -> Result<Vec<T>, StoreError> {
+        Ok(match self {
+            Db::Postgres(pool) => {
+                bind_args!(sqlx::query_as(sql), args)
+                    .persistent(false)
+                    .fetch_all(pool)
+                    .await?
+            }
+            Db::Sqlite { .. } => return self.fetch_all(sql, args).await,
+        })
+    }
+
     pub async fn fetch_scalar(&self, sql: &str, args: &[Arg]) -> Result<Option<i64>, StoreError> {
         Ok(match self {
             Db::Postgres(pool) => {

@@ -241,18 +241,7 @@ impl Db {
         sql: &str,
         args: &[Arg],
     ) -> Result<Vec<T>, StoreError> {
-        Ok(match self {
-            Db::Postgres(pool) => {
-                bind_args!(sqlx::query_as(sql), args)
-                    .fetch_all(pool)
-                    .await?
-            }
-            Db::Sqlite { read, .. } => {
-                bind_args!(sqlx::query_as(sql), args)
-                    .fetch_all(read)
-                    .await?
-            }
-        })
+        self.fetch_all_prepared(sql, args, true).await
     }
 
     /// As `fetch_all`, as an unnamed statement on PostgreSQL: planned for the values given
@@ -263,14 +252,28 @@ impl Db {
         sql: &str,
         args: &[Arg],
     ) -> Result<Vec<T>, StoreError> {
+        self.fetch_all_prepared(sql, args, false).await
+    }
+
+    async fn fetch_all_prepared<T: AnyRow>(
+        &self,
+        sql: &str,
+        args: &[Arg],
+        persistent: bool,
+    ) -> Result<Vec<T>, StoreError> {
         Ok(match self {
             Db::Postgres(pool) => {
                 bind_args!(sqlx::query_as(sql), args)
-                    .persistent(false)
+                    .persistent(persistent)
                     .fetch_all(pool)
                     .await?
             }
-            Db::Sqlite { .. } => return self.fetch_all(sql, args).await,
+            // SQLite plans every statement afresh anyway.
+            Db::Sqlite { read, .. } => {
+                bind_args!(sqlx::query_as(sql), args)
+                    .fetch_all(read)
+                    .await?
+            }
         })
     }
 

@@ -11,7 +11,7 @@ use clientele_server::telemetry;
 use clientele_tests::ws::WsClient;
 use clientele_tests::{
     fresh_database, on_both_backends, spawn_app, spawn_app_configured, spawn_app_on, Backend,
-    TestApp, TestClock,
+    TestApp, TestClock, TestDatabase,
 };
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -339,15 +339,23 @@ async fn shutdown_finishes_in_flight_requests(backend: Backend) {
         .expect("shutdown ends once the request is answered")
         .unwrap();
 
+    assert_eq!(
+        customers_named_after_restart(database, "in-flight").await,
+        1
+    );
+}
+
+/// Restarts the app on `database` and counts the customers whose name contains `text`.
+async fn customers_named_after_restart(database: TestDatabase, text: &str) -> i64 {
     let app = spawn_app_on(database).await;
     let found = app
         .ok(
-            "{ customers(first: 10, filter: { text: \"in-flight\" }) { totalCount } }",
-            json!({}),
+            "query($text: String!) { customers(first: 10, filter: { text: $text }) { totalCount } }",
+            json!({ "text": text }),
         )
         .await;
-    assert_eq!(found["customers"]["totalCount"], 1);
     app.stop().await;
+    found["customers"]["totalCount"].as_i64().expect("a count")
 }
 
 /// A request that never completes does not hold shutdown past the grace period.
@@ -367,15 +375,7 @@ async fn shutdown_is_bounded_by_the_grace_period(backend: Backend) {
     );
     drop(stream);
     // Nothing half-done was written.
-    let app = spawn_app_on(database).await;
-    let found = app
-        .ok(
-            "{ customers(first: 10, filter: { text: \"stuck\" }) { totalCount } }",
-            json!({}),
-        )
-        .await;
-    assert_eq!(found["customers"]["totalCount"], 0);
-    app.stop().await;
+    assert_eq!(customers_named_after_restart(database, "stuck").await, 0);
 }
 
 on_both_backends!(

@@ -176,6 +176,13 @@ pub async fn metrics_endpoint(State(state): State<AppState>) -> Response {
     let handle = metrics_handle();
     let db = state.store.db();
     for projection in clientele_store::Projection::ALL {
+        if projection.is_inline() {
+            // Written in the command's own transaction: it never lags (its checkpoint
+            // moves only when it is rebuilt).
+            metrics::gauge!("clientele_projection_lag_events", "projection" => projection.name())
+                .set(0.0);
+            continue;
+        }
         match clientele_store::projections::lag(db, projection, 10_000_000).await {
             Ok(lag) => {
                 metrics::gauge!("clientele_projection_lag_events", "projection" => projection.name())

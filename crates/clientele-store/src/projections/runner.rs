@@ -120,14 +120,11 @@ pub async fn catch_up(db: &Db, projection: Projection) -> Result<u64, StoreError
     }
 }
 
-/// How many committed events lie beyond the projection's checkpoint (0 for an inline
-/// projection: it is written in the command's own transaction). Counts at most `cap`,
+/// How many committed events lie beyond the projection's checkpoint, readable or not yet
+/// (what `catch_up` waits for, inline projections included). Counts at most `cap`,
 /// written into the SQL like the log reads' limits (the runner asks with 1, /metrics with
 /// millions: one cached generic plan would not suit both).
 pub async fn lag(db: &Db, projection: Projection, cap: i64) -> Result<i64, StoreError> {
-    if projection.is_inline() {
-        return Ok(0);
-    }
     let after = checkpoint(db, projection).await?;
     let beyond = match db {
         Db::Postgres(_) => {

@@ -6,7 +6,6 @@ use clientele_tests::{
     TestClock,
 };
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 on_both_backends!(
     users_are_added_edited_disabled_and_removed_and_emails_are_unique_in_the_tenant,
@@ -258,75 +257,23 @@ async fn an_activation_link_works_once_before_it_expires_and_reissuing_voids_the
     assert_eq!(plain, Some(0));
 }
 
-/// A real SMTP server (aiosmtpd, an RFC 5321 server; `.ci/run` installs it with pip) on a
-/// random local port. Its debugging handler prints every message it accepts; each one
-/// comes out of the receiver. The server stops with the returned child.
+/// A real SMTP server (tests/support/smtp.rs: an RFC 5321 conversation over TCP, inside
+/// this process) on a random local port. Each message it accepts comes out of the receiver
+/// as text, with its lines ended by `\n`. The server stops when the returned guard drops.
 async fn smtp_server() -> (
     u16,
-    tokio::process::Child,
+    clientele_tests::smtp::SmtpServer,
     tokio::sync::mpsc::Receiver<String>,
 ) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = tokio::process::Command::new("python3")
-        .args([
-            "-u",
-            "-m",
-            "aiosmtpd",
-            "-n",
-            "-l",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("python3 runs");
-    let mut ready = false;
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            ready = true;
-            break;
-        }
-        if let Ok(Some(_)) = child.try_wait() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    if !ready {
-        let _ = child.start_kill();
-        let output = child.wait_with_output().await.unwrap();
-        panic!(
-            "the SMTP server aiosmtpd did not start ({}); install it with \
-             `python3 -m pip install aiosmtpd==1.4.6` (.ci/run does)",
-            String::from_utf8_lossy(&output.stderr).trim()
-        );
-    }
+    let (server, mut received) = clientele_tests::smtp::SmtpServer::start().await;
     let (sender, receiver) = tokio::sync::mpsc::channel(8);
-    let stdout = child.stdout.take().expect("piped");
     tokio::spawn(async move {
-        let mut lines = BufReader::new(stdout).lines();
-        let mut message: Option<String> = None;
-        while let Ok(Some(line)) = lines.next_line().await {
-            if line.contains("MESSAGE FOLLOWS") {
-                message = Some(String::new());
-            } else if line.contains("END MESSAGE") {
-                if let Some(done) = message.take() {
-                    let _ = sender.send(done).await;
-                }
-            } else if let Some(message) = message.as_mut() {
-                message.push_str(&line);
-                message.push('\n');
-            }
+        while let Some(message) = received.recv().await {
+            let text = String::from_utf8_lossy(&message.data).replace("\r\n", "\n");
+            let _ = sender.send(text).await;
         }
     });
-    (port, child, receiver)
+    (server.port(), server, receiver)
 }
 
 async fn the_activation_email_goes_through_a_real_smtp_server(backend: Backend) {

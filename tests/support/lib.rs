@@ -2,6 +2,7 @@
 //! PostgreSQL database or SQLite file, and `TestApp` speaks HTTP to it.
 
 mod database;
+pub mod smtp;
 pub mod ws;
 
 use std::sync::atomic::{AtomicI64, Ordering};

@@ -30,6 +30,44 @@ async fn a_browser_gets_graphiql() {
 }
 
 #[tokio::test]
+async fn graphiql_loads_nothing_from_the_internet() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let page = app.get("/graphql?token=abc").await;
+    assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+    let page = page.text().await.unwrap();
+    assert!(!page.contains("://"), "no absolute URL in the page: {page}");
+    let linked: Vec<&str> = page
+        .split(['"', '\''])
+        .filter(|part| part.starts_with("/graphiql/"))
+        .collect();
+    assert_eq!(
+        linked.len(),
+        4,
+        "GraphiQL's script and style, React, ReactDOM"
+    );
+    for path in linked {
+        let asset = app.get(path).await;
+        assert_eq!(asset.status(), 200, "{path}");
+        let expected = if path.ends_with(".css") {
+            "text/css; charset=utf-8"
+        } else {
+            "text/javascript; charset=utf-8"
+        };
+        assert_eq!(asset.headers()["content-type"], expected, "{path}");
+        assert!(asset.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable"));
+        let body = asset.text().await.unwrap();
+        assert!(
+            !body.contains("unpkg.com"),
+            "{path} loads no more from a CDN"
+        );
+    }
+    assert_eq!(app.get("/graphiql/nothing.js").await.status(), 404);
+}
+
+#[tokio::test]
 async fn get_runs_queries_but_never_mutations() {
     let app = spawn_app(Backend::Sqlite).await;
     let query = app

@@ -94,6 +94,7 @@ impl Application {
         let router = Router::new()
             .route("/graphql", get(graphql_get).post(graphql_post))
             .route("/graphql/ws", get(crate::ws::graphql_ws))
+            .route("/graphiql/{*path}", get(crate::graphiql::asset))
             .route("/healthz", get(healthz))
             .route("/readyz", get(readyz))
             .route("/metrics", get(crate::telemetry::metrics_endpoint))

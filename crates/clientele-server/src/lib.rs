@@ -3,6 +3,7 @@
 mod app;
 pub mod auth;
 pub mod cli;
+mod graphiql;
 mod mail;
 mod routes;
 pub mod scheduler;

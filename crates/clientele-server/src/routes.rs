@@ -1,11 +1,10 @@
 //! HTTP routes: GraphQL, GraphiQL and health.
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql_axum::GraphQLRequest;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 
 use clientele_graphql::{Authenticator, ClienteleSchema, Clock, RequestContext};
@@ -312,29 +311,8 @@ pub async fn graphql_get(
     uri: axum::http::Uri,
 ) -> Response {
     if uri.query().is_none_or(|q| !q.contains("query=")) {
-        // `?token=…` preloads the Authorization header (the URL printed on first start).
-        let token = uri
-            .query()
-            .and_then(|q| q.split('&').find_map(|pair| pair.strip_prefix("token=")))
-            .filter(|t| {
-                t.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-            })
-            .map(str::to_string);
-        let page = GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws");
-        let page = match &token {
-            // Queries send the header; subscriptions send the token in connection_init.
-            Some(token) => {
-                let bearer = format!("Bearer {token}");
-                page.header("Authorization", &bearer)
-                    .ws_connection_param("token", token)
-                    .finish()
-            }
-            None => page.finish(),
-        };
-        return Html(page).into_response();
+        // Our own page, served with its assets from the binary; it reads `?token=…`.
+        return crate::graphiql::page();
     }
     let request = match async_graphql::http::parse_query_string(uri.query().unwrap_or_default()) {
         Ok(request) => request,

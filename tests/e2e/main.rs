@@ -5,6 +5,7 @@ mod consistency;
 mod creating;
 mod deletion;
 mod editing;
+mod hostile_input;
 mod http;
 mod import;
 mod isolation;

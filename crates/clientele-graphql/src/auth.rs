@@ -2,7 +2,9 @@
 //!
 //! Tokens are verified with jsonwebtoken: HS256 with the configured secret, or RS256/ES256
 //! with the public keys of a JWKS file, so a real identity provider can issue them. Expiry,
-//! issuer and audience are always checked.
+//! not-before, issuer and audience are always checked; a token whose header lists critical
+//! extensions (`crit`, RFC 7515 §4.1.11) is refused, since we understand none, and so is
+//! one that names no tenant.
 
 use async_graphql::Enum;
 use chrono::{DateTime, Duration, Utc};
@@ -118,6 +120,10 @@ pub enum AuthError {
     UnknownKey,
     #[error("a customer role needs a customer claim")]
     MissingCustomer,
+    #[error("the token names no tenant")]
+    MissingTenant,
+    #[error("the token lists critical header parameters ({0}) this service does not understand")]
+    UnknownCritical(String),
     #[error("this service has no signing secret, so it cannot mint tokens")]
     CannotMint,
 }
@@ -148,6 +154,11 @@ impl Authenticator {
     /// Checks signature, expiry, issuer and audience, and that the claims make sense.
     pub fn verify(&self, token: &str) -> Result<Claims, AuthError> {
         let header = decode_header(token).map_err(|e| AuthError::Invalid(e.to_string()))?;
+        if let Some(critical) = &header.crit {
+            // We implement no JWS extension, so any listed one (or an empty list, which
+            // RFC 7515 forbids) is one we do not understand.
+            return Err(AuthError::UnknownCritical(critical.join(", ")));
+        }
         let key = match header.alg {
             Algorithm::HS256 => {
                 DecodingKey::from_secret(self.secret.as_deref().ok_or(AuthError::UnknownKey)?)
@@ -166,9 +177,13 @@ impl Authenticator {
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[&self.audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
         let claims = decode::<Claims>(token, &key, &validation)
             .map_err(|e| AuthError::Invalid(e.to_string()))?
             .claims;
+        if claims.tenant.trim().is_empty() {
+            return Err(AuthError::MissingTenant);
+        }
         if claims.role.is_customer() && claims.customer.is_none() {
             return Err(AuthError::MissingCustomer);
         }

@@ -4,6 +4,8 @@
 //! `RequestContext` (per request, added by the HTTP layer).
 
 pub mod auth;
+mod charset;
+mod codes;
 pub mod context;
 pub mod csv_io;
 pub mod error;
@@ -23,7 +25,7 @@ use clientele_store::Store;
 pub use auth::{Authenticator, Claims, Grant, Impersonator, Role};
 pub use context::{Clock, RequestContext};
 pub use error::{ApiError, ApiResult};
-pub use limits::{MAX_ALIASES, MAX_DEPTH, MAX_INTROSPECTION_DEPTH};
+pub use limits::{MAX_ALIASES, MAX_DEPTH, MAX_INTROSPECTION_DEPTH, MAX_SELECTIONS};
 pub use mutation::{ImpersonationTtl, MutationRoot};
 pub use query::{QueryRoot, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 pub use relations::{token_hash, ActivationSettings, Mailer};
@@ -54,8 +56,12 @@ pub fn build_schema(
         .data(auth)
         .data(ImpersonationTtl(impersonation_ttl))
         .data(activation)
-        .extension(limits::AliasLimit)
+        // Outermost first: observe counts the codes that codes gives; the limits are
+        // checked before async-graphql walks the document, the charset before any resolver.
         .extension(observe::Observe)
+        .extension(codes::Codes)
+        .extension(limits::AliasLimit)
+        .extension(charset::Charset)
         .limit_complexity(MAX_COMPLEXITY)
         .finish()
 }

@@ -17,9 +17,11 @@ use async_graphql::{Response, ServerError, ServerResult, Value, Variables};
 use futures::stream::BoxStream;
 use futures::StreamExt;
 
-/// The label of an error without a code: async-graphql's own parse and validation errors
-/// (every error our resolvers return carries a code).
-const UNCODED: &str = "GRAPHQL_VALIDATION_FAILED";
+/// The label of an error without a code. There should be none: `codes` runs inside this
+/// extension and gives async-graphql's own parse, validation and input errors theirs
+/// (`GRAPHQL_PARSE_FAILED`, `GRAPHQL_VALIDATION_FAILED`, `BAD_USER_INPUT`), so the labels
+/// are the codes clients see.
+const UNCODED: &str = "INTERNAL";
 
 /// Records `clientele_graphql_errors_total{code}` and `clientele_command_duration_seconds`.
 pub struct Observe;

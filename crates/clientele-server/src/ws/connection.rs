@@ -266,11 +266,11 @@ impl Connection {
         generation: u64,
         message: serde_json::Value,
     ) -> Result<(), ()> {
-        if !self
+        let current = self
             .subscriptions
             .get(id)
-            .is_some_and(|(current, _)| *current == generation)
-        {
+            .is_some_and(|(current, _)| *current == generation);
+        if !current {
             return Ok(());
         }
         self.subscriptions.remove(id);

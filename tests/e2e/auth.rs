@@ -2,8 +2,8 @@
 
 use clientele_graphql::Role;
 use clientele_tests::{
-    fresh_database, mint, on_both_backends, spawn_app, spawn_app_configured, Backend, TestApp,
-    TestClock,
+    code, fresh_database, mint, on_both_backends, spawn_app, spawn_app_configured, Backend,
+    TestApp, TestClock,
 };
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
@@ -15,12 +15,6 @@ on_both_backends!(
     the_tenants_own_company_is_listed_but_protected,
     log_in_as_a_customer_is_short_lived_recorded_and_bounded,
 );
-
-fn code(body: &Value) -> &str {
-    body["errors"][0]["extensions"]["code"]
-        .as_str()
-        .unwrap_or("none")
-}
 
 async fn post_with(app: &TestApp, authorization: Option<String>) -> reqwest::Response {
     let mut request = app

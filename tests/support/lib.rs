@@ -176,9 +176,7 @@ impl TestApp {
 
     /// Runs an operation that must succeed and returns its `data`.
     pub async fn ok(&self, query: &str, variables: Value) -> Value {
-        let body = self.graphql(query, variables).await;
-        assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
-        body["data"].clone()
+        ok(&self.graphql(query, variables).await).clone()
     }
 
     /// Runs an operation that must fail and returns its first error.
@@ -191,6 +189,19 @@ impl TestApp {
     pub async fn create_customer(&self, input: Value) -> Value {
         let query = format!("mutation($input: CreateCustomerInput!) {{ createCustomer(input: $input) {{ {CUSTOMER_FIELDS} }} }}");
         self.ok(&query, json!({ "input": input })).await["createCustomer"].clone()
+    }
+
+    /// Creates a customer named `name` (an inner customer of `parent`, if given) and returns
+    /// its id.
+    pub async fn new_customer(&self, name: &str, parent: Option<&str>) -> String {
+        let mut input = json!({ "name": name });
+        if let Some(parent) = parent {
+            input["parentId"] = json!(parent);
+        }
+        self.create_customer(input).await["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
     }
 
     /// Creates a customer from `input` and returns the error it got.
@@ -207,8 +218,7 @@ impl TestApp {
         input: Value,
     ) -> Value {
         let body = self.edit_customer_raw(id, expected_version, input).await;
-        assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
-        body["data"]["editCustomer"].clone()
+        ok(&body)["editCustomer"].clone()
     }
 
     pub async fn edit_customer_raw(
@@ -337,6 +347,24 @@ impl TestApp {
             .expect("the request is sent")
     }
 }
+
+/// The `data` of an answer that must have succeeded.
+pub fn ok(body: &Value) -> &Value {
+    assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
+    &body["data"]
+}
+
+/// The `extensions.code` of an answer's first error ("none" without one).
+pub fn code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("none")
+}
+
+/// `addCustomerUser` with every field of its answer; `$c` is the customer, `$input` the user.
+pub const ADD_USER: &str = "mutation($c: ID!, $input: AddCustomerUserInput!) { addCustomerUser(customerId: $c, input: $input) {
+    user { id customerId email givenName familyName language userType status activationExpiresAt }
+    activation { method emailSent link expiresAt } } }";
 
 /// Every field of Customer, for selections.
 pub const CUSTOMER_FIELDS: &str =

@@ -17,14 +17,12 @@ on_both_backends!(
 );
 
 async fn post_with(app: &TestApp, authorization: Option<String>) -> reqwest::Response {
-    let mut request = app
-        .client
-        .post(format!("{}/graphql", app.address))
-        .json(&json!({ "query": "{ customers { totalCount } }" }));
-    if let Some(value) = authorization {
-        request = request.header("authorization", value);
-    }
-    request.send().await.unwrap()
+    let headers: Vec<(&str, &str)> = authorization
+        .iter()
+        .map(|value| ("authorization", value.as_str()))
+        .collect();
+    let body = json!({ "query": "{ customers { totalCount } }" });
+    app.post_json(None, &headers, &body).await
 }
 
 fn claims(tenant: &str, iss: &str, aud: &str, exp_offset: i64) -> Value {

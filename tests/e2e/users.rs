@@ -29,14 +29,8 @@ fn token_of(link: &Value) -> String {
 
 /// POSTs a GraphQL operation with no Authorization header.
 async fn anonymous(app: &TestApp, query: &str, variables: Value) -> Value {
-    let response = app
-        .client
-        .post(format!("{}/graphql", app.address))
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await
-        .unwrap();
-    response.json().await.unwrap()
+    let body = json!({ "query": query, "variables": variables });
+    app.post_json(None, &[], &body).await.json().await.unwrap()
 }
 
 async fn users_are_added_edited_disabled_and_removed_and_emails_are_unique_in_the_tenant(

@@ -162,14 +162,8 @@ impl TestApp {
 
     /// POSTs a GraphQL operation with `token` and returns the whole response body.
     pub async fn graphql_as(&self, token: &str, query: &str, variables: Value) -> Value {
-        let response = self
-            .client
-            .post(format!("{}/graphql", self.address))
-            .bearer_auth(token)
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .expect("the request is sent");
+        let body = json!({ "query": query, "variables": variables });
+        let response = self.post_json(Some(token), &[], &body).await;
         assert!(response.status().is_success(), "HTTP {}", response.status());
         response.json().await.expect("a JSON answer")
     }
@@ -177,6 +171,27 @@ impl TestApp {
     /// Runs an operation that must succeed and returns its `data`.
     pub async fn ok(&self, query: &str, variables: Value) -> Value {
         ok(&self.graphql(query, variables).await).clone()
+    }
+
+    /// POSTs `body` as JSON to /graphql with `token` as the bearer (no Authorization header
+    /// without one) and the extra `headers`; the response as it came, whatever its status.
+    pub async fn post_json(
+        &self,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: &Value,
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.expect("the request is sent")
     }
 
     /// Runs an operation that must fail and returns its first error.

@@ -1,4 +1,4 @@
-//! Sign-in, roles, the tenant's own company, and "log in as a customer" (seeds 000-002).
+//! Sign-in, roles, the tenant's own company, and "log in as a customer".
 
 use clientele_graphql::Role;
 use clientele_tests::{

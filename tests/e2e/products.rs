@@ -1,4 +1,4 @@
-//! Products, product statuses and the derived account status (seed 001).
+//! Products, product statuses and the derived account status.
 
 use clientele_domain::{derive_account_status, AccountStatus, ProductStatus};
 use clientele_tests::{ok, on_both_backends, spawn_app, Backend, TestApp};

@@ -1,9 +1,9 @@
-//! Sign-in, roles, the tenant's own company, and "log in as a customer" (seeds 000-002).
+//! Sign-in, roles, the tenant's own company, and "log in as a customer".
 
 use clientele_graphql::Role;
 use clientele_tests::{
-    fresh_database, mint, on_both_backends, spawn_app, spawn_app_configured, Backend, TestApp,
-    TestClock,
+    code, fresh_database, mint, on_both_backends, spawn_app, spawn_app_configured, Backend,
+    TestApp, TestClock,
 };
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
@@ -16,21 +16,13 @@ on_both_backends!(
     log_in_as_a_customer_is_short_lived_recorded_and_bounded,
 );
 
-fn code(body: &Value) -> &str {
-    body["errors"][0]["extensions"]["code"]
-        .as_str()
-        .unwrap_or("none")
-}
-
 async fn post_with(app: &TestApp, authorization: Option<String>) -> reqwest::Response {
-    let mut request = app
-        .client
-        .post(format!("{}/graphql", app.address))
-        .json(&json!({ "query": "{ customers { totalCount } }" }));
-    if let Some(value) = authorization {
-        request = request.header("authorization", value);
-    }
-    request.send().await.unwrap()
+    let headers: Vec<(&str, &str)> = authorization
+        .iter()
+        .map(|value| ("authorization", value.as_str()))
+        .collect();
+    let body = json!({ "query": "{ customers { totalCount } }" });
+    app.post_json(None, &headers, &body).await
 }
 
 fn claims(tenant: &str, iss: &str, aud: &str, exp_offset: i64) -> Value {

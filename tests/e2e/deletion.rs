@@ -1,4 +1,4 @@
-//! Deletion requests, irreversible deletion, erasure and the audit trail (seed 001).
+//! Deletion requests, irreversible deletion, erasure and the audit trail.
 
 use std::time::Duration;
 

@@ -96,15 +96,14 @@ async fn the_answer_is_json_unless_the_client_asks_for_graphql_response_json() {
         )
         .await;
     assert_eq!(plain.headers()["content-type"], "application/json");
+    let accept = [("accept", "application/graphql-response+json")];
     let asked = app
-        .client
-        .post(format!("{}/graphql", app.address))
-        .bearer_auth(&app.token)
-        .header("accept", "application/graphql-response+json")
-        .json(&json!({ "query": "{ customers { totalCount } }" }))
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            Some(&app.token),
+            &accept,
+            &json!({ "query": "{ customers { totalCount } }" }),
+        )
+        .await;
     assert_eq!(
         asked.headers()["content-type"],
         "application/graphql-response+json"
@@ -191,15 +190,10 @@ async fn unknown_fields_and_arguments_are_named() {
 #[tokio::test]
 async fn a_request_id_is_returned_and_recorded_in_the_events() {
     let app = spawn_app(Backend::Sqlite).await;
+    let create = json!({ "query": "mutation { createCustomer(input: { name: \"x\" }) { id } }" });
     let response = app
-        .client
-        .post(format!("{}/graphql", app.address))
-        .bearer_auth(&app.token)
-        .header("x-request-id", "req-12345")
-        .json(&json!({ "query": "mutation { createCustomer(input: { name: \"x\" }) { id } }" }))
-        .send()
-        .await
-        .unwrap();
+        .post_json(Some(&app.token), &[("x-request-id", "req-12345")], &create)
+        .await;
     assert_eq!(response.headers()["x-request-id"], "req-12345");
     let body: serde_json::Value = response.json().await.unwrap();
     let id = body["data"]["createCustomer"]["id"].as_str().unwrap();

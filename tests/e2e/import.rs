@@ -1,4 +1,4 @@
-//! Bulk import and export of customers as CSV (seed 002).
+//! Bulk import and export of customers as CSV.
 
 use clientele_server::{Command, ImportModeArg, OnExistingArg};
 use clientele_tests::{on_both_backends, run_cli, spawn_app, Backend, TestApp};

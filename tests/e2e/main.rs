@@ -1,5 +1,6 @@
 //! End-to-end tests: the real app on a random port, over real PostgreSQL and SQLite.
 
+mod assignments;
 mod auth;
 mod consistency;
 mod creating;
@@ -13,6 +14,7 @@ mod listing;
 mod log_and_projections;
 mod operations;
 mod products;
-mod relations;
 mod schema;
 mod subscriptions;
+mod tree;
+mod users;

@@ -46,12 +46,12 @@ async fn metrics_count_what_happened(backend: Backend) {
     let error = app.create_customer_error(json!({ "name": "" })).await;
     assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT");
     let unauthenticated = app
-        .client
-        .post(format!("{}/graphql", app.address))
-        .json(&json!({ "query": "{ customers(first: 1) { totalCount } }" }))
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            None,
+            &[],
+            &json!({ "query": "{ customers(first: 1) { totalCount } }" }),
+        )
+        .await;
     assert_eq!(unauthenticated.status(), 401);
     let mut client = WsClient::signed_in(&app.address, &app.token).await;
     client
@@ -216,17 +216,16 @@ async fn json_logs_carry_the_request_id(backend: Backend) {
         captured.clone(),
     ));
     let app = spawn_app(backend).await;
+    let create = json!({
+        "query": "mutation { createCustomer(input: { name: \"logged\" }) { id } }"
+    });
     let response = app
-        .client
-        .post(format!("{}/graphql", app.address))
-        .bearer_auth(&app.token)
-        .header("x-request-id", "req-logged-42")
-        .json(&json!({
-            "query": "mutation { createCustomer(input: { name: \"logged\" }) { id } }"
-        }))
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            Some(&app.token),
+            &[("x-request-id", "req-logged-42")],
+            &create,
+        )
+        .await;
     assert_eq!(response.headers()["x-request-id"], "req-logged-42");
     let body: Value = response.json().await.unwrap();
     let id = body["data"]["createCustomer"]["id"]

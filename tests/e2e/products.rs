@@ -1,7 +1,7 @@
-//! Products, product statuses and the derived account status (seed 001).
+//! Products, product statuses and the derived account status.
 
 use clientele_domain::{derive_account_status, AccountStatus, ProductStatus};
-use clientele_tests::{on_both_backends, spawn_app, Backend, TestApp};
+use clientele_tests::{ok, on_both_backends, spawn_app, Backend, TestApp};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -64,18 +64,6 @@ async fn set_status(app: &TestApp, id: &str, product: &str, status: &str) -> Val
     .await
 }
 
-async fn new_customer(app: &TestApp, name: &str) -> String {
-    app.create_customer(json!({ "name": name })).await["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
-fn ok(body: &Value) -> &Value {
-    assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
-    &body["data"]
-}
-
 fn refused(body: &Value, field: &str, rule: &str) {
     let error = &body["errors"][0];
     assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{body:#}");
@@ -129,8 +117,8 @@ async fn every_tenant_starts_with_six_hidden_products_and_can_add_its_own(backen
 
 async fn customers_inherit_global_visibility_and_their_own_setting_wins(backend: Backend) {
     let app = spawn_app(backend).await;
-    let pinned = new_customer(&app, "pinned").await;
-    let follower = new_customer(&app, "follower").await;
+    let pinned = app.new_customer("pinned", None).await;
+    let follower = app.new_customer("follower", None).await;
     ok(&set_visibility(&app, &pinned, "CDN", false).await);
     ok(&set_global(&app, "CDN", true).await);
     let follows = customer_products(&app, &follower).await;
@@ -143,7 +131,7 @@ async fn customers_inherit_global_visibility_and_their_own_setting_wins(backend:
         "a later global change does not touch the customer's own setting"
     );
     assert_eq!(product(&own, "CDN")["visibilitySource"], "CUSTOMER");
-    let late = new_customer(&app, "late").await;
+    let late = app.new_customer("late", None).await;
     assert_eq!(
         product(&customer_products(&app, &late).await, "CDN")["visible"],
         true,
@@ -158,7 +146,7 @@ async fn customers_inherit_global_visibility_and_their_own_setting_wins(backend:
 
 async fn showing_a_product_does_not_activate_it(backend: Backend) {
     let app = spawn_app(backend).await;
-    let id = new_customer(&app, "acme").await;
+    let id = app.new_customer("acme", None).await;
     refused(&activate(&app, &id, "DNS").await, "product", "NOT_VISIBLE");
     ok(&set_visibility(&app, &id, "DNS", true).await);
     let shown = customer_products(&app, &id).await;
@@ -180,7 +168,7 @@ async fn each_account_status_follows_the_products(backend: Backend) {
     let app = spawn_app(backend).await;
     ok(&set_global(&app, "CDN", true).await);
     ok(&set_global(&app, "DNS", true).await);
-    let id = new_customer(&app, "acme").await;
+    let id = app.new_customer("acme", None).await;
     ok(&activate(&app, &id, "CDN").await);
     ok(&activate(&app, &id, "DNS").await);
     let steps = [
@@ -257,7 +245,7 @@ async fn each_account_status_follows_the_products(backend: Backend) {
 async fn senseless_product_commands_are_refused_and_write_nothing(backend: Backend) {
     let app = spawn_app(backend).await;
     ok(&set_global(&app, "CDN", true).await);
-    let id = new_customer(&app, "acme").await;
+    let id = app.new_customer("acme", None).await;
     refused(
         &set_status(&app, &id, "CDN", "ACTIVE").await,
         "product",
@@ -358,7 +346,9 @@ fn step() -> impl Strategy<Value = Step> {
 /// After every step the projected status equals the rule applied to the projected products,
 /// and the transition history chains to it.
 async fn run_steps(app: &TestApp, steps: &[Step]) {
-    let id = new_customer(app, &format!("prop-{}", uuid::Uuid::new_v4())).await;
+    let id = app
+        .new_customer(&format!("prop-{}", uuid::Uuid::new_v4()), None)
+        .await;
     for step in steps {
         let answer = match step {
             Step::Global(p, v) => set_global(app, KEYS[*p], *v).await,

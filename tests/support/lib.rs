@@ -163,23 +163,36 @@ impl TestApp {
 
     /// POSTs a GraphQL operation with `token` and returns the whole response body.
     pub async fn graphql_as(&self, token: &str, query: &str, variables: Value) -> Value {
-        let response = self
-            .client
-            .post(format!("{}/graphql", self.address))
-            .bearer_auth(token)
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .expect("the request is sent");
+        let body = json!({ "query": query, "variables": variables });
+        let response = self.post_json(Some(token), &[], &body).await;
         assert!(response.status().is_success(), "HTTP {}", response.status());
         response.json().await.expect("a JSON answer")
     }
 
     /// Runs an operation that must succeed and returns its `data`.
     pub async fn ok(&self, query: &str, variables: Value) -> Value {
-        let body = self.graphql(query, variables).await;
-        assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
-        body["data"].clone()
+        ok(&self.graphql(query, variables).await).clone()
+    }
+
+    /// POSTs `body` as JSON to /graphql with `token` as the bearer (no Authorization header
+    /// without one) and the extra `headers`; the response as it came, whatever its status.
+    pub async fn post_json(
+        &self,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: &Value,
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.expect("the request is sent")
     }
 
     /// Runs an operation that must fail and returns its first error.
@@ -192,6 +205,19 @@ impl TestApp {
     pub async fn create_customer(&self, input: Value) -> Value {
         let query = format!("mutation($input: CreateCustomerInput!) {{ createCustomer(input: $input) {{ {CUSTOMER_FIELDS} }} }}");
         self.ok(&query, json!({ "input": input })).await["createCustomer"].clone()
+    }
+
+    /// Creates a customer named `name` (an inner customer of `parent`, if given) and returns
+    /// its id.
+    pub async fn new_customer(&self, name: &str, parent: Option<&str>) -> String {
+        let mut input = json!({ "name": name });
+        if let Some(parent) = parent {
+            input["parentId"] = json!(parent);
+        }
+        self.create_customer(input).await["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
     }
 
     /// Creates a customer from `input` and returns the error it got.
@@ -208,8 +234,7 @@ impl TestApp {
         input: Value,
     ) -> Value {
         let body = self.edit_customer_raw(id, expected_version, input).await;
-        assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
-        body["data"]["editCustomer"].clone()
+        ok(&body)["editCustomer"].clone()
     }
 
     pub async fn edit_customer_raw(
@@ -338,6 +363,24 @@ impl TestApp {
             .expect("the request is sent")
     }
 }
+
+/// The `data` of an answer that must have succeeded.
+pub fn ok(body: &Value) -> &Value {
+    assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
+    &body["data"]
+}
+
+/// The `extensions.code` of an answer's first error ("none" without one).
+pub fn code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("none")
+}
+
+/// `addCustomerUser` with every field of its answer; `$c` is the customer, `$input` the user.
+pub const ADD_USER: &str = "mutation($c: ID!, $input: AddCustomerUserInput!) { addCustomerUser(customerId: $c, input: $input) {
+    user { id customerId email givenName familyName language userType status activationExpiresAt }
+    activation { method emailSent link expiresAt } } }";
 
 /// Every field of Customer, for selections.
 pub const CUSTOMER_FIELDS: &str =

@@ -17,8 +17,9 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 use crate::auth::OwnCompanies;
-use crate::routes::{graphql_get, graphql_post, healthz, readyz, AppState};
+use crate::routes::{graphql_get, graphql_post, healthz, readyz};
 use crate::settings::Settings;
+use crate::state::{AppState, WsSettings};
 
 /// A built, listening, not yet serving application.
 pub struct Application {
@@ -78,7 +79,7 @@ impl Application {
                 ttl,
                 activation,
             ),
-            ws: crate::ws::WsSettings {
+            ws: WsSettings {
                 init_timeout: Duration::from_millis(settings.ws_init_timeout_ms),
                 max_subscriptions: settings.max_subscriptions_per_connection,
                 max_message_bytes: settings.max_body_bytes,

@@ -77,7 +77,8 @@ pub fn authenticator(settings: &Settings) -> anyhow::Result<(Authenticator, bool
     Ok((auth, created))
 }
 
-/// Registers each tenant's own company (seed 002) the first time the tenant is seen.
+/// Registers each tenant's own company the first time the tenant is seen: every tenant has
+/// one, listed among its customers, that nobody may modify or delete.
 #[derive(Default)]
 pub struct OwnCompanies(Mutex<HashSet<String>>);
 

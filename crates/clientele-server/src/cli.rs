@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use clientele_store::projections::rebuild_together;
-use clientele_store::{redact, Db, Projection};
+use clientele_store::{redact, Db, Projection, Store};
 
 use clientele_graphql::{Grant, Role};
 
@@ -25,8 +25,7 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Migrate => {
-            let db = connect(&settings).await?;
-            db.migrate().await.context("failed to apply migrations")?;
+            migrated(&settings).await?;
             tracing::info!("migrations applied");
             Ok(())
         }
@@ -58,17 +57,13 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             on_existing,
         } => import(&settings, &file, tenant, dry_run, mode, on_existing).await,
         Command::Export { tenant } => {
-            let db = connect(&settings).await?;
-            db.migrate().await.context("failed to apply migrations")?;
-            let store = clientele_store::Store::from_db(db);
+            let store = open_store(&settings).await?;
             let count = export_csv(&store, &tenant, std::io::stdout().lock()).await?;
             eprintln!("exported {count} customers");
             Ok(())
         }
         Command::History { tenant, customer } => {
-            let db = connect(&settings).await?;
-            db.migrate().await.context("failed to apply migrations")?;
-            let store = clientele_store::Store::from_db(db);
+            let store = open_store(&settings).await?;
             let mut stdout = std::io::stdout().lock();
             let mut failed = None;
             store
@@ -86,8 +81,7 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             }
         }
         Command::Rebuild { projections } => {
-            let db = connect(&settings).await?;
-            db.migrate().await.context("failed to apply migrations")?;
+            let db = migrated(&settings).await?;
             let projections = selected(&projections)?;
             let names: Vec<&str> = projections.iter().map(|p| p.name()).collect();
             let started = std::time::Instant::now();
@@ -105,11 +99,19 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
     }
 }
 
-async fn connect(settings: &Settings) -> anyhow::Result<Db> {
+/// The configured database, with every migration applied.
+async fn migrated(settings: &Settings) -> anyhow::Result<Db> {
     let url = settings.database_url();
-    Db::connect(&settings.connect_options())
+    let db = Db::connect(&settings.connect_options())
         .await
-        .with_context(|| format!("failed to open the store at {}", redact(&url)))
+        .with_context(|| format!("failed to open the store at {}", redact(&url)))?;
+    db.migrate().await.context("failed to apply migrations")?;
+    Ok(db)
+}
+
+/// The store over the configured database, with every migration applied.
+async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+    Ok(Store::from_db(migrated(settings).await?))
 }
 
 fn selected(names: &[String]) -> anyhow::Result<Vec<Projection>> {
@@ -135,9 +137,7 @@ async fn import(
     mode: ImportModeArg,
     on_existing: OnExistingArg,
 ) -> anyhow::Result<()> {
-    let db = connect(settings).await?;
-    db.migrate().await.context("failed to apply migrations")?;
-    let store = clientele_store::Store::from_db(db);
+    let store = open_store(settings).await?;
     let metadata = clientele_store::EventMetadata {
         tenant,
         actor: "cli:import".into(),

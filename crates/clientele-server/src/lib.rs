@@ -8,6 +8,7 @@ mod mail;
 mod routes;
 pub mod scheduler;
 pub mod settings;
+mod state;
 pub mod telemetry;
 mod ws;
 

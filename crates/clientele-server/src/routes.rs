@@ -5,84 +5,52 @@ use async_graphql_axum::GraphQLRequest;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use std::sync::Arc;
+use clientele_graphql::RequestContext;
 
-use clientele_graphql::{Authenticator, ClienteleSchema, Clock, RequestContext};
-
-use crate::auth::OwnCompanies;
-use clientele_store::Store;
-
-/// What every handler shares.
-#[derive(Clone)]
-pub struct AppState {
-    pub schema: ClienteleSchema,
-    pub ws: crate::ws::WsSettings,
-    pub store: Store,
-    pub feed: clientele_store::feed::Feed,
-    pub auth: Arc<Authenticator>,
-    pub clock: Clock,
-    pub own_companies: Arc<OwnCompanies>,
-}
+use crate::state::{bearer, request_id, sign_in, AppState};
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 
 /// The signed-in principal, or the 401 answer to send instead.
 async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<RequestContext, Response> {
-    let request_id = headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    sign_in(state, bearer(headers), request_id)
+    sign_in(state, bearer(headers), request_id(headers))
         .await
         .map_err(|message| unauthenticated(headers, &message))
 }
 
-/// The token of an `Authorization: Bearer …` header.
-pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-}
-
-/// Verifies a token and makes sure the tenant's own company exists; the error says why
-/// the token was refused.
-pub(crate) async fn sign_in(
-    state: &AppState,
-    token: Option<&str>,
-    request_id: &str,
-) -> Result<RequestContext, String> {
-    let claims = match token.map(|t| state.auth.verify(t)) {
-        Some(Ok(claims)) => claims,
-        Some(Err(error)) => return Err(error.to_string()),
-        None => return Err("sign in: send Authorization: Bearer <token>".into()),
-    };
-    let request = RequestContext::from_claims(claims, request_id);
-    state
-        .own_companies
-        .ensure(&state.store, &request, state.clock.now())
-        .await;
-    Ok(request)
-}
-
 /// 401 with a GraphQL error whose `extensions.code` is UNAUTHENTICATED.
 fn unauthenticated(headers: &HeaderMap, message: &str) -> Response {
-    crate::telemetry::count_error("UNAUTHENTICATED");
-    let error = async_graphql::ServerError::new(message, None);
-    let mut response = async_graphql::Response::from_errors(vec![error]);
-    if let Some(error) = response.errors.first_mut() {
-        let mut extensions = async_graphql::ErrorExtensionValues::default();
-        extensions.set("code", "UNAUTHENTICATED");
-        error.extensions = Some(extensions);
-    }
-    let mut http = respond(headers, response);
-    *http.status_mut() = StatusCode::UNAUTHORIZED;
+    let mut http = coded_error(
+        headers,
+        StatusCode::UNAUTHORIZED,
+        "UNAUTHENTICATED",
+        message,
+    );
     http.headers_mut()
         .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    http
+}
+
+/// A 400 for a body that is not a GraphQL-over-HTTP request, as a GraphQL error.
+fn bad_request(headers: &HeaderMap, message: &str) -> Response {
+    coded_error(headers, StatusCode::BAD_REQUEST, "BAD_REQUEST", message)
+}
+
+/// An answer of one GraphQL error with `extensions.code`, for a request the schema never
+/// saw; counted like the schema's own errors.
+fn coded_error(
+    headers: &HeaderMap,
+    status: StatusCode,
+    code: &'static str,
+    message: &str,
+) -> Response {
+    crate::telemetry::count_error(code);
+    let mut error = async_graphql::ServerError::new(message, None);
+    let mut extensions = async_graphql::ErrorExtensionValues::default();
+    extensions.set("code", code);
+    error.extensions = Some(extensions);
+    let mut http = respond(headers, async_graphql::Response::from_errors(vec![error]));
+    *http.status_mut() = status;
     http
 }
 
@@ -140,18 +108,6 @@ fn respond(headers: &HeaderMap, response: async_graphql::Response) -> Response {
     let mut http = (status, body).into_response();
     http.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    http
-}
-
-/// A 400 for a body that is not a GraphQL-over-HTTP request, as a GraphQL error.
-fn bad_request(headers: &HeaderMap, message: &str) -> Response {
-    crate::telemetry::count_error("BAD_REQUEST");
-    let mut error = async_graphql::ServerError::new(message, None);
-    let mut extensions = async_graphql::ErrorExtensionValues::default();
-    extensions.set("code", "BAD_REQUEST");
-    error.extensions = Some(extensions);
-    let mut http = respond(headers, async_graphql::Response::from_errors(vec![error]));
-    *http.status_mut() = StatusCode::BAD_REQUEST;
     http
 }
 

@@ -74,7 +74,8 @@ pub enum Command {
     },
     /// Rebuild every projection (or the named ones) from the event log. Stop the service first.
     Rebuild {
-        /// Projection names (customers, tenant_settings, products, deletion_requests, customer_counts); all when omitted.
+        /// Projection names (customers, tenant_settings, products, deletion_requests, customer_counts,
+        /// customer_users, assignments); all when omitted.
         projections: Vec<String>,
     },
 }

@@ -15,8 +15,8 @@ use tracing::Span;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::EnvFilter;
 
-use crate::routes::AppState;
 use crate::settings::LogFormat;
+use crate::state::{request_id, AppState};
 
 /// The levels logged unless `RUST_LOG` says otherwise.
 pub const DEFAULT_FILTER: &str = "info,sqlx=warn,tower_http=info";
@@ -58,14 +58,9 @@ where
 /// The span every HTTP request is served in; its `request_id` is the `x-request-id` header
 /// (the client's, or the one `SetRequestIdLayer` made).
 pub fn request_span(request: &Request) -> Span {
-    let request_id = request
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
     tracing::info_span!(
         "request",
-        request_id,
+        request_id = request_id(request.headers()),
         method = %request.method(),
         path = request.uri().path(),
     )
@@ -141,6 +136,22 @@ fn describe() {
 /// Counts a GraphQL error answered outside the schema (authentication, malformed body).
 pub fn count_error(code: &'static str) {
     metrics::counter!("clientele_graphql_errors_total", "code" => code).increment(1);
+}
+
+/// One up on a gauge for as long as it lives (a task aborted mid-way drops it too).
+pub(crate) struct Gauged(&'static str);
+
+impl Gauged {
+    pub(crate) fn new(name: &'static str) -> Gauged {
+        metrics::gauge!(name).increment(1.0);
+        Gauged(name)
+    }
+}
+
+impl Drop for Gauged {
+    fn drop(&mut self) {
+        metrics::gauge!(self.0).decrement(1.0);
+    }
 }
 
 /// Counts and times every HTTP request, by its route (never its raw path, which would

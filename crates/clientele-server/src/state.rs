@@ -1,0 +1,82 @@
+//! What every handler shares: the application state and sign-in. The HTTP routes, the
+//! WebSocket endpoint and `/metrics` all depend on this file, and it on none of them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::{header, HeaderMap};
+use clientele_graphql::{Authenticator, ClienteleSchema, Clock, RequestContext};
+use clientele_store::feed::Feed;
+use clientele_store::Store;
+use tokio::sync::{mpsc, watch};
+
+use crate::auth::OwnCompanies;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub schema: ClienteleSchema,
+    pub ws: WsSettings,
+    pub store: Store,
+    pub feed: Feed,
+    pub auth: Arc<Authenticator>,
+    pub clock: Clock,
+    pub own_companies: Arc<OwnCompanies>,
+}
+
+/// What the WebSocket endpoint needs besides the schema.
+#[derive(Clone)]
+pub struct WsSettings {
+    pub init_timeout: Duration,
+    pub max_subscriptions: usize,
+    pub max_message_bytes: usize,
+    /// Raised when the service shuts down.
+    pub closing: watch::Receiver<bool>,
+    /// Held by every open connection: shutdown waits until all are dropped.
+    pub connections: mpsc::Sender<()>,
+}
+
+/// The `x-request-id` header (the client's, or the one `SetRequestIdLayer` made); empty
+/// when there is none.
+pub fn request_id(headers: &HeaderMap) -> &str {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}
+
+/// The token of an `Authorization: Bearer …` header.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(strip_bearer)
+        .map(str::trim)
+}
+
+/// The token after a `Bearer ` (or `bearer `) prefix, untrimmed; `None` without one.
+pub fn strip_bearer(value: &str) -> Option<&str> {
+    value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+}
+
+/// Verifies a token and makes sure the tenant's own company exists; the error says why
+/// the token was refused.
+pub async fn sign_in(
+    state: &AppState,
+    token: Option<&str>,
+    request_id: &str,
+) -> Result<RequestContext, String> {
+    let claims = match token.map(|t| state.auth.verify(t)) {
+        Some(Ok(claims)) => claims,
+        Some(Err(error)) => return Err(error.to_string()),
+        None => return Err("sign in: send Authorization: Bearer <token>".into()),
+    };
+    let request = RequestContext::from_claims(claims, request_id);
+    state
+        .own_companies
+        .ensure(&state.store, &request, state.clock.now())
+        .await;
+    Ok(request)
+}

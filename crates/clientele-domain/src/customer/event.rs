@@ -1,39 +1,44 @@
 //! Events of the customer aggregate: a storage contract, never changed once landed.
 
 use chrono::{DateTime, Utc};
-use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
 use super::deletion::StoppedProduct;
 use super::fields::{CustomerField, CustomerProfile, CustomerType, ServiceStatus};
 use super::users::{ActivationMethod, UserPatch, UserProfile};
-use crate::{AccountStatus, ProductStatus, EVENT_VERSION_1};
+use crate::aggregate::event_enum;
+use crate::{AccountStatus, ProductStatus};
 
-/// Everything that can happen to a customer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum CustomerEvent {
-    CustomerCreated(CustomerCreated),
-    CustomerEdited(CustomerEdited),
-    ProductVisibilitySet(ProductVisibilitySet),
-    ProductActivated(ProductActivated),
-    ProductStatusChanged(ProductStatusChanged),
-    AccountStatusChanged(AccountStatusChanged),
-    DeletionRequested(DeletionRequested),
-    DeletionCancelled(DeletionCancelled),
-    CustomerDeleted(CustomerDeleted),
-    ImpersonationStarted(ImpersonationStarted),
-    ImpersonationEnded(ImpersonationEnded),
-    CustomerUserAdded(CustomerUserAdded),
-    CustomerUserEdited(CustomerUserEdited),
-    CustomerUserDisabled(UserRef),
-    CustomerUserEnabled(UserRef),
-    CustomerUserRemoved(UserRef),
-    ActivationIssued(ActivationIssued),
-    CustomerUserActivated(UserRef),
-    CustomerMoved(CustomerMoved),
-    HomeDashboardSet(HomeDashboardSet),
-    AssignmentsReleased(AssignmentsReleased),
+event_enum! {
+    /// Everything that can happen to a customer. Each variant's name is its stored type name.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum CustomerEvent {
+        CustomerCreated(CustomerCreated),
+        CustomerEdited(CustomerEdited),
+        ProductVisibilitySet(ProductVisibilitySet),
+        ProductActivated(ProductActivated),
+        ProductStatusChanged(ProductStatusChanged),
+        AccountStatusChanged(AccountStatusChanged),
+        DeletionRequested(DeletionRequested),
+        DeletionCancelled(DeletionCancelled),
+        CustomerDeleted(CustomerDeleted),
+        ImpersonationStarted(ImpersonationStarted),
+        ImpersonationEnded(ImpersonationEnded),
+        CustomerUserAdded(CustomerUserAdded),
+        CustomerUserEdited(CustomerUserEdited),
+        CustomerUserDisabled(UserRef),
+        CustomerUserEnabled(UserRef),
+        CustomerUserRemoved(UserRef),
+        ActivationIssued(ActivationIssued),
+        CustomerUserActivated(UserRef),
+        CustomerMoved(CustomerMoved),
+        HomeDashboardSet(HomeDashboardSet),
+        AssignmentsReleased(AssignmentsReleased),
+    }
 }
+
+/// Every customer event type, as stored and as subscriptions filter on it.
+pub const EVENT_TYPES: &[&str] = CustomerEvent::TYPES;
 
 /// A user was added to the customer. `user` holds personal data (sealed in the log).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -196,64 +201,6 @@ pub struct CustomerCreated {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomerEdited {
     pub changes: CustomerPatch,
-}
-
-/// Every customer event type, as stored and as subscriptions filter on it.
-pub const EVENT_TYPES: &[&str] = &[
-    "CustomerCreated",
-    "CustomerEdited",
-    "ProductVisibilitySet",
-    "ProductActivated",
-    "ProductStatusChanged",
-    "AccountStatusChanged",
-    "DeletionRequested",
-    "DeletionCancelled",
-    "CustomerDeleted",
-    "ImpersonationStarted",
-    "ImpersonationEnded",
-    "CustomerUserAdded",
-    "CustomerUserEdited",
-    "CustomerUserDisabled",
-    "CustomerUserEnabled",
-    "CustomerUserRemoved",
-    "ActivationIssued",
-    "CustomerUserActivated",
-    "CustomerMoved",
-    "HomeDashboardSet",
-    "AssignmentsReleased",
-];
-
-impl DomainEvent for CustomerEvent {
-    fn event_type(&self) -> String {
-        match self {
-            CustomerEvent::CustomerCreated(_) => "CustomerCreated",
-            CustomerEvent::CustomerEdited(_) => "CustomerEdited",
-            CustomerEvent::ProductVisibilitySet(_) => "ProductVisibilitySet",
-            CustomerEvent::ProductActivated(_) => "ProductActivated",
-            CustomerEvent::ProductStatusChanged(_) => "ProductStatusChanged",
-            CustomerEvent::AccountStatusChanged(_) => "AccountStatusChanged",
-            CustomerEvent::DeletionRequested(_) => "DeletionRequested",
-            CustomerEvent::DeletionCancelled(_) => "DeletionCancelled",
-            CustomerEvent::CustomerDeleted(_) => "CustomerDeleted",
-            CustomerEvent::ImpersonationStarted(_) => "ImpersonationStarted",
-            CustomerEvent::ImpersonationEnded(_) => "ImpersonationEnded",
-            CustomerEvent::CustomerUserAdded(_) => "CustomerUserAdded",
-            CustomerEvent::CustomerUserEdited(_) => "CustomerUserEdited",
-            CustomerEvent::CustomerUserDisabled(_) => "CustomerUserDisabled",
-            CustomerEvent::CustomerUserEnabled(_) => "CustomerUserEnabled",
-            CustomerEvent::CustomerUserRemoved(_) => "CustomerUserRemoved",
-            CustomerEvent::ActivationIssued(_) => "ActivationIssued",
-            CustomerEvent::CustomerUserActivated(_) => "CustomerUserActivated",
-            CustomerEvent::CustomerMoved(_) => "CustomerMoved",
-            CustomerEvent::HomeDashboardSet(_) => "HomeDashboardSet",
-            CustomerEvent::AssignmentsReleased(_) => "AssignmentsReleased",
-        }
-        .to_string()
-    }
-
-    fn event_version(&self) -> String {
-        EVENT_VERSION_1.to_string()
-    }
 }
 
 /// The fields an edit set, and those it cleared.

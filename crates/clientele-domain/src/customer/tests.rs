@@ -375,6 +375,42 @@ fn events_keep_their_stored_shape() {
     );
 }
 
+#[test]
+fn the_stored_event_type_names_never_change() {
+    // Type names are the variants' names and are stored: renaming a variant breaks the log.
+    assert_eq!(
+        EVENT_TYPES,
+        [
+            "CustomerCreated",
+            "CustomerEdited",
+            "ProductVisibilitySet",
+            "ProductActivated",
+            "ProductStatusChanged",
+            "AccountStatusChanged",
+            "DeletionRequested",
+            "DeletionCancelled",
+            "CustomerDeleted",
+            "ImpersonationStarted",
+            "ImpersonationEnded",
+            "CustomerUserAdded",
+            "CustomerUserEdited",
+            "CustomerUserDisabled",
+            "CustomerUserEnabled",
+            "CustomerUserRemoved",
+            "ActivationIssued",
+            "CustomerUserActivated",
+            "CustomerMoved",
+            "HomeDashboardSet",
+            "AssignmentsReleased",
+        ]
+    );
+    let edited = CustomerEvent::CustomerEdited(CustomerEdited {
+        changes: CustomerPatch::default(),
+    });
+    assert_eq!(cqrs_es::DomainEvent::event_type(&edited), "CustomerEdited");
+    assert_eq!(cqrs_es::DomainEvent::event_version(&edited), "1.0");
+}
+
 mod products {
     use super::*;
     use crate::{AccountStatus, ProductStatus};

@@ -3,9 +3,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::deletion::StoppedProduct;
-use super::fields::{CustomerField, CustomerProfile, CustomerType, ServiceStatus};
-use super::users::{ActivationMethod, UserPatch, UserProfile};
+use super::profile::fields::{CustomerPatch, CustomerProfile};
+use super::users::fields::{ActivationMethod, UserPatch, UserProfile};
 use crate::aggregate::event_enum;
 use crate::{AccountStatus, ProductStatus};
 
@@ -82,7 +81,7 @@ pub struct CustomerMoved {
     pub to: Option<String>,
 }
 
-/// The customer's home dashboard and whether its toolbar is hidden (seed 004).
+/// The customer's home dashboard (none: the default) and whether its toolbar is hidden.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HomeDashboardSet {
@@ -112,6 +111,14 @@ pub struct ImpersonationStarted {
 #[serde(rename_all = "camelCase")]
 pub struct ImpersonationEnded {
     pub by: String,
+}
+
+/// A product a deletion request stopped, and the status it had before.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoppedProduct {
+    pub product: String,
+    pub previous: ProductStatus,
 }
 
 /// Deletion was asked for; the products in use were stopped and the request is due at `due_at`.
@@ -188,7 +195,7 @@ pub struct AccountStatusChanged {
 pub struct CustomerCreated {
     pub tenant: String,
     pub profile: CustomerProfile,
-    /// True for the tenant's own company (seed 002), which nobody may modify or delete.
+    /// True for the tenant's own company, which nobody may modify or delete.
     #[serde(
         default,
         rename = "ownCompany",
@@ -201,112 +208,4 @@ pub struct CustomerCreated {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomerEdited {
     pub changes: CustomerPatch,
-}
-
-/// The fields an edit set, and those it cleared.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CustomerPatch {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub given_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub family_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organization: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shortname: Option<String>,
-    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
-    pub customer_type: Option<CustomerType>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service_status: Option<ServiceStatus>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub contractual_flows_per_second: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub multi_account: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub internal: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub test_account: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data_retention_days: Option<i32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rollup_retention_days: Option<i32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub language: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seller: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub city: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone: Option<String>,
-    /// Optional fields whose value the edit removed.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub cleared: Vec<CustomerField>,
-}
-
-macro_rules! set_some {
-    ($profile:ident, $patch:ident; $($field:ident),*) => {
-        $(if let Some(value) = &$patch.$field { $profile.$field = Some(value.clone()); })*
-    };
-}
-
-macro_rules! set_plain {
-    ($profile:ident, $patch:ident; $($field:ident),*) => {
-        $(if let Some(value) = &$patch.$field { $profile.$field = value.clone(); })*
-    };
-}
-
-impl CustomerPatch {
-    /// True when the edit changes nothing (and so writes no event).
-    pub fn is_empty(&self) -> bool {
-        *self == CustomerPatch::default()
-    }
-
-    /// Applies the patch to a profile. Never fails: events are facts.
-    pub fn apply_to(&self, profile: &mut CustomerProfile) {
-        set_plain!(profile, self; name, language, multi_account, internal, test_account);
-        set_some!(profile, self; email, given_name, family_name, organization, shortname,
-            customer_type, service_status, contractual_flows_per_second, data_retention_days,
-            rollup_retention_days, seller, custom_id, title, country, city, address, phone);
-        for field in &self.cleared {
-            clear_field(profile, *field);
-        }
-    }
-}
-
-fn clear_field(profile: &mut CustomerProfile, field: CustomerField) {
-    use CustomerField as F;
-    match field {
-        F::Email => profile.email = None,
-        F::GivenName => profile.given_name = None,
-        F::FamilyName => profile.family_name = None,
-        F::Organization => profile.organization = None,
-        F::Shortname => profile.shortname = None,
-        F::Type => profile.customer_type = None,
-        F::ServiceStatus => profile.service_status = None,
-        F::ContractualFlowsPerSecond => profile.contractual_flows_per_second = None,
-        F::DataRetentionDays => profile.data_retention_days = None,
-        F::RollupRetentionDays => profile.rollup_retention_days = None,
-        F::Seller => profile.seller = None,
-        F::CustomId => profile.custom_id = None,
-        F::Title => profile.title = None,
-        F::Country => profile.country = None,
-        F::City => profile.city = None,
-        F::Address => profile.address = None,
-        F::Phone => profile.phone = None,
-        // Name, language and flags always hold a value; validation never clears them.
-        F::Name | F::Language | F::MultiAccount | F::Internal | F::TestAccount => {}
-    }
 }

@@ -1,4 +1,5 @@
-//! Commands on a customer. The forms and facts they carry live with their feature.
+//! Commands on a customer and on its users. The forms and facts they carry live with their
+//! feature.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -24,10 +25,7 @@ pub enum CustomerCommand {
         parent: Option<ParentFacts>,
     },
     /// Register the tenant's own company: listed, never modified or deleted.
-    RegisterOwnCompany {
-        tenant: String,
-        name: String,
-    },
+    RegisterOwnCompany { tenant: String, name: String },
     /// Change the fields `changes` names; with `expected_version`, only if nothing changed since.
     EditCustomer {
         expected_version: Option<u64>,
@@ -58,10 +56,7 @@ pub enum CustomerCommand {
         due_at: DateTime<Utc>,
     },
     /// Cancel the open request with a note; stopped products return to their statuses.
-    CancelDeletionRequest {
-        note: String,
-        cancelled_by: String,
-    },
+    CancelDeletionRequest { note: String, cancelled_by: String },
     /// Record that `by` starts acting as this customer's admin until `expires_at`.
     StartImpersonation {
         by: String,
@@ -70,9 +65,7 @@ pub enum CustomerCommand {
         expires_at: DateTime<Utc>,
     },
     /// Record that `by` stops acting as this customer.
-    EndImpersonation {
-        by: String,
-    },
+    EndImpersonation { by: String },
     /// Delete the customer now, for good.
     DeleteCustomer {
         confirmation: Confirmation,
@@ -80,6 +73,24 @@ pub enum CustomerCommand {
         /// Live inner customers (filled in by the store); a customer that has any is refused.
         inner_customers: Vec<String>,
     },
+    /// A command on one of the customer's users.
+    User(UserCommand),
+    /// Put this customer (`id`) under `parent`, or make it top-level with `None`.
+    MoveCustomer {
+        id: String,
+        parent: Option<ParentFacts>,
+    },
+    /// Set the home dashboard (it must be assigned to the customer) and whether its toolbar
+    /// is hidden.
+    SetHomeDashboard {
+        dashboard: Option<DashboardFacts>,
+        hide_toolbar: bool,
+    },
+}
+
+/// What can be asked of one of the customer's users.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum UserCommand {
     /// Add a user; `activation` is the first one-time activation token.
     AddUser {
         user_id: String,
@@ -109,15 +120,10 @@ pub enum CustomerCommand {
         token_hash: String,
         now: DateTime<Utc>,
     },
-    /// Put this customer (`id`) under `parent`, or make it top-level with `None`.
-    MoveCustomer {
-        id: String,
-        parent: Option<ParentFacts>,
-    },
-    /// Set the home dashboard (it must be assigned to the customer) and whether its toolbar
-    /// is hidden.
-    SetHomeDashboard {
-        dashboard: Option<DashboardFacts>,
-        hide_toolbar: bool,
-    },
+}
+
+impl From<UserCommand> for CustomerCommand {
+    fn from(command: UserCommand) -> Self {
+        CustomerCommand::User(command)
+    }
 }

@@ -27,7 +27,7 @@ use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 
 pub use assignments::DashboardFacts;
-pub use command::CustomerCommand;
+pub use command::{CustomerCommand, UserCommand};
 pub use deletion::{erase_personal_data, Confirmation, OpenRequest, PERSONAL_FIELDS};
 pub use error::CustomerError;
 pub use event::{
@@ -154,13 +154,7 @@ impl Customer {
                 deleted_by,
                 inner_customers,
             } => self.decide_delete(confirmation, deleted_by, inner_customers),
-            command @ (C::AddUser { .. }
-            | C::EditUser { .. }
-            | C::DisableUser { .. }
-            | C::EnableUser { .. }
-            | C::RemoveUser { .. }
-            | C::IssueActivation { .. }
-            | C::ActivateUser { .. }) => self.decide_user(command),
+            C::User(command) => self.decide_user(command),
             C::MoveCustomer { id, parent } => self.decide_move(&id, parent),
             C::SetHomeDashboard {
                 dashboard,

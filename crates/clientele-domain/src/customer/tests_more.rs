@@ -82,11 +82,11 @@ fn adding_a_user_records_it_and_its_first_activation_token() {
     };
     Given::with(())
         .given(vec![created()])
-        .when(CustomerCommand::AddUser {
+        .when(CustomerCommand::User(UserCommand::AddUser {
             user_id: "u1".into(),
             draft,
             activation: activation("h1"),
-        })
+        }))
         .then_expect_events(vec![added("u1"), issued("u1", "h1")]);
 }
 
@@ -101,23 +101,23 @@ fn a_user_needs_a_valid_email_and_valid_fields() {
     };
     let result = Given::with(())
         .given(vec![created()])
-        .when(CustomerCommand::AddUser {
+        .when(CustomerCommand::User(UserCommand::AddUser {
             user_id: "u1".into(),
             draft: UserDraft {
                 email: "  ".into(),
                 ..draft.clone()
             },
             activation: activation("h1"),
-        })
+        }))
         .inspect_result();
     assert_eq!(rules(result)[0], ("email".into(), Rule::Required));
     let result = Given::with(())
         .given(vec![created()])
-        .when(CustomerCommand::AddUser {
+        .when(CustomerCommand::User(UserCommand::AddUser {
             user_id: "u1".into(),
             draft,
             activation: activation("h1"),
-        })
+        }))
         .inspect_result();
     assert_eq!(
         rules(result),
@@ -140,7 +140,7 @@ fn a_customer_has_at_most_max_users() {
     }
     let result = Given::with(())
         .given(given)
-        .when(CustomerCommand::AddUser {
+        .when(CustomerCommand::User(UserCommand::AddUser {
             user_id: "extra".into(),
             draft: UserDraft {
                 email: "extra@acme.example".into(),
@@ -150,7 +150,7 @@ fn a_customer_has_at_most_max_users() {
                 user_type: UserType::CustomerUser,
             },
             activation: activation("h"),
-        })
+        }))
         .inspect_result();
     assert_eq!(rules(result), vec![("customerId".into(), Rule::Limit)]);
 }
@@ -166,10 +166,10 @@ fn editing_a_user_keeps_only_real_changes() {
     };
     Given::with(())
         .given(with_user())
-        .when(CustomerCommand::EditUser {
+        .when(CustomerCommand::User(UserCommand::EditUser {
             user_id: "u1".into(),
             changes,
-        })
+        }))
         .then_expect_events(vec![CustomerEvent::CustomerUserEdited(
             CustomerUserEdited {
                 user_id: "u1".into(),
@@ -187,19 +187,19 @@ fn editing_a_user_keeps_only_real_changes() {
     };
     let result = Given::with(())
         .given(with_user())
-        .when(CustomerCommand::EditUser {
+        .when(CustomerCommand::User(UserCommand::EditUser {
             user_id: "u1".into(),
             changes: clear_email,
-        })
+        }))
         .inspect_result();
     assert_eq!(rules(result), vec![("email".into(), Rule::NotNullable)]);
 }
 
 #[test]
 fn disabling_and_enabling_are_idempotent_and_unknown_users_are_refused() {
-    let disable = CustomerCommand::DisableUser {
+    let disable = CustomerCommand::User(UserCommand::DisableUser {
         user_id: "u1".into(),
-    };
+    });
     Given::with(())
         .given(with_user())
         .when(disable.clone())
@@ -212,23 +212,25 @@ fn disabling_and_enabling_are_idempotent_and_unknown_users_are_refused() {
         .then_expect_events(vec![]);
     Given::with(())
         .given(disabled)
-        .when(CustomerCommand::EnableUser {
+        .when(CustomerCommand::User(UserCommand::EnableUser {
             user_id: "u1".into(),
-        })
+        }))
         .then_expect_events(vec![CustomerEvent::CustomerUserEnabled(user_ref("u1"))]);
     Given::with(())
         .given(with_user())
-        .when(CustomerCommand::RemoveUser {
+        .when(CustomerCommand::User(UserCommand::RemoveUser {
             user_id: "nobody".into(),
-        })
+        }))
         .then_expect_error(CustomerError::UserNotFound);
 }
 
 #[test]
 fn an_activation_token_works_once_before_it_expires() {
-    let activate = |hash: &str, now| CustomerCommand::ActivateUser {
-        token_hash: hash.into(),
-        now,
+    let activate = |hash: &str, now| {
+        CustomerCommand::User(UserCommand::ActivateUser {
+            token_hash: hash.into(),
+            now,
+        })
     };
     Given::with(())
         .given(with_user())
@@ -247,10 +249,10 @@ fn an_activation_token_works_once_before_it_expires() {
         .then_expect_error(CustomerError::UnknownActivation);
     Given::with(())
         .given(activated)
-        .when(CustomerCommand::IssueActivation {
+        .when(CustomerCommand::User(UserCommand::IssueActivation {
             user_id: "u1".into(),
             activation: activation("h2"),
-        })
+        }))
         .then_expect_error(CustomerError::UserAlreadyActive);
 }
 
@@ -260,17 +262,17 @@ fn reissuing_voids_the_previous_token() {
     reissued.push(issued("u1", "h2"));
     Given::with(())
         .given(reissued.clone())
-        .when(CustomerCommand::ActivateUser {
+        .when(CustomerCommand::User(UserCommand::ActivateUser {
             token_hash: "h1".into(),
             now: t0(),
-        })
+        }))
         .then_expect_error(CustomerError::UnknownActivation);
     Given::with(())
         .given(reissued)
-        .when(CustomerCommand::ActivateUser {
+        .when(CustomerCommand::User(UserCommand::ActivateUser {
             token_hash: "h2".into(),
             now: t0(),
-        })
+        }))
         .then_expect_events(vec![CustomerEvent::CustomerUserActivated(user_ref("u1"))]);
 }
 
@@ -280,10 +282,10 @@ fn a_disabled_user_cannot_activate() {
     given.push(CustomerEvent::CustomerUserDisabled(user_ref("u1")));
     Given::with(())
         .given(given)
-        .when(CustomerCommand::ActivateUser {
+        .when(CustomerCommand::User(UserCommand::ActivateUser {
             token_hash: "h1".into(),
             now: t0(),
-        })
+        }))
         .then_expect_error(CustomerError::UserDisabled);
 }
 

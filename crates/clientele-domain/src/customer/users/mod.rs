@@ -11,6 +11,10 @@ pub use fields::{
 };
 pub use forms::{NewActivation, UserChanges, UserDraft};
 
+use super::command::UserCommand;
+use super::event::{
+    ActivationIssued, CustomerEvent, CustomerUserAdded, CustomerUserEdited, UserRef,
+};
 use super::{Customer, CustomerError};
 use crate::{Rule, Violation};
 
@@ -46,11 +50,10 @@ impl Customer {
     /// Decides a user command: the events it produces, or why it is refused.
     pub(super) fn decide_user(
         &self,
-        command: super::CustomerCommand,
-    ) -> Result<Vec<super::CustomerEvent>, CustomerError> {
-        use super::event::{ActivationIssued, CustomerUserAdded, CustomerUserEdited, UserRef};
-        use super::CustomerCommand as C;
-        use super::CustomerEvent as E;
+        command: UserCommand,
+    ) -> Result<Vec<CustomerEvent>, CustomerError> {
+        use CustomerEvent as E;
+        use UserCommand as C;
         self.require_created()?;
         let issued = |user_id: String, a: NewActivation| {
             E::ActivationIssued(ActivationIssued {
@@ -137,7 +140,6 @@ impl Customer {
                     user_id: user_id.clone(),
                 })]
             }
-            _ => unreachable!("decide_user is only given user commands"),
         })
     }
 }

@@ -15,8 +15,6 @@ mod products;
 mod profile;
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod tests_more;
 mod tree;
 mod users;
 

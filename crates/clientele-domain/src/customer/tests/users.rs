@@ -1,34 +1,6 @@
-//! Given/when/then tests for users, inner customers and the home dashboard.
-
-use chrono::{DateTime, Duration, TimeZone, Utc};
-use cqrs_es::test::TestFramework;
+//! Users of a customer and their activation.
 
 use super::*;
-use crate::Rule;
-
-type Given = TestFramework<Customer>;
-
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
-}
-
-fn created() -> CustomerEvent {
-    CustomerEvent::CustomerCreated(CustomerCreated {
-        tenant: "acme".into(),
-        profile: CustomerProfile::named("acme"),
-        own_company: false,
-    })
-}
-
-fn profile(email: &str) -> UserProfile {
-    UserProfile {
-        email: email.into(),
-        given_name: Some("Ann".into()),
-        family_name: None,
-        language: "en".into(),
-        user_type: UserType::CustomerAdmin,
-    }
-}
 
 fn activation(hash: &str) -> NewActivation {
     NewActivation {
@@ -38,36 +10,9 @@ fn activation(hash: &str) -> NewActivation {
     }
 }
 
-fn issued(user: &str, hash: &str) -> CustomerEvent {
-    CustomerEvent::ActivationIssued(ActivationIssued {
-        user_id: user.into(),
-        token_hash: hash.into(),
-        expires_at: t0() + Duration::hours(24),
-        method: ActivationMethod::ShowLink,
-    })
-}
-
-fn added(user: &str) -> CustomerEvent {
-    CustomerEvent::CustomerUserAdded(CustomerUserAdded {
-        user_id: user.into(),
-        user: profile("ann@acme.example"),
-    })
-}
-
-fn with_user() -> Vec<CustomerEvent> {
-    vec![created(), added("u1"), issued("u1", "h1")]
-}
-
 fn user_ref(user: &str) -> UserRef {
     UserRef {
         user_id: user.into(),
-    }
-}
-
-fn rules(result: Result<Vec<CustomerEvent>, CustomerError>) -> Vec<(String, Rule)> {
-    match result {
-        Err(CustomerError::Invalid(v)) => v.into_iter().map(|v| (v.field, v.rule)).collect(),
-        other => panic!("expected violations, got {other:?}"),
     }
 }
 
@@ -81,7 +26,7 @@ fn adding_a_user_records_it_and_its_first_activation_token() {
         user_type: UserType::CustomerAdmin,
     };
     Given::with(())
-        .given(vec![created()])
+        .given(vec![acme_created()])
         .when(CustomerCommand::User(UserCommand::AddUser {
             user_id: "u1".into(),
             draft,
@@ -100,7 +45,7 @@ fn a_user_needs_a_valid_email_and_valid_fields() {
         user_type: UserType::CustomerUser,
     };
     let result = Given::with(())
-        .given(vec![created()])
+        .given(vec![acme_created()])
         .when(CustomerCommand::User(UserCommand::AddUser {
             user_id: "u1".into(),
             draft: UserDraft {
@@ -112,7 +57,7 @@ fn a_user_needs_a_valid_email_and_valid_fields() {
         .inspect_result();
     assert_eq!(rules(result)[0], ("email".into(), Rule::Required));
     let result = Given::with(())
-        .given(vec![created()])
+        .given(vec![acme_created()])
         .when(CustomerCommand::User(UserCommand::AddUser {
             user_id: "u1".into(),
             draft,
@@ -131,7 +76,7 @@ fn a_user_needs_a_valid_email_and_valid_fields() {
 
 #[test]
 fn a_customer_has_at_most_max_users() {
-    let mut given = vec![created()];
+    let mut given = vec![acme_created()];
     for i in 0..MAX_USERS {
         given.push(CustomerEvent::CustomerUserAdded(CustomerUserAdded {
             user_id: format!("u{i}"),
@@ -287,150 +232,4 @@ fn a_disabled_user_cannot_activate() {
             now: t0(),
         }))
         .then_expect_error(CustomerError::UserDisabled);
-}
-
-fn parent(id: &str, exists: bool, ancestors: &[&str]) -> ParentFacts {
-    ParentFacts {
-        id: id.into(),
-        exists,
-        ancestors: ancestors.iter().map(|a| a.to_string()).collect(),
-    }
-}
-
-fn moved(from: Option<&str>, to: Option<&str>) -> CustomerEvent {
-    CustomerEvent::CustomerMoved(CustomerMoved {
-        from: from.map(Into::into),
-        to: to.map(Into::into),
-    })
-}
-
-#[test]
-fn an_inner_customer_is_created_under_a_live_parent() {
-    let create = |parent| CustomerCommand::CreateCustomer {
-        tenant: "acme".into(),
-        draft: CustomerDraft {
-            name: "acme".into(),
-            ..Default::default()
-        },
-        required: vec![],
-        parent: Some(parent),
-    };
-    Given::with(())
-        .given_no_previous_events()
-        .when(create(parent("p", true, &[])))
-        .then_expect_events(vec![created(), moved(None, Some("p"))]);
-    let result = Given::with(())
-        .given_no_previous_events()
-        .when(create(parent("gone", false, &[])))
-        .inspect_result();
-    assert_eq!(
-        rules(result),
-        vec![("parentId".into(), Rule::UnknownCustomer)]
-    );
-}
-
-#[test]
-fn moving_refuses_cycles_and_records_both_parents() {
-    let move_to = |p: Option<ParentFacts>| CustomerCommand::MoveCustomer {
-        id: "me".into(),
-        parent: p,
-    };
-    let under_p = vec![created(), moved(None, Some("p"))];
-    Given::with(())
-        .given(under_p.clone())
-        .when(move_to(Some(parent("q", true, &["r"]))))
-        .then_expect_events(vec![moved(Some("p"), Some("q"))]);
-    Given::with(())
-        .given(under_p.clone())
-        .when(move_to(None))
-        .then_expect_events(vec![moved(Some("p"), None)]);
-    Given::with(())
-        .given(under_p.clone())
-        .when(move_to(Some(parent("p", true, &[]))))
-        .then_expect_events(vec![]);
-    for facts in [
-        parent("me", true, &[]),
-        parent("grandchild", true, &["me", "child"]),
-    ] {
-        let result = Given::with(())
-            .given(under_p.clone())
-            .when(move_to(Some(facts)))
-            .inspect_result();
-        assert_eq!(rules(result), vec![("parentId".into(), Rule::Cycle)]);
-    }
-}
-
-#[test]
-fn a_customer_with_inner_customers_is_deleted_only_with_its_subtree() {
-    let delete = |inner: Vec<String>, confirmation| CustomerCommand::DeleteCustomer {
-        confirmation,
-        deleted_by: "bob".into(),
-        inner_customers: inner,
-    };
-    Given::with(())
-        .given(with_user())
-        .when(delete(
-            vec!["child".into()],
-            Confirmation::Typed("acme".into()),
-        ))
-        .then_expect_error(CustomerError::HasInnerCustomers(vec!["child".into()]));
-    let events = Given::with(())
-        .given(with_user())
-        .when(delete(
-            vec![],
-            Confirmation::Subtree {
-                root: "parent".into(),
-            },
-        ))
-        .inspect_result()
-        .unwrap();
-    let types: Vec<String> = events
-        .iter()
-        .map(cqrs_es::DomainEvent::event_type)
-        .collect();
-    assert_eq!(
-        types,
-        [
-            "CustomerUserRemoved",
-            "AssignmentsReleased",
-            "CustomerDeleted",
-            "AccountStatusChanged"
-        ]
-    );
-    let mut customer = Customer::default();
-    for event in with_user().into_iter().chain(events) {
-        customer.apply(event);
-    }
-    assert!(customer.users.is_empty(), "users go with the customer");
-}
-
-#[test]
-fn the_home_dashboard_must_be_assigned_to_the_customer() {
-    let set = |assigned| CustomerCommand::SetHomeDashboard {
-        dashboard: Some(DashboardFacts {
-            id: "d1".into(),
-            assigned,
-        }),
-        hide_toolbar: true,
-    };
-    let result = Given::with(())
-        .given(vec![created()])
-        .when(set(false))
-        .inspect_result();
-    assert_eq!(
-        rules(result),
-        vec![("dashboardId".into(), Rule::NotAssigned)]
-    );
-    let home = CustomerEvent::HomeDashboardSet(HomeDashboardSet {
-        dashboard_id: Some("d1".into()),
-        hide_toolbar: true,
-    });
-    Given::with(())
-        .given(vec![created()])
-        .when(set(true))
-        .then_expect_events(vec![home.clone()]);
-    Given::with(())
-        .given(vec![created(), home])
-        .when(set(true))
-        .then_expect_events(vec![]);
 }

@@ -18,13 +18,13 @@ pub struct Tenant {
     /// The product catalogue by key; every tenant starts with `DEFAULT_PRODUCTS`, hidden.
     #[serde(default = "default_catalogue")]
     pub products: BTreeMap<String, CatalogueProduct>,
-    /// Days between a deletion request and the automatic deletion (seed 001: 10).
+    /// Days between a deletion request and the automatic deletion.
     #[serde(default = "default_grace_days")]
     pub deletion_grace_days: u32,
     pub version: u64,
 }
 
-/// The grace period of seed 001.
+/// The grace period of a tenant that has not set one: ten days.
 pub const DEFAULT_GRACE_DAYS: u32 = 10;
 
 fn default_grace_days() -> u32 {

@@ -28,6 +28,13 @@ fn active_customer() -> Vec<CustomerEvent> {
     ]
 }
 
+/// The active customer after its deletion was requested (its product paused).
+fn with_open_request() -> Vec<CustomerEvent> {
+    let mut given = active_customer();
+    given.extend([requested(), paused()]);
+    given
+}
+
 fn request() -> CustomerCommand {
     CustomerCommand::RequestDeletion {
         request_id: "r1".into(),
@@ -84,8 +91,7 @@ fn a_deletion_request_stops_every_product_in_use() {
 
 #[test]
 fn a_second_request_while_one_is_open_is_refused() {
-    let mut given = active_customer();
-    given.extend([requested(), paused()]);
+    let given = with_open_request();
     Given::with(())
         .given(given)
         .when(request())
@@ -94,8 +100,7 @@ fn a_second_request_while_one_is_open_is_refused() {
 
 #[test]
 fn cancelling_returns_stopped_products_to_their_statuses() {
-    let mut given = active_customer();
-    given.extend([requested(), paused()]);
+    let given = with_open_request();
     let cancel = CustomerCommand::CancelDeletionRequest {
         note: "stays with us".into(),
         cancelled_by: "user:bob".into(),
@@ -176,8 +181,7 @@ fn deleting_ends_products_erases_personal_data_and_is_final() {
 
 #[test]
 fn the_service_deletes_only_a_due_open_request() {
-    let mut given = active_customer();
-    given.extend([requested(), paused()]);
+    let given = with_open_request();
     let early = Confirmation::DueRequest {
         request_id: "r1".into(),
         now: at(9),

@@ -4,6 +4,30 @@
 use super::fields::CustomerField;
 use crate::{Rule, Violation};
 
+/// The longest value each free-text field may hold, in characters.
+pub fn max_len(field: CustomerField) -> usize {
+    match field {
+        CustomerField::Name => 100,
+        CustomerField::Email => 254,
+        CustomerField::Shortname => 16,
+        CustomerField::Language => 35,
+        CustomerField::Phone => 32,
+        CustomerField::Address => 500,
+        CustomerField::Organization | CustomerField::Title => 200,
+        _ => 100,
+    }
+}
+
+/// Normalises a name: trimmed, lower case, each space a hyphen, so that "Test Customer" and
+/// "test-customer" are one name.
+pub fn normalise_name(raw: &str) -> String {
+    raw.trim()
+        .chars()
+        .flat_map(char::to_lowercase)
+        .map(|c| if c.is_whitespace() { '-' } else { c })
+        .collect()
+}
+
 /// Collects violations while values are normalised, so that every broken rule of a form is
 /// reported at once.
 #[derive(Default)]
@@ -47,30 +71,6 @@ pub(crate) fn not_nullable(field: &str) -> Violation {
         Rule::NotNullable,
         format!("{field} cannot be cleared"),
     )
-}
-
-/// The longest value each free-text field may hold, in characters.
-pub fn max_len(field: CustomerField) -> usize {
-    match field {
-        CustomerField::Name => 100,
-        CustomerField::Email => 254,
-        CustomerField::Shortname => 16,
-        CustomerField::Language => 35,
-        CustomerField::Phone => 32,
-        CustomerField::Address => 500,
-        CustomerField::Organization | CustomerField::Title => 200,
-        _ => 100,
-    }
-}
-
-/// Normalises a name: trimmed, lower case, each space a hyphen, so that "Test Customer" and
-/// "test-customer" are one name.
-pub fn normalise_name(raw: &str) -> String {
-    raw.trim()
-        .chars()
-        .flat_map(char::to_lowercase)
-        .map(|c| if c.is_whitespace() { '-' } else { c })
-        .collect()
 }
 
 /// Checks one field's value; `None` when it obeys its rule.

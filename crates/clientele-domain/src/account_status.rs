@@ -1,4 +1,5 @@
-//! The account status of seed 001, derived from product statuses and never edited.
+//! The account status: derived from the customer's product statuses (and its deletion),
+//! never set by anyone.
 
 use serde::{Deserialize, Serialize};
 
@@ -14,7 +15,7 @@ pub enum ProductStatus {
     Deleted,
 }
 
-/// Where an account stands, as seed 001 defines it.
+/// Where an account stands; `derive_account_status` is the one rule that decides it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum AccountStatus {

@@ -6,6 +6,7 @@
 //! and write an upcaster instead).
 
 pub mod account_status;
+mod aggregate;
 pub mod assignment;
 pub mod customer;
 pub mod product;

@@ -1,4 +1,4 @@
-//! Products (seed 001): the catalogue's keys, the default catalogue, and which status
+//! Products: the catalogue's keys, the default catalogue, and which status
 //! changes make sense.
 
 use crate::{ProductStatus, Rule, Violation};

@@ -1,12 +1,10 @@
 //! Dashboards: one may be assigned to many customers, so each (dashboard, customer) pair
 //! is an aggregate of its own.
 
-use cqrs_es::event_sink::EventSink;
-use cqrs_es::{Aggregate, DomainEvent};
 use serde::{Deserialize, Serialize};
 
 use super::{check_entity_id, check_target, AssignmentError, CustomerState, EntityKind};
-use crate::EVENT_VERSION_1;
+use crate::aggregate::{decided_aggregate, event_enum};
 
 /// One dashboard and one customer: whether the dashboard is assigned to it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,41 +40,25 @@ pub struct DashboardLink {
     pub customer_id: String,
 }
 
-/// Events of dashboard assignments: a storage contract.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum DashboardEvent {
-    DashboardAssigned(DashboardLink),
-    DashboardUnassigned(DashboardLink),
-}
-
-impl DomainEvent for DashboardEvent {
-    fn event_type(&self) -> String {
-        match self {
-            DashboardEvent::DashboardAssigned(_) => "DashboardAssigned",
-            DashboardEvent::DashboardUnassigned(_) => "DashboardUnassigned",
-        }
-        .to_string()
-    }
-
-    fn event_version(&self) -> String {
-        EVENT_VERSION_1.to_string()
+event_enum! {
+    /// Events of dashboard assignments: a storage contract.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum DashboardEvent {
+        DashboardAssigned(DashboardLink),
+        DashboardUnassigned(DashboardLink),
     }
 }
 
-impl Aggregate for DashboardAssignment {
-    const TYPE: &'static str = "DashboardAssignment";
-    type Command = DashboardCommand;
-    type Event = DashboardEvent;
-    type Error = AssignmentError;
-    type Services = ();
+decided_aggregate!(
+    DashboardAssignment,
+    TYPE = "DashboardAssignment",
+    DashboardCommand => DashboardEvent, AssignmentError
+);
 
-    async fn handle(
-        &mut self,
-        command: Self::Command,
-        _services: &Self::Services,
-        sink: &EventSink<Self>,
-    ) -> Result<(), Self::Error> {
-        match command {
+impl DashboardAssignment {
+    /// The events a command produces from the pair's state, or why it is refused.
+    fn decide(&self, command: DashboardCommand) -> Result<Vec<DashboardEvent>, AssignmentError> {
+        Ok(match command {
             DashboardCommand::Assign {
                 tenant,
                 dashboard_id,
@@ -85,36 +67,36 @@ impl Aggregate for DashboardAssignment {
             } => {
                 check_entity_id(EntityKind::Dashboard, &dashboard_id)?;
                 check_target(target)?;
-                if !self.assigned {
-                    let link = DashboardLink {
-                        tenant,
-                        dashboard_id,
-                        customer_id,
-                    };
-                    sink.write(DashboardEvent::DashboardAssigned(link), self)
-                        .await;
+                if self.assigned {
+                    return Ok(vec![]);
                 }
+                let link = DashboardLink {
+                    tenant,
+                    dashboard_id,
+                    customer_id,
+                };
+                vec![DashboardEvent::DashboardAssigned(link)]
             }
             // A deleted customer's dashboards were released with it: nothing to do.
             DashboardCommand::Unassign { target, is_home } => {
-                if self.assigned && target == CustomerState::Live {
-                    if is_home {
-                        return Err(AssignmentError::HomeDashboard);
-                    }
-                    let link = DashboardLink {
-                        tenant: self.tenant.clone(),
-                        dashboard_id: self.dashboard_id.clone(),
-                        customer_id: self.customer_id.clone(),
-                    };
-                    sink.write(DashboardEvent::DashboardUnassigned(link), self)
-                        .await;
+                if !self.assigned || target != CustomerState::Live {
+                    return Ok(vec![]);
                 }
+                if is_home {
+                    return Err(AssignmentError::HomeDashboard);
+                }
+                let link = DashboardLink {
+                    tenant: self.tenant.clone(),
+                    dashboard_id: self.dashboard_id.clone(),
+                    customer_id: self.customer_id.clone(),
+                };
+                vec![DashboardEvent::DashboardUnassigned(link)]
             }
-        }
-        Ok(())
+        })
     }
 
-    fn apply(&mut self, event: Self::Event) {
+    /// Folds one event. Never fails: events are facts.
+    fn evolve(&mut self, event: DashboardEvent) {
         match event {
             DashboardEvent::DashboardAssigned(link) => {
                 self.tenant = link.tenant;

@@ -1,4 +1,4 @@
-//! Devices, assets, edges and dashboards assigned to customers (seed 004).
+//! Devices, assets, edges and dashboards assigned to customers.
 //!
 //! The customer aggregate holds none of this: it is loaded and rewritten by every command
 //! on the customer, and a customer may have millions of devices. Instead each device, asset

@@ -2,12 +2,10 @@
 
 use std::marker::PhantomData;
 
-use cqrs_es::event_sink::EventSink;
-use cqrs_es::{Aggregate, DomainEvent};
 use serde::{Deserialize, Serialize};
 
 use super::{check_entity_id, check_target, AssignmentError, CustomerState, EntityKind};
-use crate::EVENT_VERSION_1;
+use crate::aggregate::{decided_aggregate, event_enum};
 
 /// The kind of an exclusively owned entity: its aggregate type and event names.
 pub trait Exclusive: Default + Clone + std::fmt::Debug + PartialEq + Send + Sync + 'static {
@@ -86,56 +84,34 @@ pub struct Unassigned {
     pub customer_id: String,
 }
 
-/// Events of devices, assets and edges: a storage contract.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum OwnershipEvent {
-    DeviceAssigned(Assigned),
-    DeviceUnassigned(Unassigned),
-    AssetAssigned(Assigned),
-    AssetUnassigned(Unassigned),
-    EdgeAssigned(Assigned),
-    EdgeUnassigned(Unassigned),
-}
-
-impl DomainEvent for OwnershipEvent {
-    fn event_type(&self) -> String {
-        match self {
-            OwnershipEvent::DeviceAssigned(_) => "DeviceAssigned",
-            OwnershipEvent::DeviceUnassigned(_) => "DeviceUnassigned",
-            OwnershipEvent::AssetAssigned(_) => "AssetAssigned",
-            OwnershipEvent::AssetUnassigned(_) => "AssetUnassigned",
-            OwnershipEvent::EdgeAssigned(_) => "EdgeAssigned",
-            OwnershipEvent::EdgeUnassigned(_) => "EdgeUnassigned",
-        }
-        .to_string()
-    }
-
-    fn event_version(&self) -> String {
-        EVENT_VERSION_1.to_string()
+event_enum! {
+    /// Events of devices, assets and edges: a storage contract.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum OwnershipEvent {
+        DeviceAssigned(Assigned),
+        DeviceUnassigned(Unassigned),
+        AssetAssigned(Assigned),
+        AssetUnassigned(Unassigned),
+        EdgeAssigned(Assigned),
+        EdgeUnassigned(Unassigned),
     }
 }
+
+decided_aggregate!(
+    Owned<K> where K: Exclusive,
+    TYPE = K::TYPE,
+    OwnershipCommand => OwnershipEvent, AssignmentError
+);
 
 impl<K: Exclusive> Owned<K> {
     /// The owner, unless it is deleted.
     fn current_owner(&self, owner_deleted: bool) -> Option<String> {
         self.owner.clone().filter(|_| !owner_deleted)
     }
-}
 
-impl<K: Exclusive> Aggregate for Owned<K> {
-    const TYPE: &'static str = K::TYPE;
-    type Command = OwnershipCommand;
-    type Event = OwnershipEvent;
-    type Error = AssignmentError;
-    type Services = ();
-
-    async fn handle(
-        &mut self,
-        command: Self::Command,
-        _services: &Self::Services,
-        sink: &EventSink<Self>,
-    ) -> Result<(), Self::Error> {
-        match command {
+    /// The events a command produces from the entity's owner, or why it is refused.
+    fn decide(&self, command: OwnershipCommand) -> Result<Vec<OwnershipEvent>, AssignmentError> {
+        Ok(match command {
             OwnershipCommand::Assign {
                 tenant,
                 entity_id,
@@ -147,7 +123,7 @@ impl<K: Exclusive> Aggregate for Owned<K> {
                 check_target(target)?;
                 let previous = self.current_owner(owner_deleted);
                 if previous.as_deref() == Some(customer_id.as_str()) {
-                    return Ok(());
+                    return Ok(vec![]);
                 }
                 let event = Assigned {
                     tenant,
@@ -155,22 +131,23 @@ impl<K: Exclusive> Aggregate for Owned<K> {
                     customer_id,
                     previous_customer_id: previous,
                 };
-                sink.write(K::assigned(event), self).await;
+                vec![K::assigned(event)]
             }
-            OwnershipCommand::Unassign { owner_deleted } => {
-                if let Some(customer_id) = self.current_owner(owner_deleted) {
-                    let event = Unassigned {
+            OwnershipCommand::Unassign { owner_deleted } => self
+                .current_owner(owner_deleted)
+                .map(|customer_id| {
+                    K::unassigned(Unassigned {
                         entity_id: self.entity_id.clone(),
                         customer_id,
-                    };
-                    sink.write(K::unassigned(event), self).await;
-                }
-            }
-        }
-        Ok(())
+                    })
+                })
+                .into_iter()
+                .collect(),
+        })
     }
 
-    fn apply(&mut self, event: Self::Event) {
+    /// Folds one event. Never fails: events are facts.
+    fn evolve(&mut self, event: OwnershipEvent) {
         match event {
             OwnershipEvent::DeviceAssigned(a)
             | OwnershipEvent::AssetAssigned(a)

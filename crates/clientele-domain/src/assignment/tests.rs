@@ -145,3 +145,27 @@ fn a_dashboard_assignment_is_per_customer_and_the_home_dashboard_stays() {
         })
         .then_expect_events(vec![DashboardEvent::DashboardUnassigned(link())]);
 }
+
+#[test]
+fn the_stored_event_type_names_never_change() {
+    assert_eq!(
+        OwnershipEvent::TYPES,
+        [
+            "DeviceAssigned",
+            "DeviceUnassigned",
+            "AssetAssigned",
+            "AssetUnassigned",
+            "EdgeAssigned",
+            "EdgeUnassigned",
+        ]
+    );
+    assert_eq!(
+        DashboardEvent::TYPES,
+        ["DashboardAssigned", "DashboardUnassigned"]
+    );
+    let event = DashboardEvent::DashboardUnassigned(link());
+    assert_eq!(
+        cqrs_es::DomainEvent::event_type(&event),
+        "DashboardUnassigned"
+    );
+}

@@ -1,19 +1,17 @@
-//! Deletion requests with a grace period, cancellation, and irreversible deletion (seed 001).
+//! Deletion: a request that stops the products in use and falls due after the tenant's grace
+//! period, its cancellation, and deletion itself, which cannot be undone: personal data is
+//! erased, and users and assignments go with the customer.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::fields::CustomerProfile;
+use super::event::{
+    AssignmentsReleased, CustomerDeleted, CustomerEvent, DeletionCancelled, DeletionRequested,
+    ProductStatusChanged, StoppedProduct, UserRef,
+};
+use super::profile::fields::CustomerProfile;
 use super::{Customer, CustomerError};
 use crate::{ProductStatus, Rule, Violation};
-
-/// A product a deletion request stopped, and the status it had before.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StoppedProduct {
-    pub product: String,
-    pub previous: ProductStatus,
-}
 
 /// The deletion request that is open, if any.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,8 +62,115 @@ pub fn erase_personal_data(profile: &mut CustomerProfile) {
 }
 
 impl Customer {
+    /// Opens a deletion request due at `due_at` and stops (PAUSED) every product in use.
+    pub(super) fn decide_request_deletion(
+        &self,
+        request_id: String,
+        reason: Option<String>,
+        requested_by: String,
+        due_at: DateTime<Utc>,
+    ) -> Result<Vec<CustomerEvent>, CustomerError> {
+        self.require_created()?;
+        if self.open_request.is_some() {
+            return Err(CustomerError::RequestAlreadyOpen);
+        }
+        let stopped = self.products_to_stop();
+        let paused: Vec<CustomerEvent> = stopped
+            .iter()
+            .map(|p| {
+                CustomerEvent::ProductStatusChanged(ProductStatusChanged {
+                    product: p.product.clone(),
+                    from: p.previous,
+                    to: ProductStatus::Paused,
+                })
+            })
+            .collect();
+        let requested = CustomerEvent::DeletionRequested(DeletionRequested {
+            request_id,
+            reason,
+            requested_by,
+            due_at,
+            stopped,
+        });
+        Ok([requested].into_iter().chain(paused).collect())
+    }
+
+    /// Cancels the open request; only products still stopped by it go back to their earlier
+    /// statuses, one changed since stays as it is.
+    pub(super) fn decide_cancel_deletion(
+        &self,
+        note: String,
+        cancelled_by: String,
+    ) -> Result<Vec<CustomerEvent>, CustomerError> {
+        let Some(open) = self.open_request.clone() else {
+            return Err(CustomerError::NoOpenRequest);
+        };
+        let restored: Vec<StoppedProduct> = open
+            .stopped
+            .into_iter()
+            .filter(|p| {
+                self.products.get(&p.product).and_then(|s| s.status) == Some(ProductStatus::Paused)
+            })
+            .collect();
+        let resumed: Vec<CustomerEvent> = restored
+            .iter()
+            .map(|p| {
+                CustomerEvent::ProductStatusChanged(ProductStatusChanged {
+                    product: p.product.clone(),
+                    from: ProductStatus::Paused,
+                    to: p.previous,
+                })
+            })
+            .collect();
+        let cancelled = CustomerEvent::DeletionCancelled(DeletionCancelled {
+            request_id: open.request_id,
+            note,
+            cancelled_by,
+            restored,
+        });
+        Ok([cancelled].into_iter().chain(resumed).collect())
+    }
+
+    /// Deletes the customer now, for good: its products end (DELETED), its users and its
+    /// assignments go with it. A customer with live inner customers is refused; they are
+    /// deleted first, or with it as a subtree.
+    pub(super) fn decide_delete(
+        &self,
+        confirmation: Confirmation,
+        deleted_by: String,
+        inner_customers: Vec<String>,
+    ) -> Result<Vec<CustomerEvent>, CustomerError> {
+        self.require_created()?;
+        let request_id = self.check_confirmation(&confirmation)?;
+        if !inner_customers.is_empty() {
+            return Err(CustomerError::HasInnerCustomers(inner_customers));
+        }
+        let ended = self
+            .products_to_delete()
+            .into_iter()
+            .map(|(product, from)| {
+                CustomerEvent::ProductStatusChanged(ProductStatusChanged {
+                    product,
+                    from,
+                    to: ProductStatus::Deleted,
+                })
+            });
+        let removed = self.users.keys().map(|user_id| {
+            CustomerEvent::CustomerUserRemoved(UserRef {
+                user_id: user_id.clone(),
+            })
+        });
+        let released = CustomerEvent::AssignmentsReleased(AssignmentsReleased {});
+        let deleted = CustomerEvent::CustomerDeleted(CustomerDeleted {
+            request_id,
+            deleted_by,
+            automatic: matches!(confirmation, Confirmation::DueRequest { .. }),
+        });
+        Ok(ended.chain(removed).chain([released, deleted]).collect())
+    }
+
     /// Products a deletion request stops: those in use or about to be.
-    pub(super) fn products_to_stop(&self) -> Vec<StoppedProduct> {
+    fn products_to_stop(&self) -> Vec<StoppedProduct> {
         self.products
             .iter()
             .filter_map(|(key, p)| match p.status {
@@ -81,7 +186,7 @@ impl Customer {
     }
 
     /// Products a deletion ends: every activated product not already deleted.
-    pub(super) fn products_to_delete(&self) -> Vec<(String, ProductStatus)> {
+    fn products_to_delete(&self) -> Vec<(String, ProductStatus)> {
         self.products
             .iter()
             .filter_map(|(key, p)| match p.status {
@@ -92,7 +197,7 @@ impl Customer {
     }
 
     /// Checks a deletion's confirmation; returns the request it carries out, if any.
-    pub(super) fn check_confirmation(
+    fn check_confirmation(
         &self,
         confirmation: &Confirmation,
     ) -> Result<Option<String>, CustomerError> {

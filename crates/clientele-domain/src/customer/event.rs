@@ -1,39 +1,43 @@
 //! Events of the customer aggregate: a storage contract, never changed once landed.
 
 use chrono::{DateTime, Utc};
-use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
-use super::deletion::StoppedProduct;
-use super::fields::{CustomerField, CustomerProfile, CustomerType, ServiceStatus};
-use super::users::{ActivationMethod, UserPatch, UserProfile};
-use crate::{AccountStatus, ProductStatus, EVENT_VERSION_1};
+use super::profile::fields::{CustomerPatch, CustomerProfile};
+use super::users::fields::{ActivationMethod, UserPatch, UserProfile};
+use crate::aggregate::event_enum;
+use crate::{AccountStatus, ProductStatus};
 
-/// Everything that can happen to a customer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum CustomerEvent {
-    CustomerCreated(CustomerCreated),
-    CustomerEdited(CustomerEdited),
-    ProductVisibilitySet(ProductVisibilitySet),
-    ProductActivated(ProductActivated),
-    ProductStatusChanged(ProductStatusChanged),
-    AccountStatusChanged(AccountStatusChanged),
-    DeletionRequested(DeletionRequested),
-    DeletionCancelled(DeletionCancelled),
-    CustomerDeleted(CustomerDeleted),
-    ImpersonationStarted(ImpersonationStarted),
-    ImpersonationEnded(ImpersonationEnded),
-    CustomerUserAdded(CustomerUserAdded),
-    CustomerUserEdited(CustomerUserEdited),
-    CustomerUserDisabled(UserRef),
-    CustomerUserEnabled(UserRef),
-    CustomerUserRemoved(UserRef),
-    ActivationIssued(ActivationIssued),
-    CustomerUserActivated(UserRef),
-    CustomerMoved(CustomerMoved),
-    HomeDashboardSet(HomeDashboardSet),
-    AssignmentsReleased(AssignmentsReleased),
+event_enum! {
+    /// Everything that can happen to a customer. Each variant's name is its stored type name.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum CustomerEvent {
+        CustomerCreated(CustomerCreated),
+        CustomerEdited(CustomerEdited),
+        ProductVisibilitySet(ProductVisibilitySet),
+        ProductActivated(ProductActivated),
+        ProductStatusChanged(ProductStatusChanged),
+        AccountStatusChanged(AccountStatusChanged),
+        DeletionRequested(DeletionRequested),
+        DeletionCancelled(DeletionCancelled),
+        CustomerDeleted(CustomerDeleted),
+        ImpersonationStarted(ImpersonationStarted),
+        ImpersonationEnded(ImpersonationEnded),
+        CustomerUserAdded(CustomerUserAdded),
+        CustomerUserEdited(CustomerUserEdited),
+        CustomerUserDisabled(UserRef),
+        CustomerUserEnabled(UserRef),
+        CustomerUserRemoved(UserRef),
+        ActivationIssued(ActivationIssued),
+        CustomerUserActivated(UserRef),
+        CustomerMoved(CustomerMoved),
+        HomeDashboardSet(HomeDashboardSet),
+        AssignmentsReleased(AssignmentsReleased),
+    }
 }
+
+/// Every customer event type, as stored and as subscriptions filter on it.
+pub const EVENT_TYPES: &[&str] = CustomerEvent::TYPES;
 
 /// A user was added to the customer. `user` holds personal data (sealed in the log).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,7 +81,7 @@ pub struct CustomerMoved {
     pub to: Option<String>,
 }
 
-/// The customer's home dashboard and whether its toolbar is hidden (seed 004).
+/// The customer's home dashboard (none: the default) and whether its toolbar is hidden.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HomeDashboardSet {
@@ -107,6 +111,14 @@ pub struct ImpersonationStarted {
 #[serde(rename_all = "camelCase")]
 pub struct ImpersonationEnded {
     pub by: String,
+}
+
+/// A product a deletion request stopped, and the status it had before.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoppedProduct {
+    pub product: String,
+    pub previous: ProductStatus,
 }
 
 /// Deletion was asked for; the products in use were stopped and the request is due at `due_at`.
@@ -183,7 +195,7 @@ pub struct AccountStatusChanged {
 pub struct CustomerCreated {
     pub tenant: String,
     pub profile: CustomerProfile,
-    /// True for the tenant's own company (seed 002), which nobody may modify or delete.
+    /// True for the tenant's own company, which nobody may modify or delete.
     #[serde(
         default,
         rename = "ownCompany",
@@ -196,170 +208,4 @@ pub struct CustomerCreated {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomerEdited {
     pub changes: CustomerPatch,
-}
-
-/// Every customer event type, as stored and as subscriptions filter on it.
-pub const EVENT_TYPES: &[&str] = &[
-    "CustomerCreated",
-    "CustomerEdited",
-    "ProductVisibilitySet",
-    "ProductActivated",
-    "ProductStatusChanged",
-    "AccountStatusChanged",
-    "DeletionRequested",
-    "DeletionCancelled",
-    "CustomerDeleted",
-    "ImpersonationStarted",
-    "ImpersonationEnded",
-    "CustomerUserAdded",
-    "CustomerUserEdited",
-    "CustomerUserDisabled",
-    "CustomerUserEnabled",
-    "CustomerUserRemoved",
-    "ActivationIssued",
-    "CustomerUserActivated",
-    "CustomerMoved",
-    "HomeDashboardSet",
-    "AssignmentsReleased",
-];
-
-impl DomainEvent for CustomerEvent {
-    fn event_type(&self) -> String {
-        match self {
-            CustomerEvent::CustomerCreated(_) => "CustomerCreated",
-            CustomerEvent::CustomerEdited(_) => "CustomerEdited",
-            CustomerEvent::ProductVisibilitySet(_) => "ProductVisibilitySet",
-            CustomerEvent::ProductActivated(_) => "ProductActivated",
-            CustomerEvent::ProductStatusChanged(_) => "ProductStatusChanged",
-            CustomerEvent::AccountStatusChanged(_) => "AccountStatusChanged",
-            CustomerEvent::DeletionRequested(_) => "DeletionRequested",
-            CustomerEvent::DeletionCancelled(_) => "DeletionCancelled",
-            CustomerEvent::CustomerDeleted(_) => "CustomerDeleted",
-            CustomerEvent::ImpersonationStarted(_) => "ImpersonationStarted",
-            CustomerEvent::ImpersonationEnded(_) => "ImpersonationEnded",
-            CustomerEvent::CustomerUserAdded(_) => "CustomerUserAdded",
-            CustomerEvent::CustomerUserEdited(_) => "CustomerUserEdited",
-            CustomerEvent::CustomerUserDisabled(_) => "CustomerUserDisabled",
-            CustomerEvent::CustomerUserEnabled(_) => "CustomerUserEnabled",
-            CustomerEvent::CustomerUserRemoved(_) => "CustomerUserRemoved",
-            CustomerEvent::ActivationIssued(_) => "ActivationIssued",
-            CustomerEvent::CustomerUserActivated(_) => "CustomerUserActivated",
-            CustomerEvent::CustomerMoved(_) => "CustomerMoved",
-            CustomerEvent::HomeDashboardSet(_) => "HomeDashboardSet",
-            CustomerEvent::AssignmentsReleased(_) => "AssignmentsReleased",
-        }
-        .to_string()
-    }
-
-    fn event_version(&self) -> String {
-        EVENT_VERSION_1.to_string()
-    }
-}
-
-/// The fields an edit set, and those it cleared.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CustomerPatch {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub given_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub family_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organization: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shortname: Option<String>,
-    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
-    pub customer_type: Option<CustomerType>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service_status: Option<ServiceStatus>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub contractual_flows_per_second: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub multi_account: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub internal: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub test_account: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data_retention_days: Option<i32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rollup_retention_days: Option<i32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub language: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seller: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub city: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone: Option<String>,
-    /// Optional fields whose value the edit removed.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub cleared: Vec<CustomerField>,
-}
-
-macro_rules! set_some {
-    ($profile:ident, $patch:ident; $($field:ident),*) => {
-        $(if let Some(value) = &$patch.$field { $profile.$field = Some(value.clone()); })*
-    };
-}
-
-macro_rules! set_plain {
-    ($profile:ident, $patch:ident; $($field:ident),*) => {
-        $(if let Some(value) = &$patch.$field { $profile.$field = value.clone(); })*
-    };
-}
-
-impl CustomerPatch {
-    /// True when the edit changes nothing (and so writes no event).
-    pub fn is_empty(&self) -> bool {
-        *self == CustomerPatch::default()
-    }
-
-    /// Applies the patch to a profile. Never fails: events are facts.
-    pub fn apply_to(&self, profile: &mut CustomerProfile) {
-        set_plain!(profile, self; name, language, multi_account, internal, test_account);
-        set_some!(profile, self; email, given_name, family_name, organization, shortname,
-            customer_type, service_status, contractual_flows_per_second, data_retention_days,
-            rollup_retention_days, seller, custom_id, title, country, city, address, phone);
-        for field in &self.cleared {
-            clear_field(profile, *field);
-        }
-    }
-}
-
-fn clear_field(profile: &mut CustomerProfile, field: CustomerField) {
-    use CustomerField as F;
-    match field {
-        F::Email => profile.email = None,
-        F::GivenName => profile.given_name = None,
-        F::FamilyName => profile.family_name = None,
-        F::Organization => profile.organization = None,
-        F::Shortname => profile.shortname = None,
-        F::Type => profile.customer_type = None,
-        F::ServiceStatus => profile.service_status = None,
-        F::ContractualFlowsPerSecond => profile.contractual_flows_per_second = None,
-        F::DataRetentionDays => profile.data_retention_days = None,
-        F::RollupRetentionDays => profile.rollup_retention_days = None,
-        F::Seller => profile.seller = None,
-        F::CustomId => profile.custom_id = None,
-        F::Title => profile.title = None,
-        F::Country => profile.country = None,
-        F::City => profile.city = None,
-        F::Address => profile.address = None,
-        F::Phone => profile.phone = None,
-        // Name, language and flags always hold a value; validation never clears them.
-        F::Name | F::Language | F::MultiAccount | F::Internal | F::TestAccount => {}
-    }
 }

@@ -1,16 +1,21 @@
 //! The customer aggregate: one customer of one tenant.
+//!
+//! `handle` dispatches each command to the decision in its feature's file (profile, products,
+//! deletion, impersonation, users, tree, assignments), writes the events that decision
+//! returns, and then derives the account status once: if the events moved it, an
+//! `AccountStatusChanged` follows them.
 
+mod assignments;
 mod command;
 mod deletion;
 mod error;
 mod event;
-mod fields;
-mod hierarchy;
+mod impersonation;
 mod products;
+mod profile;
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod tests_more;
+mod tree;
 mod users;
 
 use std::collections::BTreeMap;
@@ -19,31 +24,31 @@ use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 
-pub use command::{
-    Change, CustomerChanges, CustomerCommand, CustomerDraft, DashboardFacts, ParentFacts,
-};
-pub use deletion::{
-    erase_personal_data, Confirmation, OpenRequest, StoppedProduct, PERSONAL_FIELDS,
-};
+pub use assignments::DashboardFacts;
+pub use command::{CustomerCommand, UserCommand};
+pub use deletion::{erase_personal_data, Confirmation, OpenRequest, PERSONAL_FIELDS};
 pub use error::CustomerError;
 pub use event::{
     AccountStatusChanged, ActivationIssued, AssignmentsReleased, CustomerCreated, CustomerDeleted,
-    CustomerEdited, CustomerEvent, CustomerMoved, CustomerPatch, CustomerUserAdded,
-    CustomerUserEdited, DeletionCancelled, DeletionRequested, HomeDashboardSet, ImpersonationEnded,
-    ImpersonationStarted, ProductActivated, ProductStatusChanged, ProductVisibilitySet, UserRef,
-    EVENT_TYPES,
+    CustomerEdited, CustomerEvent, CustomerMoved, CustomerUserAdded, CustomerUserEdited,
+    DeletionCancelled, DeletionRequested, HomeDashboardSet, ImpersonationEnded,
+    ImpersonationStarted, ProductActivated, ProductStatusChanged, ProductVisibilitySet,
+    StoppedProduct, UserRef, EVENT_TYPES,
 };
 pub use products::{CatalogueEntry, CustomerProduct};
+pub use profile::{
+    max_len, normalise_name, Change, CustomerChanges, CustomerDraft, CustomerField, CustomerPatch,
+    CustomerProfile, CustomerType, ServiceStatus, UniqueKey, DATA_RETENTION_DAYS,
+    ROLLUP_RETENTION_DAYS,
+};
+pub use tree::ParentFacts;
 pub use users::{
     ActivationMethod, CustomerUser, NewActivation, PendingActivation, UserChanges, UserDraft,
     UserField, UserPatch, UserProfile, UserStatus, UserType, MAX_USERS,
 };
 
-use crate::{derive_account_status, AccountStatus, ProductStatus};
-pub use fields::{
-    max_len, normalise_name, CustomerField, CustomerProfile, CustomerType, ServiceStatus,
-    UniqueKey, DATA_RETENTION_DAYS, ROLLUP_RETENTION_DAYS,
-};
+use crate::aggregate;
+use crate::{derive_account_status, AccountStatus};
 
 /// A customer's state as its events fold to.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,39 +68,135 @@ pub struct Customer {
     /// The deletion request that is open, if any.
     #[serde(default)]
     pub open_request: Option<OpenRequest>,
-    /// The tenant's own company (seed 002): listed, never modified or deleted.
+    /// The tenant's own company: listed, never modified or deleted.
     #[serde(default)]
     pub own_company: bool,
-    /// The customer's users by id (seeds 001, 003); few per customer.
+    /// The customer's users by id; few per customer (`MAX_USERS`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub users: BTreeMap<String, CustomerUser>,
-    /// The parent customer of an inner customer (seed 003).
+    /// The parent customer of an inner customer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
-    /// The home dashboard (seed 004).
+    /// The home dashboard, which is assigned to the customer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub home_dashboard: Option<String>,
+    /// Whether the home dashboard's toolbar is hidden.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub hide_toolbar: bool,
 }
 
 impl Customer {
-    /// The account status, by the one rule of seed 001.
+    /// The account status, by the one rule (`derive_account_status`).
     pub fn account_status(&self) -> AccountStatus {
         derive_account_status(
             self.deleted,
             self.products.values().filter_map(|p| p.status),
         )
     }
-}
 
-impl Customer {
     fn require_created(&self) -> Result<(), CustomerError> {
         match self.profile {
             Some(_) => Ok(()),
             None => Err(CustomerError::NotFound),
         }
     }
+
+    /// The events a command produces, in order, or why it is refused. Each feature decides
+    /// its own commands; the tenant's own company and a deleted customer take none.
+    fn decide(&self, command: CustomerCommand) -> Result<Vec<CustomerEvent>, CustomerError> {
+        use CustomerCommand as C;
+        if self.own_company {
+            return Err(CustomerError::OwnCompany);
+        }
+        if self.deleted {
+            return Err(CustomerError::Deleted);
+        }
+        match command {
+            C::CreateCustomer {
+                tenant,
+                draft,
+                required,
+                parent,
+            } => self.decide_create(tenant, draft, &required, parent),
+            C::RegisterOwnCompany { tenant, name } => self.decide_own_company(tenant, &name),
+            C::EditCustomer {
+                expected_version,
+                changes,
+                required,
+            } => self.decide_edit(expected_version, &changes, &required),
+            C::SetProductVisibility {
+                product,
+                visible,
+                catalogue,
+            } => self.decide_visibility(product, visible, catalogue),
+            C::ActivateProduct { product, catalogue } => self.decide_activation(product, catalogue),
+            C::SetProductStatus { product, status } => self.decide_status(product, status),
+            C::StartImpersonation {
+                by,
+                role,
+                reason,
+                expires_at,
+            } => self.decide_start_impersonation(by, role, reason, expires_at),
+            C::EndImpersonation { by } => self.decide_end_impersonation(by),
+            C::RequestDeletion {
+                request_id,
+                reason,
+                requested_by,
+                due_at,
+            } => self.decide_request_deletion(request_id, reason, requested_by, due_at),
+            C::CancelDeletionRequest { note, cancelled_by } => {
+                self.decide_cancel_deletion(note, cancelled_by)
+            }
+            C::DeleteCustomer {
+                confirmation,
+                deleted_by,
+                inner_customers,
+            } => self.decide_delete(confirmation, deleted_by, inner_customers),
+            C::User(command) => self.decide_user(command),
+            C::MoveCustomer { id, parent } => self.decide_move(&id, parent),
+            C::SetHomeDashboard {
+                dashboard,
+                hide_toolbar,
+            } => self.decide_home_dashboard(dashboard, hide_toolbar),
+        }
+    }
+
+    /// The `AccountStatusChanged` that follows a command's events when they moved the status
+    /// from `before`, naming `cause`.
+    fn account_status_changed(
+        &self,
+        before: AccountStatus,
+        cause: Option<&'static str>,
+    ) -> Option<CustomerEvent> {
+        let after = self.account_status();
+        let cause = cause.filter(|_| after != before)?;
+        Some(CustomerEvent::AccountStatusChanged(AccountStatusChanged {
+            from: before,
+            to: after,
+            cause: cause.into(),
+        }))
+    }
+}
+
+/// The type of the event that may move the account status: the activation, the deletion
+/// request, its cancellation or the deletion, else a product's status change. Only these
+/// events change what the status is derived from.
+fn status_cause(events: &[CustomerEvent]) -> Option<&'static str> {
+    use CustomerEvent as E;
+    let principal = |e: &&CustomerEvent| {
+        matches!(
+            e,
+            E::ProductActivated(_)
+                | E::DeletionRequested(_)
+                | E::DeletionCancelled(_)
+                | E::CustomerDeleted(_)
+        )
+    };
+    let status_change = |e: &&CustomerEvent| matches!(e, E::ProductStatusChanged(_));
+    let cause = events.iter().find(principal);
+    cause
+        .or_else(|| events.iter().find(status_change))
+        .map(CustomerEvent::type_name)
 }
 
 impl Aggregate for Customer {
@@ -111,307 +212,12 @@ impl Aggregate for Customer {
         _services: &Self::Services,
         sink: &EventSink<Self>,
     ) -> Result<(), Self::Error> {
-        if self.own_company {
-            return Err(CustomerError::OwnCompany);
-        }
-        if self.deleted {
-            return Err(CustomerError::Deleted);
-        }
-        let status_before = self.account_status();
-        let mut cause = None;
-        match command {
-            CustomerCommand::CreateCustomer {
-                tenant,
-                draft,
-                required,
-                parent,
-            } => {
-                if self.profile.is_some() {
-                    return Err(CustomerError::AlreadyExists);
-                }
-                let profile = draft.validate(&required).map_err(CustomerError::Invalid)?;
-                if let Some(parent) = &parent {
-                    hierarchy::check_parent(parent, None)?;
-                }
-                let event = CustomerCreated {
-                    tenant,
-                    profile,
-                    own_company: false,
-                };
-                sink.write(CustomerEvent::CustomerCreated(event), self)
-                    .await;
-                if let Some(parent) = parent {
-                    let moved = CustomerMoved {
-                        from: None,
-                        to: Some(parent.id),
-                    };
-                    sink.write(CustomerEvent::CustomerMoved(moved), self).await;
-                }
-            }
-            CustomerCommand::RegisterOwnCompany { tenant, name } => {
-                if self.profile.is_some() {
-                    return Err(CustomerError::AlreadyExists);
-                }
-                let event = CustomerCreated {
-                    tenant,
-                    profile: CustomerProfile::named(normalise_name(&name)),
-                    own_company: true,
-                };
-                sink.write(CustomerEvent::CustomerCreated(event), self)
-                    .await;
-            }
-            CustomerCommand::EditCustomer {
-                expected_version,
-                changes,
-                required,
-            } => {
-                let Some(current) = &self.profile else {
-                    return Err(CustomerError::NotFound);
-                };
-                if let Some(expected) = expected_version.filter(|v| *v != self.version) {
-                    return Err(CustomerError::VersionConflict {
-                        expected,
-                        actual: self.version,
-                    });
-                }
-                let patch = changes
-                    .validate(current, &required)
-                    .map_err(CustomerError::Invalid)?;
-                if patch.service_status.is_some() {
-                    self.check_service_status(patch.service_status)?;
-                }
-                if !patch.is_empty() {
-                    let event = CustomerEdited { changes: patch };
-                    sink.write(CustomerEvent::CustomerEdited(event), self).await;
-                }
-            }
-            CustomerCommand::SetProductVisibility {
-                product,
-                visible,
-                catalogue,
-            } => {
-                self.require_created()?;
-                if let Some(previous) = self.decide_visibility(&product, visible, catalogue)? {
-                    let event = ProductVisibilitySet {
-                        product,
-                        visible,
-                        previous,
-                    };
-                    sink.write(CustomerEvent::ProductVisibilitySet(event), self)
-                        .await;
-                }
-            }
-            CustomerCommand::ActivateProduct { product, catalogue } => {
-                self.require_created()?;
-                let previous = self.decide_activation(&product, catalogue)?;
-                let event = ProductActivated {
-                    product,
-                    previous,
-                    status: ProductStatus::New,
-                };
-                sink.write(CustomerEvent::ProductActivated(event), self)
-                    .await;
-                cause = Some("ProductActivated");
-            }
-            CustomerCommand::SetProductStatus { product, status } => {
-                self.require_created()?;
-                if let Some(from) = self.decide_status(&product, status)? {
-                    let event = ProductStatusChanged {
-                        product,
-                        from,
-                        to: status,
-                    };
-                    sink.write(CustomerEvent::ProductStatusChanged(event), self)
-                        .await;
-                    cause = Some("ProductStatusChanged");
-                }
-            }
-            CustomerCommand::StartImpersonation {
-                by,
-                role,
-                reason,
-                expires_at,
-            } => {
-                self.require_created()?;
-                let event = ImpersonationStarted {
-                    by,
-                    role,
-                    reason,
-                    expires_at,
-                };
-                sink.write(CustomerEvent::ImpersonationStarted(event), self)
-                    .await;
-            }
-            CustomerCommand::EndImpersonation { by } => {
-                self.require_created()?;
-                sink.write(
-                    CustomerEvent::ImpersonationEnded(ImpersonationEnded { by }),
-                    self,
-                )
-                .await;
-            }
-            CustomerCommand::RequestDeletion {
-                request_id,
-                reason,
-                requested_by,
-                due_at,
-            } => {
-                self.require_created()?;
-                if self.open_request.is_some() {
-                    return Err(CustomerError::RequestAlreadyOpen);
-                }
-                let stopped = self.products_to_stop();
-                let event = DeletionRequested {
-                    request_id,
-                    reason,
-                    requested_by,
-                    due_at,
-                    stopped: stopped.clone(),
-                };
-                sink.write(CustomerEvent::DeletionRequested(event), self)
-                    .await;
-                for p in stopped {
-                    let to = ProductStatus::Paused;
-                    let event = ProductStatusChanged {
-                        product: p.product,
-                        from: p.previous,
-                        to,
-                    };
-                    sink.write(CustomerEvent::ProductStatusChanged(event), self)
-                        .await;
-                }
-                cause = Some("DeletionRequested");
-            }
-            CustomerCommand::CancelDeletionRequest { note, cancelled_by } => {
-                let Some(open) = self.open_request.clone() else {
-                    return Err(CustomerError::NoOpenRequest);
-                };
-                // Only products still stopped by the request go back; one changed since stays.
-                let restored: Vec<StoppedProduct> = open
-                    .stopped
-                    .into_iter()
-                    .filter(|p| {
-                        self.products.get(&p.product).and_then(|s| s.status)
-                            == Some(ProductStatus::Paused)
-                    })
-                    .collect();
-                let event = DeletionCancelled {
-                    request_id: open.request_id,
-                    note,
-                    cancelled_by,
-                    restored: restored.clone(),
-                };
-                sink.write(CustomerEvent::DeletionCancelled(event), self)
-                    .await;
-                for p in restored {
-                    let from = ProductStatus::Paused;
-                    let event = ProductStatusChanged {
-                        product: p.product,
-                        from,
-                        to: p.previous,
-                    };
-                    sink.write(CustomerEvent::ProductStatusChanged(event), self)
-                        .await;
-                }
-                cause = Some("DeletionCancelled");
-            }
-            CustomerCommand::DeleteCustomer {
-                confirmation,
-                deleted_by,
-                inner_customers,
-            } => {
-                self.require_created()?;
-                let request_id = self.check_confirmation(&confirmation)?;
-                if !inner_customers.is_empty() {
-                    return Err(CustomerError::HasInnerCustomers(inner_customers));
-                }
-                for (product, from) in self.products_to_delete() {
-                    let event = ProductStatusChanged {
-                        product,
-                        from,
-                        to: ProductStatus::Deleted,
-                    };
-                    sink.write(CustomerEvent::ProductStatusChanged(event), self)
-                        .await;
-                }
-                // Users and assignments go with the customer, through events.
-                let users: Vec<String> = self.users.keys().cloned().collect();
-                for user_id in users {
-                    let event = CustomerEvent::CustomerUserRemoved(UserRef { user_id });
-                    sink.write(event, self).await;
-                }
-                let released = CustomerEvent::AssignmentsReleased(AssignmentsReleased {});
-                sink.write(released, self).await;
-                let automatic = matches!(confirmation, Confirmation::DueRequest { .. });
-                let event = CustomerDeleted {
-                    request_id,
-                    deleted_by,
-                    automatic,
-                };
-                sink.write(CustomerEvent::CustomerDeleted(event), self)
-                    .await;
-                cause = Some("CustomerDeleted");
-            }
-            command @ (CustomerCommand::AddUser { .. }
-            | CustomerCommand::EditUser { .. }
-            | CustomerCommand::DisableUser { .. }
-            | CustomerCommand::EnableUser { .. }
-            | CustomerCommand::RemoveUser { .. }
-            | CustomerCommand::IssueActivation { .. }
-            | CustomerCommand::ActivateUser { .. }) => {
-                self.require_created()?;
-                for event in self.decide_user(command)? {
-                    sink.write(event, self).await;
-                }
-            }
-            CustomerCommand::MoveCustomer { id, parent } => {
-                self.require_created()?;
-                if let Some(parent) = &parent {
-                    hierarchy::check_parent(parent, Some(&id))?;
-                }
-                let to = parent.map(|p| p.id);
-                if to != self.parent {
-                    let moved = CustomerMoved {
-                        from: self.parent.clone(),
-                        to,
-                    };
-                    sink.write(CustomerEvent::CustomerMoved(moved), self).await;
-                }
-            }
-            CustomerCommand::SetHomeDashboard {
-                dashboard,
-                hide_toolbar,
-            } => {
-                self.require_created()?;
-                if let Some(d) = dashboard.as_ref().filter(|d| !d.assigned) {
-                    return Err(CustomerError::Invalid(vec![crate::Violation::new(
-                        "dashboardId",
-                        crate::Rule::NotAssigned,
-                        format!(
-                            "dashboard {} is not assigned to this customer; assign it first",
-                            d.id
-                        ),
-                    )]));
-                }
-                let dashboard_id = dashboard.map(|d| d.id);
-                if dashboard_id != self.home_dashboard || hide_toolbar != self.hide_toolbar {
-                    let set = HomeDashboardSet {
-                        dashboard_id,
-                        hide_toolbar,
-                    };
-                    sink.write(CustomerEvent::HomeDashboardSet(set), self).await;
-                }
-            }
-        }
-        let status_after = self.account_status();
-        if let (Some(cause), true) = (cause, status_after != status_before) {
-            let event = AccountStatusChanged {
-                from: status_before,
-                to: status_after,
-                cause: cause.into(),
-            };
-            sink.write(CustomerEvent::AccountStatusChanged(event), self)
-                .await;
+        let before = self.account_status();
+        let events = self.decide(command)?;
+        let cause = status_cause(&events);
+        aggregate::write(sink, self, events).await;
+        if let Some(changed) = self.account_status_changed(before, cause) {
+            sink.write(changed, self).await;
         }
         Ok(())
     }

@@ -1,8 +1,11 @@
-//! Products of one customer: visibility overrides, activation and statuses (seed 001).
+//! Products of one customer: its own visibility (overriding the tenant's), activation and
+//! status moves, and the guard that links them to the serviceStatus.
 
 use serde::{Deserialize, Serialize};
 
-use super::{Customer, CustomerError, ServiceStatus};
+use super::event::{CustomerEvent, ProductActivated, ProductStatusChanged, ProductVisibilitySet};
+use super::profile::fields::ServiceStatus;
+use super::{Customer, CustomerError};
 use crate::product::transition_allowed;
 use crate::{ProductStatus, Rule, Violation};
 
@@ -35,30 +38,43 @@ impl Customer {
         self.products.get(key).cloned().unwrap_or_default()
     }
 
-    /// Checks a visibility override; `Ok(None)` when it is already set so.
+    /// Overrides the tenant's global visibility of `product` for this customer; nothing is
+    /// written when it is already set so.
     pub(super) fn decide_visibility(
         &self,
-        key: &str,
+        product: String,
         visible: bool,
         catalogue: CatalogueEntry,
-    ) -> Result<Option<Option<bool>>, CustomerError> {
+    ) -> Result<Vec<CustomerEvent>, CustomerError> {
+        self.require_created()?;
         if catalogue == CatalogueEntry::Unknown {
             return Err(refuse(
                 "product",
                 Rule::UnknownProduct,
-                format!("the catalogue has no product {key}"),
+                format!("the catalogue has no product {product}"),
             ));
         }
-        let previous = self.product(key).visible;
-        Ok((previous != Some(visible)).then_some(previous))
+        let previous = self.product(&product).visible;
+        if previous == Some(visible) {
+            return Ok(vec![]);
+        }
+        Ok(vec![CustomerEvent::ProductVisibilitySet(
+            ProductVisibilitySet {
+                product,
+                visible,
+                previous,
+            },
+        )])
     }
 
-    /// Checks an activation; returns the status the product had (DELETED or none).
+    /// Activates a product the customer can see; it starts as NEW. A deleted product may be
+    /// activated again.
     pub(super) fn decide_activation(
         &self,
-        key: &str,
+        key: String,
         catalogue: CatalogueEntry,
-    ) -> Result<Option<ProductStatus>, CustomerError> {
+    ) -> Result<Vec<CustomerEvent>, CustomerError> {
+        self.require_created()?;
         let CatalogueEntry::Listed { globally_visible } = catalogue else {
             return Err(refuse(
                 "product",
@@ -66,7 +82,7 @@ impl Customer {
                 format!("the catalogue has no product {key}"),
             ));
         };
-        let product = self.product(key);
+        let product = self.product(&key);
         if !product.visible.unwrap_or(globally_visible) {
             return Err(refuse(
                 "product",
@@ -76,23 +92,32 @@ impl Customer {
                 ),
             ));
         }
-        match product.status {
-            Some(status) if status != ProductStatus::Deleted => Err(refuse(
-                "product",
-                Rule::AlreadyActivated,
-                format!("{key} is already activated (status {})", status.as_str()),
-            )),
-            previous => Ok(previous),
-        }
+        let previous = match product.status {
+            Some(status) if status != ProductStatus::Deleted => {
+                return Err(refuse(
+                    "product",
+                    Rule::AlreadyActivated,
+                    format!("{key} is already activated (status {})", status.as_str()),
+                ))
+            }
+            previous => previous,
+        };
+        Ok(vec![CustomerEvent::ProductActivated(ProductActivated {
+            product: key,
+            previous,
+            status: ProductStatus::New,
+        })])
     }
 
-    /// Checks a status change; `Ok(None)` when the product already has that status.
+    /// Moves an activated product to another status, if the move makes sense; nothing is
+    /// written when it already has that status.
     pub(super) fn decide_status(
         &self,
-        key: &str,
+        key: String,
         to: ProductStatus,
-    ) -> Result<Option<ProductStatus>, CustomerError> {
-        let Some(from) = self.product(key).status else {
+    ) -> Result<Vec<CustomerEvent>, CustomerError> {
+        self.require_created()?;
+        let Some(from) = self.product(&key).status else {
             return Err(refuse(
                 "product",
                 Rule::NotActivated,
@@ -100,7 +125,7 @@ impl Customer {
             ));
         };
         if from == to {
-            return Ok(None);
+            return Ok(vec![]);
         }
         if !transition_allowed(from, to) {
             return Err(refuse(
@@ -118,7 +143,13 @@ impl Customer {
                 "the customer's serviceStatus is TRIAL_ACTIVE; set it to ACTIVE before making a product ACTIVE",
             ));
         }
-        Ok(Some(from))
+        Ok(vec![CustomerEvent::ProductStatusChanged(
+            ProductStatusChanged {
+                product: key,
+                from,
+                to,
+            },
+        )])
     }
 
     /// Refuses a TRIAL_ACTIVE serviceStatus while a product is ACTIVE.

@@ -2,14 +2,13 @@
 
 use std::collections::BTreeMap;
 
-use cqrs_es::event_sink::EventSink;
-use cqrs_es::{Aggregate, DomainEvent};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::aggregate::{decided_aggregate, event_enum};
 use crate::customer::CustomerField;
 use crate::product::{check_new_product, DEFAULT_PRODUCTS};
-use crate::{Rule, Violation, EVENT_VERSION_1};
+use crate::{Rule, Violation};
 
 /// A tenant's settings as its events fold to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -19,13 +18,13 @@ pub struct Tenant {
     /// The product catalogue by key; every tenant starts with `DEFAULT_PRODUCTS`, hidden.
     #[serde(default = "default_catalogue")]
     pub products: BTreeMap<String, CatalogueProduct>,
-    /// Days between a deletion request and the automatic deletion (seed 001: 10).
+    /// Days between a deletion request and the automatic deletion.
     #[serde(default = "default_grace_days")]
     pub deletion_grace_days: u32,
     pub version: u64,
 }
 
-/// The grace period of seed 001.
+/// The grace period of a tenant that has not set one: ten days.
 pub const DEFAULT_GRACE_DAYS: u32 = 10;
 
 fn default_grace_days() -> u32 {
@@ -72,39 +71,25 @@ pub enum TenantCommand {
     SetDeletionGracePeriod { days: u32 },
 }
 
-/// Everything that can happen to a tenant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum TenantEvent {
-    RequiredCustomerFieldsSet {
-        fields: Vec<CustomerField>,
-    },
-    ProductAdded {
-        key: String,
-        name: String,
-    },
-    GlobalProductVisibilitySet {
-        key: String,
-        name: String,
-        visible: bool,
-    },
-    DeletionGracePeriodSet {
-        days: u32,
-    },
-}
-
-impl DomainEvent for TenantEvent {
-    fn event_type(&self) -> String {
-        match self {
-            TenantEvent::RequiredCustomerFieldsSet { .. } => "RequiredCustomerFieldsSet",
-            TenantEvent::ProductAdded { .. } => "ProductAdded",
-            TenantEvent::GlobalProductVisibilitySet { .. } => "GlobalProductVisibilitySet",
-            TenantEvent::DeletionGracePeriodSet { .. } => "DeletionGracePeriodSet",
-        }
-        .into()
-    }
-
-    fn event_version(&self) -> String {
-        EVENT_VERSION_1.to_string()
+event_enum! {
+    /// Everything that can happen to a tenant.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum TenantEvent {
+        RequiredCustomerFieldsSet {
+            fields: Vec<CustomerField>,
+        },
+        ProductAdded {
+            key: String,
+            name: String,
+        },
+        GlobalProductVisibilitySet {
+            key: String,
+            name: String,
+            visible: bool,
+        },
+        DeletionGracePeriodSet {
+            days: u32,
+        },
     }
 }
 
@@ -123,29 +108,21 @@ fn unknown_product(key: &str) -> TenantError {
     )])
 }
 
-impl Aggregate for Tenant {
-    const TYPE: &'static str = "Tenant";
-    type Command = TenantCommand;
-    type Event = TenantEvent;
-    type Error = TenantError;
-    type Services = ();
+decided_aggregate!(Tenant, TYPE = "Tenant", TenantCommand => TenantEvent, TenantError);
 
-    async fn handle(
-        &mut self,
-        command: Self::Command,
-        _services: &Self::Services,
-        sink: &EventSink<Self>,
-    ) -> Result<(), Self::Error> {
-        match command {
+impl Tenant {
+    /// The events a command produces from the tenant's settings, or why it is refused.
+    fn decide(&self, command: TenantCommand) -> Result<Vec<TenantEvent>, TenantError> {
+        Ok(match command {
             TenantCommand::SetRequiredCustomerFields { mut fields } => {
                 // The name is always required, so it is never stored as a setting.
                 fields.retain(|f| *f != CustomerField::Name);
                 fields.sort();
                 fields.dedup();
-                if fields != self.required_customer_fields {
-                    sink.write(TenantEvent::RequiredCustomerFieldsSet { fields }, self)
-                        .await;
+                if fields == self.required_customer_fields {
+                    return Ok(vec![]);
                 }
+                vec![TenantEvent::RequiredCustomerFieldsSet { fields }]
             }
             TenantCommand::AddProduct { key, name } => {
                 let violations = check_new_product(&key, &name);
@@ -160,19 +137,18 @@ impl Aggregate for Tenant {
                     )]));
                 }
                 let name = name.trim().to_string();
-                sink.write(TenantEvent::ProductAdded { key, name }, self)
-                    .await;
+                vec![TenantEvent::ProductAdded { key, name }]
             }
             TenantCommand::SetGlobalProductVisibility { key, visible } => {
                 let product = self
                     .products
                     .get(&key)
                     .ok_or_else(|| unknown_product(&key))?;
-                if product.visible != visible {
-                    let name = product.name.clone();
-                    let event = TenantEvent::GlobalProductVisibilitySet { key, name, visible };
-                    sink.write(event, self).await;
+                if product.visible == visible {
+                    return Ok(vec![]);
                 }
+                let name = product.name.clone();
+                vec![TenantEvent::GlobalProductVisibilitySet { key, name, visible }]
             }
             TenantCommand::SetDeletionGracePeriod { days } => {
                 if !(1..=365).contains(&days) {
@@ -182,16 +158,16 @@ impl Aggregate for Tenant {
                         "the grace period is 1 to 365 days",
                     )]));
                 }
-                if days != self.deletion_grace_days {
-                    sink.write(TenantEvent::DeletionGracePeriodSet { days }, self)
-                        .await;
+                if days == self.deletion_grace_days {
+                    return Ok(vec![]);
                 }
+                vec![TenantEvent::DeletionGracePeriodSet { days }]
             }
-        }
-        Ok(())
+        })
     }
 
-    fn apply(&mut self, event: Self::Event) {
+    /// Folds one event. Never fails: events are facts.
+    fn evolve(&mut self, event: TenantEvent) {
         self.version += 1;
         match event {
             TenantEvent::RequiredCustomerFieldsSet { fields } => {
@@ -222,6 +198,24 @@ mod tests {
     use cqrs_es::test::TestFramework;
 
     type Given = TestFramework<Tenant>;
+
+    #[test]
+    fn the_stored_event_type_names_never_change() {
+        assert_eq!(
+            TenantEvent::TYPES,
+            [
+                "RequiredCustomerFieldsSet",
+                "ProductAdded",
+                "GlobalProductVisibilitySet",
+                "DeletionGracePeriodSet",
+            ]
+        );
+        let event = TenantEvent::DeletionGracePeriodSet { days: 10 };
+        assert_eq!(
+            cqrs_es::DomainEvent::event_type(&event),
+            "DeletionGracePeriodSet"
+        );
+    }
 
     #[test]
     fn setting_required_fields_records_them_sorted_without_the_name() {

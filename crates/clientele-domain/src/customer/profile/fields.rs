@@ -1,4 +1,5 @@
-//! The customer's fields, their rules (seeds 000-004) and their normalisation.
+//! The customer's fields as events carry them: the list of fields, the validated profile and
+//! the patch an edit records.
 
 use serde::{Deserialize, Serialize};
 
@@ -62,7 +63,7 @@ impl CustomerField {
     }
 }
 
-/// Seed 000's account type.
+/// The customer's account type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum CustomerType {
@@ -70,7 +71,8 @@ pub enum CustomerType {
     Mssp,
 }
 
-/// Seed 000's commercial status chosen on the creation form.
+/// The commercial status chosen on the creation form. It does not drive the account status
+/// (products do), but a TRIAL_ACTIVE customer never has an ACTIVE product.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ServiceStatus {
@@ -78,24 +80,10 @@ pub enum ServiceStatus {
     TrialActive,
 }
 
-/// Data retention options of seed 000, in days.
+/// The data retention periods a customer may have, in days.
 pub const DATA_RETENTION_DAYS: [i32; 4] = [7, 45, 90, 180];
-/// Rollup retention options of seed 000, in days.
+/// The rollup retention periods a customer may have, in days.
 pub const ROLLUP_RETENTION_DAYS: [i32; 4] = [7, 90, 180, 365];
-
-/// The longest value each free-text field may hold, in characters.
-pub fn max_len(field: CustomerField) -> usize {
-    match field {
-        CustomerField::Name => 100,
-        CustomerField::Email => 254,
-        CustomerField::Shortname => 16,
-        CustomerField::Language => 35,
-        CustomerField::Phone => 32,
-        CustomerField::Address => 500,
-        CustomerField::Organization | CustomerField::Title => 200,
-        _ => 100,
-    }
-}
 
 /// A customer's validated data, as events carry it and read models show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -240,151 +228,110 @@ impl UniqueKey {
     }
 }
 
-/// Normalises a name as seed 002 says: trimmed, lower case, each space a hyphen.
-pub fn normalise_name(raw: &str) -> String {
-    raw.trim()
-        .chars()
-        .flat_map(char::to_lowercase)
-        .map(|c| if c.is_whitespace() { '-' } else { c })
-        .collect()
+/// The fields an edit set, and those it cleared.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerPatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shortname: Option<String>,
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub customer_type: Option<CustomerType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_status: Option<ServiceStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contractual_flows_per_second: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multi_account: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub internal: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_account: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_retention_days: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollup_retention_days: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seller: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// Optional fields whose value the edit removed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cleared: Vec<CustomerField>,
 }
 
-/// Checks one field's value; `None` when it obeys its rule.
-pub(crate) fn check_text(field: CustomerField, value: &str) -> Option<Violation> {
-    let name = field.input_name();
-    let chars = value.chars().count();
-    if chars > max_len(field) {
-        return Some(Violation::new(
-            name,
-            Rule::Length,
-            format!("{name} must be at most {} characters", max_len(field)),
-        ));
-    }
-    if value.chars().any(char::is_control) {
-        return Some(Violation::new(
-            name,
-            Rule::Charset,
-            format!("{name} must not contain control characters"),
-        ));
-    }
-    match field {
-        CustomerField::Name if value.is_empty() => Some(Violation::new(
-            name,
-            Rule::Required,
-            "name must not be empty",
-        )),
-        CustomerField::Email if !is_email(value) => Some(Violation::new(
-            name,
-            Rule::Format,
-            "email must be a valid address such as ops@example.com",
-        )),
-        CustomerField::Shortname => check_shortname(value),
-        CustomerField::Language if !is_language_tag(value) => Some(Violation::new(
-            name,
-            Rule::Format,
-            "language must be a BCP 47 tag such as en or pt-BR",
-        )),
-        CustomerField::Phone if !is_phone(value) => Some(Violation::new(
-            name,
-            Rule::Format,
-            "phone may hold digits, spaces and + - ( ) . and needs at least 3 digits",
-        )),
-        _ => None,
-    }
-}
-
-fn check_shortname(value: &str) -> Option<Violation> {
-    let len = value.chars().count();
-    if !(5..=16).contains(&len) {
-        return Some(Violation::new(
-            "shortname",
-            Rule::Length,
-            "shortname must be 5 to 16 characters long",
-        ));
-    }
-    // RFC 3986 unreserved characters; "+" is excluded by seed 000 (and is not unreserved).
-    let unreserved = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~');
-    if !value.chars().all(unreserved) {
-        return Some(Violation::new(
-            "shortname",
-            Rule::Charset,
-            "shortname may only use letters, digits, '-', '.', '_' and '~' (RFC 3986 unreserved, no '+')",
-        ));
-    }
-    None
-}
-
-fn is_email(value: &str) -> bool {
-    let Some((local, domain)) = value.rsplit_once('@') else {
-        return false;
+macro_rules! set_some {
+    ($profile:ident, $patch:ident; $($field:ident),*) => {
+        $(if let Some(value) = &$patch.$field { $profile.$field = Some(value.clone()); })*
     };
-    let local_ok = !local.is_empty()
-        && local.len() <= 64
-        && !local.starts_with('.')
-        && !local.ends_with('.')
-        && !local.contains("..")
-        && local
-            .chars()
-            .all(|c| c.is_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c));
-    let labels: Vec<&str> = domain.split('.').collect();
-    let domain_ok = labels.len() >= 2
-        && labels.iter().all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label.chars().all(|c| c.is_alphanumeric() || c == '-')
-        });
-    local_ok && domain_ok
 }
 
-fn is_language_tag(value: &str) -> bool {
-    let mut parts = value.split('-');
-    let primary = parts.next().unwrap_or_default();
-    let primary_ok =
-        (2..=8).contains(&primary.len()) && primary.chars().all(|c| c.is_ascii_alphabetic());
-    primary_ok
-        && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+macro_rules! set_plain {
+    ($profile:ident, $patch:ident; $($field:ident),*) => {
+        $(if let Some(value) = &$patch.$field { $profile.$field = value.clone(); })*
+    };
 }
 
-fn is_phone(value: &str) -> bool {
-    value
-        .chars()
-        .all(|c| c.is_ascii_digit() || " +-().".contains(c))
-        && value.chars().filter(char::is_ascii_digit).count() >= 3
+impl CustomerPatch {
+    /// True when the edit changes nothing (and so writes no event).
+    pub fn is_empty(&self) -> bool {
+        *self == CustomerPatch::default()
+    }
+
+    /// Applies the patch to a profile. Never fails: events are facts.
+    pub fn apply_to(&self, profile: &mut CustomerProfile) {
+        set_plain!(profile, self; name, language, multi_account, internal, test_account);
+        set_some!(profile, self; email, given_name, family_name, organization, shortname,
+            customer_type, service_status, contractual_flows_per_second, data_retention_days,
+            rollup_retention_days, seller, custom_id, title, country, city, address, phone);
+        for field in &self.cleared {
+            clear_field(profile, *field);
+        }
+    }
 }
 
-/// Trims a free-text value; an empty result means "no value".
-pub(crate) fn trimmed(value: &str) -> Option<String> {
-    let value = value.trim();
-    (!value.is_empty()).then(|| value.to_string())
-}
-
-pub(crate) fn check_retention(
-    field: CustomerField,
-    days: i32,
-    allowed: &[i32],
-) -> Option<Violation> {
-    (!allowed.contains(&days)).then(|| {
-        let options: Vec<String> = allowed.iter().map(i32::to_string).collect();
-        Violation::new(
-            field.input_name(),
-            Rule::AllowedValues,
-            format!(
-                "{} must be one of {} days",
-                field.input_name(),
-                options.join(", ")
-            ),
-        )
-    })
-}
-
-pub(crate) fn check_flows(value: i64) -> Option<Violation> {
-    (value < 0).then(|| {
-        Violation::new(
-            "contractualFlowsPerSecond",
-            Rule::Range,
-            "contractualFlowsPerSecond must be 0 or more",
-        )
-    })
+fn clear_field(profile: &mut CustomerProfile, field: CustomerField) {
+    use CustomerField as F;
+    match field {
+        F::Email => profile.email = None,
+        F::GivenName => profile.given_name = None,
+        F::FamilyName => profile.family_name = None,
+        F::Organization => profile.organization = None,
+        F::Shortname => profile.shortname = None,
+        F::Type => profile.customer_type = None,
+        F::ServiceStatus => profile.service_status = None,
+        F::ContractualFlowsPerSecond => profile.contractual_flows_per_second = None,
+        F::DataRetentionDays => profile.data_retention_days = None,
+        F::RollupRetentionDays => profile.rollup_retention_days = None,
+        F::Seller => profile.seller = None,
+        F::CustomId => profile.custom_id = None,
+        F::Title => profile.title = None,
+        F::Country => profile.country = None,
+        F::City => profile.city = None,
+        F::Address => profile.address = None,
+        F::Phone => profile.phone = None,
+        // Name, language and flags always hold a value; validation never clears them.
+        F::Name | F::Language | F::MultiAccount | F::Internal | F::TestAccount => {}
+    }
 }

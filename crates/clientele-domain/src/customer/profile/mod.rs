@@ -1,0 +1,96 @@
+//! The customer's own fields: creating a customer, registering the tenant's own company, and
+//! editing. The fields and the rules they obey live beside this file.
+
+pub(super) mod fields;
+pub(super) mod forms;
+pub(super) mod rules;
+
+pub use fields::{
+    CustomerField, CustomerPatch, CustomerProfile, CustomerType, ServiceStatus, UniqueKey,
+    DATA_RETENTION_DAYS, ROLLUP_RETENTION_DAYS,
+};
+pub use forms::{Change, CustomerChanges, CustomerDraft};
+pub use rules::{max_len, normalise_name};
+
+use super::event::{CustomerCreated, CustomerEdited, CustomerEvent, CustomerMoved};
+use super::tree::{check_parent, ParentFacts};
+use super::{Customer, CustomerError};
+
+impl Customer {
+    /// Creates the customer from the form, under `parent` for an inner customer.
+    pub(super) fn decide_create(
+        &self,
+        tenant: String,
+        draft: CustomerDraft,
+        required: &[CustomerField],
+        parent: Option<ParentFacts>,
+    ) -> Result<Vec<CustomerEvent>, CustomerError> {
+        if self.profile.is_some() {
+            return Err(CustomerError::AlreadyExists);
+        }
+        let profile = draft.validate(required).map_err(CustomerError::Invalid)?;
+        if let Some(parent) = &parent {
+            check_parent(parent, None)?;
+        }
+        let created = CustomerEvent::CustomerCreated(CustomerCreated {
+            tenant,
+            profile,
+            own_company: false,
+        });
+        let placed = parent.map(|parent| {
+            CustomerEvent::CustomerMoved(CustomerMoved {
+                from: None,
+                to: Some(parent.id),
+            })
+        });
+        Ok([created].into_iter().chain(placed).collect())
+    }
+
+    /// Registers the tenant's own company: listed like any customer, never modified or
+    /// deleted. It has only a name.
+    pub(super) fn decide_own_company(
+        &self,
+        tenant: String,
+        name: &str,
+    ) -> Result<Vec<CustomerEvent>, CustomerError> {
+        if self.profile.is_some() {
+            return Err(CustomerError::AlreadyExists);
+        }
+        Ok(vec![CustomerEvent::CustomerCreated(CustomerCreated {
+            tenant,
+            profile: CustomerProfile::named(normalise_name(name)),
+            own_company: true,
+        })])
+    }
+
+    /// Edits the fields the form names; with `expected_version`, only if nothing changed
+    /// since. An edit that changes nothing writes nothing.
+    pub(super) fn decide_edit(
+        &self,
+        expected_version: Option<u64>,
+        changes: &CustomerChanges,
+        required: &[CustomerField],
+    ) -> Result<Vec<CustomerEvent>, CustomerError> {
+        let Some(current) = &self.profile else {
+            return Err(CustomerError::NotFound);
+        };
+        if let Some(expected) = expected_version.filter(|v| *v != self.version) {
+            return Err(CustomerError::VersionConflict {
+                expected,
+                actual: self.version,
+            });
+        }
+        let patch = changes
+            .validate(current, required)
+            .map_err(CustomerError::Invalid)?;
+        if patch.service_status.is_some() {
+            self.check_service_status(patch.service_status)?;
+        }
+        if patch.is_empty() {
+            return Ok(vec![]);
+        }
+        Ok(vec![CustomerEvent::CustomerEdited(CustomerEdited {
+            changes: patch,
+        })])
+    }
+}

@@ -1,0 +1,235 @@
+//! Users of a customer and their activation.
+
+use super::*;
+
+fn activation(hash: &str) -> NewActivation {
+    NewActivation {
+        token_hash: hash.into(),
+        expires_at: t0() + Duration::hours(24),
+        method: ActivationMethod::ShowLink,
+    }
+}
+
+fn user_ref(user: &str) -> UserRef {
+    UserRef {
+        user_id: user.into(),
+    }
+}
+
+#[test]
+fn adding_a_user_records_it_and_its_first_activation_token() {
+    let draft = UserDraft {
+        email: " ann@acme.example ".into(),
+        given_name: Some("Ann".into()),
+        family_name: Some("  ".into()),
+        language: None,
+        user_type: UserType::CustomerAdmin,
+    };
+    Given::with(())
+        .given(vec![acme_created()])
+        .when(CustomerCommand::User(UserCommand::AddUser {
+            user_id: "u1".into(),
+            draft,
+            activation: activation("h1"),
+        }))
+        .then_expect_events(vec![added("u1"), issued("u1", "h1")]);
+}
+
+#[test]
+fn a_user_needs_a_valid_email_and_valid_fields() {
+    let draft = UserDraft {
+        email: "not an address".into(),
+        given_name: Some("x".repeat(101)),
+        family_name: None,
+        language: Some("english please".into()),
+        user_type: UserType::CustomerUser,
+    };
+    let result = Given::with(())
+        .given(vec![acme_created()])
+        .when(CustomerCommand::User(UserCommand::AddUser {
+            user_id: "u1".into(),
+            draft: UserDraft {
+                email: "  ".into(),
+                ..draft.clone()
+            },
+            activation: activation("h1"),
+        }))
+        .inspect_result();
+    assert_eq!(rules(result)[0], ("email".into(), Rule::Required));
+    let result = Given::with(())
+        .given(vec![acme_created()])
+        .when(CustomerCommand::User(UserCommand::AddUser {
+            user_id: "u1".into(),
+            draft,
+            activation: activation("h1"),
+        }))
+        .inspect_result();
+    assert_eq!(
+        rules(result),
+        vec![
+            ("email".into(), Rule::Format),
+            ("givenName".into(), Rule::Length),
+            ("language".into(), Rule::Format)
+        ]
+    );
+}
+
+#[test]
+fn a_customer_has_at_most_max_users() {
+    let mut given = vec![acme_created()];
+    for i in 0..MAX_USERS {
+        given.push(CustomerEvent::CustomerUserAdded(CustomerUserAdded {
+            user_id: format!("u{i}"),
+            user: profile(&format!("u{i}@acme.example")),
+        }));
+    }
+    let result = Given::with(())
+        .given(given)
+        .when(CustomerCommand::User(UserCommand::AddUser {
+            user_id: "extra".into(),
+            draft: UserDraft {
+                email: "extra@acme.example".into(),
+                given_name: None,
+                family_name: None,
+                language: None,
+                user_type: UserType::CustomerUser,
+            },
+            activation: activation("h"),
+        }))
+        .inspect_result();
+    assert_eq!(rules(result), vec![("customerId".into(), Rule::Limit)]);
+}
+
+#[test]
+fn editing_a_user_keeps_only_real_changes() {
+    let changes = UserChanges {
+        email: Change::Set("ann@acme.example".into()),
+        given_name: Change::Clear,
+        family_name: Change::Set("Lee".into()),
+        user_type: Change::Set(UserType::CustomerUser),
+        ..Default::default()
+    };
+    Given::with(())
+        .given(with_user())
+        .when(CustomerCommand::User(UserCommand::EditUser {
+            user_id: "u1".into(),
+            changes,
+        }))
+        .then_expect_events(vec![CustomerEvent::CustomerUserEdited(
+            CustomerUserEdited {
+                user_id: "u1".into(),
+                changes: UserPatch {
+                    family_name: Some("Lee".into()),
+                    user_type: Some(UserType::CustomerUser),
+                    cleared: vec![UserField::GivenName],
+                    ..Default::default()
+                },
+            },
+        )]);
+    let clear_email = UserChanges {
+        email: Change::Clear,
+        ..Default::default()
+    };
+    let result = Given::with(())
+        .given(with_user())
+        .when(CustomerCommand::User(UserCommand::EditUser {
+            user_id: "u1".into(),
+            changes: clear_email,
+        }))
+        .inspect_result();
+    assert_eq!(rules(result), vec![("email".into(), Rule::NotNullable)]);
+}
+
+#[test]
+fn disabling_and_enabling_are_idempotent_and_unknown_users_are_refused() {
+    let disable = CustomerCommand::User(UserCommand::DisableUser {
+        user_id: "u1".into(),
+    });
+    Given::with(())
+        .given(with_user())
+        .when(disable.clone())
+        .then_expect_events(vec![CustomerEvent::CustomerUserDisabled(user_ref("u1"))]);
+    let mut disabled = with_user();
+    disabled.push(CustomerEvent::CustomerUserDisabled(user_ref("u1")));
+    Given::with(())
+        .given(disabled.clone())
+        .when(disable)
+        .then_expect_events(vec![]);
+    Given::with(())
+        .given(disabled)
+        .when(CustomerCommand::User(UserCommand::EnableUser {
+            user_id: "u1".into(),
+        }))
+        .then_expect_events(vec![CustomerEvent::CustomerUserEnabled(user_ref("u1"))]);
+    Given::with(())
+        .given(with_user())
+        .when(CustomerCommand::User(UserCommand::RemoveUser {
+            user_id: "nobody".into(),
+        }))
+        .then_expect_error(CustomerError::UserNotFound);
+}
+
+#[test]
+fn an_activation_token_works_once_before_it_expires() {
+    let activate = |hash: &str, now| {
+        CustomerCommand::User(UserCommand::ActivateUser {
+            token_hash: hash.into(),
+            now,
+        })
+    };
+    Given::with(())
+        .given(with_user())
+        .when(activate("h1", t0() + Duration::hours(23)))
+        .then_expect_events(vec![CustomerEvent::CustomerUserActivated(user_ref("u1"))]);
+    let result = Given::with(())
+        .given(with_user())
+        .when(activate("h1", t0() + Duration::hours(24)))
+        .inspect_result();
+    assert_eq!(rules(result), vec![("token".into(), Rule::Expired)]);
+    let mut activated = with_user();
+    activated.push(CustomerEvent::CustomerUserActivated(user_ref("u1")));
+    Given::with(())
+        .given(activated.clone())
+        .when(activate("h1", t0()))
+        .then_expect_error(CustomerError::UnknownActivation);
+    Given::with(())
+        .given(activated)
+        .when(CustomerCommand::User(UserCommand::IssueActivation {
+            user_id: "u1".into(),
+            activation: activation("h2"),
+        }))
+        .then_expect_error(CustomerError::UserAlreadyActive);
+}
+
+#[test]
+fn reissuing_voids_the_previous_token() {
+    let mut reissued = with_user();
+    reissued.push(issued("u1", "h2"));
+    Given::with(())
+        .given(reissued.clone())
+        .when(CustomerCommand::User(UserCommand::ActivateUser {
+            token_hash: "h1".into(),
+            now: t0(),
+        }))
+        .then_expect_error(CustomerError::UnknownActivation);
+    Given::with(())
+        .given(reissued)
+        .when(CustomerCommand::User(UserCommand::ActivateUser {
+            token_hash: "h2".into(),
+            now: t0(),
+        }))
+        .then_expect_events(vec![CustomerEvent::CustomerUserActivated(user_ref("u1"))]);
+}
+
+#[test]
+fn a_disabled_user_cannot_activate() {
+    let mut given = with_user();
+    given.push(CustomerEvent::CustomerUserDisabled(user_ref("u1")));
+    Given::with(())
+        .given(given)
+        .when(CustomerCommand::User(UserCommand::ActivateUser {
+            token_hash: "h1".into(),
+            now: t0(),
+        }))
+        .then_expect_error(CustomerError::UserDisabled);
+}

@@ -1,4 +1,5 @@
-//! Sign-in: verifying and minting JWTs, roles, and what each role may do.
+//! Sign-in: verifying and minting JWTs, and the roles a token carries (what each role may
+//! do is the table in guard.rs).
 //!
 //! Tokens are verified with jsonwebtoken: HS256 with the configured secret, or RS256/ES256
 //! with the public keys of a JWKS file, so a real identity provider can issue them. Expiry,
@@ -33,6 +34,16 @@ pub enum Role {
 }
 
 impl Role {
+    /// Every role, in the order above.
+    pub const ALL: [Role; 6] = [
+        Role::TenantAdmin,
+        Role::Reseller,
+        Role::Seller,
+        Role::Auditor,
+        Role::CustomerAdmin,
+        Role::CustomerUser,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::TenantAdmin => "TENANT_ADMIN",
@@ -45,17 +56,9 @@ impl Role {
     }
 
     pub fn parse(value: &str) -> Option<Role> {
-        use Role::*;
-        [
-            TenantAdmin,
-            Reseller,
-            Seller,
-            Auditor,
-            CustomerAdmin,
-            CustomerUser,
-        ]
-        .into_iter()
-        .find(|r| r.as_str().eq_ignore_ascii_case(value))
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str().eq_ignore_ascii_case(value))
     }
 
     /// Bound to one customer.

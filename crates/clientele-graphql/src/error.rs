@@ -1,4 +1,8 @@
 //! The API's error type and the one table that maps every failure to a stable code.
+//!
+//! Resolvers return `ApiResult<T>`, a `Result<T, ApiError>`: `?` on a store or command error
+//! goes through the `From` impls below, and an error type without one does not compile, so
+//! no failure reaches a client through async-graphql's `Display` conversion.
 
 use async_graphql::{ErrorExtensions, Value};
 use clientele_domain::customer::CustomerError;
@@ -7,7 +11,7 @@ use clientele_domain::Violation;
 use clientele_store::{CommandError, StoreError};
 
 /// Every way an API call can fail, as clients see it in `extensions.code`.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum ApiError {
     /// `BAD_USER_INPUT`: input broke the named rules; nothing was written.
     BadUserInput {
@@ -284,5 +288,13 @@ impl From<ApiError> for async_graphql::Error {
     }
 }
 
-/// Resolvers return this; `?` on an `ApiError` goes through the table above.
-pub type ApiResult<T> = Result<T, async_graphql::Error>;
+/// What every resolver returns. async-graphql turns the `ApiError` into a response error
+/// through `From<ApiError> for async_graphql::Error` above, and nothing else. An error with
+/// no `From` impl here has no way in:
+///
+/// ```compile_fail
+/// fn read() -> clientele_graphql::ApiResult<String> {
+///     Ok(std::fs::read_to_string("settings.toml")?)
+/// }
+/// ```
+pub type ApiResult<T> = Result<T, ApiError>;

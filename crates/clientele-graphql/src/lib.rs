@@ -11,11 +11,8 @@ pub mod csv_io;
 pub mod error;
 pub mod guard;
 mod limits;
-mod mutation;
 mod observe;
-mod query;
-mod relations;
-mod subscription;
+mod resolvers;
 pub mod types;
 
 use async_graphql::dataloader::DataLoader;
@@ -26,11 +23,12 @@ pub use auth::{Authenticator, Claims, Grant, Impersonator, Role};
 pub use context::{Clock, RequestContext};
 pub use error::{ApiError, ApiResult};
 pub use limits::{MAX_ALIASES, MAX_DEPTH, MAX_INTROSPECTION_DEPTH, MAX_SELECTIONS};
-pub use mutation::{ImpersonationTtl, MutationRoot};
-pub use query::{QueryRoot, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
-pub use relations::{token_hash, ActivationSettings, Mailer};
-pub use subscription::{encode_cursor, SubscriptionRoot};
-use types::product::ProductsLoader;
+pub use resolvers::{
+    token_hash, ActivationSettings, ImpersonationTtl, Mailer, MutationRoot, QueryRoot,
+    SubscriptionRoot,
+};
+pub use types::page::{encode_cursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use types::products::ProductsLoader;
 
 pub type ClienteleSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
@@ -48,27 +46,35 @@ pub fn build_schema(
 ) -> ClienteleSchema {
     // Batching only (DataLoader::new caches nothing), so it can live as long as the schema.
     let products = DataLoader::new(ProductsLoader(store.clone()), tokio::spawn);
-    Schema::build(QueryRoot, MutationRoot::default(), SubscriptionRoot)
-        .data(products)
-        .data(feed)
-        .data(store)
-        .data(clock)
-        .data(auth)
-        .data(ImpersonationTtl(impersonation_ttl))
-        .data(activation)
-        // Outermost first: observe counts the codes that codes gives; the limits are
-        // checked before async-graphql walks the document, the charset before any resolver.
-        .extension(observe::Observe)
-        .extension(codes::Codes)
-        .extension(limits::AliasLimit)
-        .extension(charset::Charset)
-        .limit_complexity(MAX_COMPLEXITY)
-        .finish()
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot::default(),
+    )
+    .data(products)
+    .data(feed)
+    .data(store)
+    .data(clock)
+    .data(auth)
+    .data(ImpersonationTtl(impersonation_ttl))
+    .data(activation)
+    // Outermost first: observe counts the codes that codes gives; the limits are
+    // checked before async-graphql walks the document, the charset before any resolver.
+    .extension(observe::Observe)
+    .extension(codes::Codes)
+    .extension(limits::AliasLimit)
+    .extension(charset::Charset)
+    .limit_complexity(MAX_COMPLEXITY)
+    .finish()
 }
 
 /// The schema's SDL, as checked in at schema.graphql.
 pub fn sdl() -> String {
-    Schema::build(QueryRoot, MutationRoot::default(), SubscriptionRoot)
-        .finish()
-        .sdl()
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot::default(),
+    )
+    .finish()
+    .sdl()
 }

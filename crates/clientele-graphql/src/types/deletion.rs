@@ -1,4 +1,4 @@
-//! Deletion requests as auditors see them.
+//! Deletion requests, as auditors see them.
 
 use async_graphql::{Enum, SimpleObject};
 use chrono::{DateTime, Utc};

@@ -1,9 +1,15 @@
-//! GraphQL types.
+//! GraphQL types, one file per slice; `customer.rs` merges each slice's fields of a
+//! customer into the one `Customer` type, and `page.rs` holds what every list shares.
 
+pub mod account_status;
+pub mod assignments;
+pub mod audit;
 pub mod customer;
 pub mod deletion;
-pub mod enums;
-pub mod history;
-pub mod import;
-pub mod product;
-pub mod relations;
+pub mod impersonation;
+pub mod import_export;
+pub mod page;
+pub mod products;
+pub mod profile;
+pub mod tree;
+pub mod users;

@@ -1,14 +1,14 @@
-//! Products, per tenant and per customer, and the account status they decide.
+//! Products: the tenant's catalogue, each customer's products, and the loader that reads a
+//! page's products in two queries.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use async_graphql::dataloader::Loader;
-use async_graphql::SimpleObject;
-use chrono::{DateTime, Utc};
-use clientele_store::{CatalogueProduct, StatusTransition, Store};
+use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::{Context, Enum, Object, SimpleObject};
+use clientele_store::{CatalogueProduct, CustomerRecord, Store};
 
-use super::enums::{AccountStatus, ProductStatus, VisibilitySource};
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
 
 /// A product of the tenant's catalogue.
 #[derive(SimpleObject, Debug, Clone)]
@@ -42,54 +42,13 @@ pub struct CustomerProduct {
     pub status: Option<ProductStatus>,
 }
 
-/// One change of a customer's account status.
-#[derive(SimpleObject, Debug, Clone)]
-pub struct AccountStatusTransition {
-    /// Null for the first status, set at creation.
-    pub from: Option<AccountStatus>,
-    pub to: AccountStatus,
-    pub at: DateTime<Utc>,
-    /// The type of the event that caused the change, and the customer version it made.
-    pub cause: String,
-    pub cause_version: i64,
-}
-
-impl From<StatusTransition> for AccountStatusTransition {
-    fn from(t: StatusTransition) -> Self {
-        AccountStatusTransition {
-            from: t.from.map(Into::into),
-            to: t.to.into(),
-            at: t.at,
-            cause: t.cause,
-            cause_version: t.cause_version,
-        }
-    }
-}
-
-/// A product's status, as it counts for the account status.
-#[derive(SimpleObject, Debug, Clone)]
-pub struct ProductStatusEntry {
-    pub key: String,
-    pub status: ProductStatus,
-}
-
-/// Why the account has its status.
-#[derive(SimpleObject, Debug, Clone)]
-pub struct AccountStatusExplanation {
-    pub status: AccountStatus,
-    /// A sentence naming the products that decide it.
-    pub reason: String,
-    /// Every activated product and its status.
-    pub products: Vec<ProductStatusEntry>,
-}
-
 /// Loads the products of every customer on a page in two queries (catalogue and rows),
 /// whatever the page size. Keys are (tenant, customer id).
 pub struct ProductsLoader(pub Store);
 
 impl Loader<(String, String)> for ProductsLoader {
     type Value = Vec<CustomerProduct>;
-    type Error = async_graphql::Error;
+    type Error = ApiError;
 
     async fn load(
         &self,
@@ -105,12 +64,8 @@ impl Loader<(String, String)> for ProductsLoader {
                 .filter(|(t, _)| t == tenant)
                 .map(|(_, id)| id.clone())
                 .collect();
-            let catalogue = self.0.catalogue(tenant).await.map_err(ApiError::from)?;
-            let mut rows = self
-                .0
-                .customer_products(tenant, &ids)
-                .await
-                .map_err(ApiError::from)?;
+            let catalogue = self.0.catalogue(tenant).await?;
+            let mut rows = self.0.customer_products(tenant, &ids).await?;
             for id in ids {
                 let own = rows.remove(&id).unwrap_or_default();
                 let products = catalogue
@@ -136,4 +91,49 @@ impl Loader<(String, String)> for ProductsLoader {
         }
         Ok(result)
     }
+}
+
+/// The products of one customer, through the schema's `ProductsLoader`.
+pub(crate) async fn load_products(
+    ctx: &Context<'_>,
+    record: &CustomerRecord,
+) -> ApiResult<Vec<CustomerProduct>> {
+    let loader = ctx.data_unchecked::<DataLoader<ProductsLoader>>();
+    Ok(loader
+        .load_one((record.tenant.clone(), record.id.clone()))
+        .await?
+        .unwrap_or_default())
+}
+
+/// The product fields of a customer.
+#[derive(Debug, Clone)]
+pub struct CustomerProducts(pub(crate) Arc<CustomerRecord>);
+
+#[Object]
+impl CustomerProducts {
+    /// Every product of the tenant's catalogue as it stands for this customer.
+    async fn products(&self, ctx: &Context<'_>) -> ApiResult<Vec<CustomerProduct>> {
+        load_products(ctx, &self.0).await
+    }
+}
+
+/// The status of one product of a customer.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "clientele_domain::ProductStatus")]
+pub enum ProductStatus {
+    New,
+    Trial,
+    Active,
+    Paused,
+    TrialEnd,
+    Deleted,
+}
+
+/// Where a customer's visibility of a product comes from.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum VisibilitySource {
+    /// The tenant's global setting (`setGlobalProductVisibility`).
+    Global,
+    /// The customer's own setting (`setProductVisibility`), which global changes never touch.
+    Customer,
 }

@@ -1,11 +1,16 @@
-//! Users, the customer tree and assignments as GraphQL types (seeds 001, 003, 004).
+//! A customer's users: the user, its inputs, how its activation was delivered, and the
+//! `users` field of a customer.
 
-use async_graphql::{Enum, InputObject, MaybeUndefined, SimpleObject, ID};
+use std::sync::Arc;
+
+use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
-use clientele_domain::customer::{Change, UserChanges, UserDraft};
-use clientele_store::{AssignedPage, AssignmentCounts as StoreCounts, UserRecord};
+use clientele_domain::customer::{UserChanges, UserDraft};
+use clientele_store::{CustomerRecord, Store, UserRecord};
 
-use super::customer::PageInfo;
+use super::profile::change;
+use crate::error::ApiResult;
+use crate::guard::{self, needs};
 
 /// What a user may do in the customer's portal.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -25,7 +30,7 @@ pub enum UserStatus {
     Disabled,
 }
 
-/// How the one-time activation token reaches the user (seed 003).
+/// How the one-time activation token reaches the user.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
 #[graphql(remote = "clientele_domain::customer::ActivationMethod")]
 pub enum ActivationMethod {
@@ -108,14 +113,6 @@ pub struct EditCustomerUserInput {
     pub user_type: MaybeUndefined<UserType>,
 }
 
-fn change<T, U: From<T>>(value: MaybeUndefined<T>) -> Change<U> {
-    match value {
-        MaybeUndefined::Undefined => Change::Keep,
-        MaybeUndefined::Null => Change::Clear,
-        MaybeUndefined::Value(v) => Change::Set(v.into()),
-    }
-}
-
 impl From<EditCustomerUserInput> for UserChanges {
     fn from(i: EditCustomerUserInput) -> Self {
         UserChanges {
@@ -157,96 +154,17 @@ pub struct ActivatedUser {
     pub token_expires_at: Option<DateTime<Utc>>,
 }
 
-/// The kinds of entity assigned to customers (seed 004).
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-#[graphql(remote = "clientele_domain::assignment::EntityKind")]
-pub enum EntityKind {
-    Device,
-    Asset,
-    Edge,
-    Dashboard,
-}
+/// The users field of a customer.
+#[derive(Debug, Clone)]
+pub struct CustomerUsers(pub(crate) Arc<CustomerRecord>);
 
-/// The outcome of an assign or unassign.
-#[derive(SimpleObject, Debug, Clone)]
-pub struct Assignment {
-    pub kind: EntityKind,
-    pub entity_id: ID,
-    /// The customer the entity is assigned to now (for a dashboard: the customer named),
-    /// or null.
-    pub customer_id: Option<ID>,
-    /// False when it was already so (nothing was written).
-    pub changed: bool,
-}
-
-/// An entity assigned to a customer.
-#[derive(SimpleObject, Debug, Clone)]
-pub struct AssignedEntity {
-    pub id: ID,
-    pub assigned_at: DateTime<Utc>,
-}
-
-#[derive(SimpleObject, Debug, Clone)]
-pub struct AssignedEntityEdge {
-    pub cursor: String,
-    pub node: AssignedEntity,
-}
-
-/// A page of a customer's entities of one kind, by id.
-#[derive(SimpleObject, Debug, Clone)]
-pub struct AssignedEntityConnection {
-    pub edges: Vec<AssignedEntityEdge>,
-    pub page_info: PageInfo,
-}
-
-impl AssignedEntityConnection {
-    pub fn new(page: AssignedPage, after: bool) -> Self {
-        let edges: Vec<AssignedEntityEdge> = page
-            .items
-            .into_iter()
-            .map(|(id, at)| AssignedEntityEdge {
-                cursor: id.clone(),
-                node: AssignedEntity {
-                    id: ID(id),
-                    assigned_at: at,
-                },
-            })
-            .collect();
-        AssignedEntityConnection {
-            page_info: PageInfo {
-                has_next_page: page.has_next_page,
-                has_previous_page: after,
-                start_cursor: edges.first().map(|e| e.cursor.clone()),
-                end_cursor: edges.last().map(|e| e.cursor.clone()),
-            },
-            edges,
-        }
+#[Object]
+impl CustomerUsers {
+    /// The customer's users, by email (not for CUSTOMER_USER).
+    async fn users(&self, ctx: &Context<'_>) -> ApiResult<Vec<CustomerUser>> {
+        guard::require(ctx, needs!(Customer, "users"))?;
+        let store = ctx.data_unchecked::<Store>();
+        let users = store.customer_users(&self.0.tenant, &self.0.id).await?;
+        Ok(users.into_iter().map(Into::into).collect())
     }
-}
-
-/// How many entities of each kind a customer has.
-#[derive(SimpleObject, Debug, Clone, Copy)]
-pub struct AssignmentCounts {
-    pub devices: i64,
-    pub assets: i64,
-    pub edges: i64,
-    pub dashboards: i64,
-}
-
-impl From<StoreCounts> for AssignmentCounts {
-    fn from(c: StoreCounts) -> Self {
-        AssignmentCounts {
-            devices: c.devices,
-            assets: c.assets,
-            edges: c.edges,
-            dashboards: c.dashboards,
-        }
-    }
-}
-
-/// A page of customers below another, by id.
-#[derive(SimpleObject, Debug, Clone)]
-pub struct DescendantConnection {
-    pub nodes: Vec<super::customer::Customer>,
-    pub page_info: PageInfo,
 }

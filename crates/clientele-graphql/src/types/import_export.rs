@@ -1,4 +1,4 @@
-//! Bulk import results.
+//! CSV import: how an import writes, and what it did.
 
 use async_graphql::{Enum, SimpleObject};
 

@@ -1,0 +1,184 @@
+//! Assignments: devices, assets and edges (one customer each), dashboards (many customers
+//! each), and a customer's home dashboard, which must be one of its dashboards.
+
+use async_graphql::{Context, Object, ID};
+use clientele_domain::assignment::{check_entity_id, EntityKind as Kind};
+use clientele_domain::customer::{CustomerCommand, DashboardFacts};
+use clientele_store::CommandError;
+
+use super::shared::{customer_command, parts};
+use crate::error::{ApiError, ApiResult};
+use crate::guard::{self, needs, Ability};
+use crate::types::assignments::Assignment;
+use crate::types::customer::Customer;
+
+/// BAD_USER_INPUT unless `id` is a valid id of an entity of this kind.
+fn entity(kind: Kind, id: &str) -> ApiResult<()> {
+    check_entity_id(kind, id).map_err(|e| ApiError::from(CommandError::Rejected(e)))
+}
+
+/// Assigns an entity to a customer the caller may change with `ability`.
+async fn assign(
+    ctx: &Context<'_>,
+    ability: Ability,
+    kind: Kind,
+    customer: &str,
+    entity_id: &str,
+) -> ApiResult<Assignment> {
+    guard::customer_for(ctx, customer, ability).await?;
+    entity(kind, entity_id)?;
+    let (me, store, clock) = parts(ctx);
+    let written = store
+        .assign(kind, customer, entity_id, &me.metadata(clock.now()))
+        .await?;
+    Ok(Assignment {
+        kind: kind.into(),
+        entity_id: ID(entity_id.to_string()),
+        customer_id: Some(ID(customer.to_string())),
+        changed: written > 0,
+    })
+}
+
+/// Takes an entity from its customer; a dashboard, which may have many, from `customer`.
+async fn unassign(
+    ctx: &Context<'_>,
+    ability: Ability,
+    kind: Kind,
+    customer: Option<&str>,
+    entity_id: &str,
+) -> ApiResult<Assignment> {
+    match customer {
+        Some(customer) => {
+            guard::customer_for(ctx, customer, ability).await?;
+        }
+        None => {
+            guard::require(ctx, ability)?;
+        }
+    }
+    entity(kind, entity_id)?;
+    let (me, store, clock) = parts(ctx);
+    let written = store
+        .unassign(
+            kind,
+            customer.unwrap_or_default(),
+            entity_id,
+            &me.metadata(clock.now()),
+        )
+        .await?;
+    Ok(Assignment {
+        kind: kind.into(),
+        entity_id: ID(entity_id.to_string()),
+        customer_id: customer.map(|c| ID(c.to_string())),
+        changed: written > 0,
+    })
+}
+
+#[derive(Default)]
+pub struct AssignmentsMutation;
+
+#[Object]
+impl AssignmentsMutation {
+    /// Sets the customer's home dashboard (one of its dashboards, or null) and whether its
+    /// toolbar is hidden.
+    async fn set_home_dashboard(
+        &self,
+        ctx: &Context<'_>,
+        customer_id: ID,
+        dashboard_id: Option<ID>,
+        #[graphql(default)] hide_toolbar: bool,
+    ) -> ApiResult<Customer> {
+        guard::customer_for(ctx, &customer_id, needs!(Mutation, "setHomeDashboard")).await?;
+        if let Some(d) = &dashboard_id {
+            entity(Kind::Dashboard, d)?;
+        }
+        let command = CustomerCommand::SetHomeDashboard {
+            dashboard: dashboard_id.map(|d| DashboardFacts {
+                id: d.to_string(),
+                assigned: false,
+            }),
+            hide_toolbar,
+        };
+        customer_command(ctx, &customer_id, command).await
+    }
+
+    /// Assigns a device to a customer; a device has one customer at a time, and
+    /// re-assigning names both customers in the event.
+    async fn assign_device(
+        &self,
+        ctx: &Context<'_>,
+        customer_id: ID,
+        device_id: ID,
+    ) -> ApiResult<Assignment> {
+        let needed = needs!(Mutation, "assignDevice");
+        assign(ctx, needed, Kind::Device, &customer_id, &device_id).await
+    }
+
+    /// Takes a device from its customer.
+    async fn unassign_device(&self, ctx: &Context<'_>, device_id: ID) -> ApiResult<Assignment> {
+        let needed = needs!(Mutation, "unassignDevice");
+        unassign(ctx, needed, Kind::Device, None, &device_id).await
+    }
+
+    /// Assigns an asset to a customer (one customer at a time).
+    async fn assign_asset(
+        &self,
+        ctx: &Context<'_>,
+        customer_id: ID,
+        asset_id: ID,
+    ) -> ApiResult<Assignment> {
+        let needed = needs!(Mutation, "assignAsset");
+        assign(ctx, needed, Kind::Asset, &customer_id, &asset_id).await
+    }
+
+    /// Takes an asset from its customer.
+    async fn unassign_asset(&self, ctx: &Context<'_>, asset_id: ID) -> ApiResult<Assignment> {
+        let needed = needs!(Mutation, "unassignAsset");
+        unassign(ctx, needed, Kind::Asset, None, &asset_id).await
+    }
+
+    /// Assigns an edge to a customer (one customer at a time).
+    async fn assign_edge(
+        &self,
+        ctx: &Context<'_>,
+        customer_id: ID,
+        edge_id: ID,
+    ) -> ApiResult<Assignment> {
+        let needed = needs!(Mutation, "assignEdge");
+        assign(ctx, needed, Kind::Edge, &customer_id, &edge_id).await
+    }
+
+    /// Takes an edge from its customer.
+    async fn unassign_edge(&self, ctx: &Context<'_>, edge_id: ID) -> ApiResult<Assignment> {
+        let needed = needs!(Mutation, "unassignEdge");
+        unassign(ctx, needed, Kind::Edge, None, &edge_id).await
+    }
+
+    /// Assigns a dashboard to a customer; a dashboard may be assigned to many customers.
+    async fn assign_dashboard(
+        &self,
+        ctx: &Context<'_>,
+        customer_id: ID,
+        dashboard_id: ID,
+    ) -> ApiResult<Assignment> {
+        let needed = needs!(Mutation, "assignDashboard");
+        assign(ctx, needed, Kind::Dashboard, &customer_id, &dashboard_id).await
+    }
+
+    /// Takes a dashboard from one customer (not its home dashboard: CONFLICT).
+    async fn unassign_dashboard(
+        &self,
+        ctx: &Context<'_>,
+        customer_id: ID,
+        dashboard_id: ID,
+    ) -> ApiResult<Assignment> {
+        let needed = needs!(Mutation, "unassignDashboard");
+        unassign(
+            ctx,
+            needed,
+            Kind::Dashboard,
+            Some(&customer_id),
+            &dashboard_id,
+        )
+        .await
+    }
+}

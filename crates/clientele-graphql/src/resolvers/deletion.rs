@@ -1,0 +1,117 @@
+//! Deletion: requests and their grace period, cancelling one, and deleting now (a whole
+//! subtree when asked to).
+
+use async_graphql::{Context, Object, ID};
+use clientele_domain::customer::{Confirmation, CustomerCommand};
+use clientele_domain::tenant::TenantCommand;
+use clientele_domain::Rule;
+
+use super::shared::{customer_command, free_text, parts, stored, tenant_command};
+use crate::error::{ApiError, ApiResult};
+use crate::guard::{self, needs};
+use crate::types::customer::Customer;
+use crate::types::deletion::DeletionRequest;
+
+#[derive(Default)]
+pub struct DeletionQuery;
+
+#[Object]
+impl DeletionQuery {
+    /// Every deletion request of a customer, oldest first, with how each ended.
+    async fn deletion_requests(
+        &self,
+        ctx: &Context<'_>,
+        customer_id: ID,
+    ) -> ApiResult<Vec<DeletionRequest>> {
+        guard::customer_for(ctx, &customer_id, needs!(Query, "deletionRequests")).await?;
+        let (me, store, _) = parts(ctx);
+        let requests = store.deletion_requests(&me.tenant, &customer_id).await?;
+        Ok(requests.into_iter().map(Into::into).collect())
+    }
+}
+
+#[derive(Default)]
+pub struct DeletionMutation;
+
+#[Object]
+impl DeletionMutation {
+    /// Asks for the customer's deletion: every product in use is stopped (PAUSED) now, and
+    /// the customer is deleted automatically when the tenant's grace period (10 days by
+    /// default) has passed, unless the request is cancelled first.
+    async fn request_deletion(
+        &self,
+        ctx: &Context<'_>,
+        customer_id: ID,
+        reason: Option<String>,
+    ) -> ApiResult<Customer> {
+        guard::customer_for(ctx, &customer_id, needs!(Mutation, "requestDeletion")).await?;
+        let (me, store, clock) = parts(ctx);
+        let reason = free_text("reason", reason, false)?;
+        let days = store.deletion_grace_days(&me.tenant).await?;
+        let command = CustomerCommand::RequestDeletion {
+            request_id: uuid::Uuid::now_v7().to_string(),
+            reason,
+            requested_by: me.actor(),
+            due_at: clock.now() + chrono::Duration::days(i64::from(days)),
+        };
+        customer_command(ctx, &customer_id, command).await
+    }
+
+    /// Cancels the open deletion request; the note is kept with it. Products the request
+    /// stopped return to the status they had before it (unless changed since).
+    async fn cancel_deletion_request(
+        &self,
+        ctx: &Context<'_>,
+        customer_id: ID,
+        note: String,
+    ) -> ApiResult<Customer> {
+        let needed = needs!(Mutation, "cancelDeletionRequest");
+        guard::customer_for(ctx, &customer_id, needed).await?;
+        let (me, _, _) = parts(ctx);
+        let note = free_text("note", Some(note), true)?.unwrap_or_default();
+        let command = CustomerCommand::CancelDeletionRequest {
+            note,
+            cancelled_by: me.actor(),
+        };
+        customer_command(ctx, &customer_id, command).await
+    }
+
+    /// Deletes the customer now, with or without a request. `confirm` must be the
+    /// customer's shortname (its name when it has none). This cannot be undone: personal
+    /// data is erased; the audit trail stays; its users go and its devices, assets, edges
+    /// and dashboards are released. A customer with inner customers is refused (CONFLICT,
+    /// `extensions.innerCustomers`) unless `deleteInnerCustomers` is true: then the whole
+    /// subtree is deleted, in one transaction.
+    async fn delete_customer(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        confirm: String,
+        #[graphql(default)] delete_inner_customers: bool,
+    ) -> ApiResult<Customer> {
+        guard::customer_for(ctx, &id, needs!(Mutation, "deleteCustomer")).await?;
+        let (me, store, clock) = parts(ctx);
+        store
+            .delete_customer(
+                &id,
+                Confirmation::Typed(confirm),
+                delete_inner_customers,
+                &me.actor(),
+                &me.metadata(clock.now()),
+            )
+            .await
+            .map_err(|e| ApiError::from_customer(e, ""))?;
+        stored(store, &me.tenant, &id).await
+    }
+
+    /// Sets the days between a deletion request and the automatic deletion (1 to 365).
+    async fn set_deletion_grace_period(&self, ctx: &Context<'_>, days: i32) -> ApiResult<i32> {
+        let me = guard::require(ctx, needs!(Mutation, "setDeletionGracePeriod"))?;
+        let days = u32::try_from(days).map_err(|_| {
+            ApiError::argument("days", Rule::Range, "the grace period is 1 to 365 days")
+        })?;
+        tenant_command(ctx, TenantCommand::SetDeletionGracePeriod { days }).await?;
+        let (_, store, _) = parts(ctx);
+        Ok(store.deletion_grace_days(&me.tenant).await? as i32)
+    }
+}

@@ -1,0 +1,70 @@
+//! CSV import and export of customers: every input field a column, each row imported as
+//! its own createCustomer command.
+
+use async_graphql::{Context, Object};
+use clientele_domain::Rule;
+
+use super::shared::parts;
+use crate::auth::Role;
+use crate::csv_io::{ImportError, Importer};
+use crate::error::{ApiError, ApiResult};
+use crate::guard::{self, needs};
+use crate::types::import_export::{ImportMode, ImportResult, OnExisting};
+
+#[derive(Default)]
+pub struct ImportExportQuery;
+
+#[Object]
+impl ImportExportQuery {
+    /// The tenant's customers as CSV (every input field as a column; not deleted customers,
+    /// not the tenant's own company). Importing it back gives the same customers.
+    async fn export_customers(&self, ctx: &Context<'_>) -> ApiResult<String> {
+        let me = guard::require(ctx, needs!(Query, "exportCustomers"))?;
+        let (_, store, _) = parts(ctx);
+        let mut out = Vec::new();
+        crate::csv_io::export_csv(store, &me.tenant, &mut out)
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        String::from_utf8(out).map_err(|e| ApiError::Internal(e.to_string()))
+    }
+}
+
+#[derive(Default)]
+pub struct ImportExportMutation;
+
+#[Object]
+impl ImportExportMutation {
+    /// Imports customers from a CSV file (the portal's CSV upload format and beyond: a
+    /// header row with `Name` and any other input field, `,` or `;`, UTF-8 with or without
+    /// a BOM). Every row obeys createCustomer's rules; a row matching an existing customer
+    /// (by customId, else by name) is skipped or updated, so importing a file twice creates
+    /// no duplicates.
+    async fn import_customers(
+        &self,
+        ctx: &Context<'_>,
+        file: async_graphql::Upload,
+        #[graphql(default_with = "ImportMode::Partial")] mode: ImportMode,
+        #[graphql(default_with = "OnExisting::Skip")] on_existing: OnExisting,
+    ) -> ApiResult<ImportResult> {
+        let me = guard::require(ctx, needs!(Mutation, "importCustomers"))?;
+        let (_, store, clock) = parts(ctx);
+        let upload = file
+            .value(ctx)
+            .map_err(|e| ApiError::argument("file", Rule::Format, e.to_string()))?;
+        let content = upload.content;
+        let importer = Importer {
+            store,
+            metadata: me.metadata(clock.now()),
+            mode: mode.into(),
+            on_existing: on_existing.into(),
+            seller: (me.role == Role::Seller).then(|| me.subject.clone()),
+        };
+        // The upload is held in memory (within the upload size limit); rows are streamed.
+        let open = || Ok(std::io::Cursor::new(content.clone()));
+        match importer.run(open, |_| {}).await {
+            Ok(report) => Ok(report.into()),
+            Err(ImportError::Store(error)) => Err(error.into()),
+            Err(error) => Err(ApiError::argument("file", Rule::Format, error.to_string())),
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! The resolvers, one file per slice, merged into the schema's three roots. A slice's
+//! queries, mutations and subscriptions sit together in its file; `shared.rs` holds what
+//! they share, `event_stream.rs` the replay-then-live join every subscription reads.
+
+mod account_status;
+mod assignments;
+mod audit;
+mod deletion;
+mod event_stream;
+mod impersonation;
+mod import_export;
+mod products;
+mod profile;
+mod shared;
+mod tree;
+mod users;
+
+use async_graphql::{MergedObject, MergedSubscription};
+
+pub use impersonation::ImpersonationTtl;
+pub use users::{token_hash, ActivationSettings, Mailer};
+
+// Every query (no doc comment: it would become the type's description in the SDL).
+#[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct QueryRoot(
+    profile::ProfileQuery,
+    account_status::AccountStatusQuery,
+    products::ProductsQuery,
+    deletion::DeletionQuery,
+    audit::AuditQuery,
+    import_export::ImportExportQuery,
+);
+
+/// Every mutation: the customer's own, and those of its users, tree and assignments.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(
+    profile::ProfileMutation,
+    products::ProductsMutation,
+    deletion::DeletionMutation,
+    impersonation::ImpersonationMutation,
+    import_export::ImportExportMutation,
+    users::UsersMutation,
+    tree::TreeMutation,
+    assignments::AssignmentsMutation,
+);
+
+// Every subscription.
+#[derive(MergedSubscription, Default)]
+#[graphql(name = "Subscription")]
+pub struct SubscriptionRoot(
+    audit::AuditSubscription,
+    account_status::AccountStatusSubscription,
+);

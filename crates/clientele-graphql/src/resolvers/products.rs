@@ -1,0 +1,134 @@
+//! Products: the tenant's catalogue and its global visibility, and each customer's own
+//! visibility, activation and product statuses.
+
+use async_graphql::{Context, Object, ID};
+use clientele_domain::customer::{CatalogueEntry, CustomerCommand};
+use clientele_domain::tenant::TenantCommand;
+
+use super::shared::{customer_command, parts, tenant_command};
+use crate::error::{ApiError, ApiResult};
+use crate::guard::{self, needs, Ability};
+use crate::types::customer::Customer;
+use crate::types::products::{Product, ProductStatus};
+
+#[derive(Default)]
+pub struct ProductsQuery;
+
+#[Object]
+impl ProductsQuery {
+    /// The tenant's product catalogue with each product's global visibility.
+    async fn products(&self, ctx: &Context<'_>) -> ApiResult<Vec<Product>> {
+        let me = guard::require(ctx, needs!(Query, "products"))?;
+        let (_, store, _) = parts(ctx);
+        let catalogue = store.catalogue(&me.tenant).await?;
+        Ok(catalogue.into_iter().map(Into::into).collect())
+    }
+}
+
+#[derive(Default)]
+pub struct ProductsMutation;
+
+#[Object]
+impl ProductsMutation {
+    /// Adds a product to the tenant's catalogue (hidden until made visible).
+    async fn add_product(
+        &self,
+        ctx: &Context<'_>,
+        key: String,
+        name: String,
+    ) -> ApiResult<Product> {
+        let command = TenantCommand::AddProduct {
+            key: key.clone(),
+            name,
+        };
+        catalogue_command(ctx, needs!(Mutation, "addProduct"), command, &key).await
+    }
+
+    /// Sets whether new customers, and customers without their own setting, see a product.
+    async fn set_global_product_visibility(
+        &self,
+        ctx: &Context<'_>,
+        product: String,
+        visible: bool,
+    ) -> ApiResult<Product> {
+        let needed = needs!(Mutation, "setGlobalProductVisibility");
+        let command = TenantCommand::SetGlobalProductVisibility {
+            key: product.clone(),
+            visible,
+        };
+        catalogue_command(ctx, needed, command, &product).await
+    }
+
+    /// Sets the customer's own visibility of a product; later global changes do not touch it.
+    async fn set_product_visibility(
+        &self,
+        ctx: &Context<'_>,
+        customer_id: ID,
+        product: String,
+        visible: bool,
+    ) -> ApiResult<Customer> {
+        let needed = needs!(Mutation, "setProductVisibility");
+        guard::customer_for(ctx, &customer_id, needed).await?;
+        let catalogue = catalogue_entry(ctx, &product).await?;
+        let command = CustomerCommand::SetProductVisibility {
+            product,
+            visible,
+            catalogue,
+        };
+        customer_command(ctx, &customer_id, command).await
+    }
+
+    /// Activates a product that is visible to the customer; it starts as NEW.
+    async fn activate_product(
+        &self,
+        ctx: &Context<'_>,
+        customer_id: ID,
+        product: String,
+    ) -> ApiResult<Customer> {
+        guard::customer_for(ctx, &customer_id, needs!(Mutation, "activateProduct")).await?;
+        let catalogue = catalogue_entry(ctx, &product).await?;
+        let command = CustomerCommand::ActivateProduct { product, catalogue };
+        customer_command(ctx, &customer_id, command).await
+    }
+
+    /// Moves an activated product to another status; the account status follows.
+    async fn set_product_status(
+        &self,
+        ctx: &Context<'_>,
+        customer_id: ID,
+        product: String,
+        status: ProductStatus,
+    ) -> ApiResult<Customer> {
+        guard::customer_for(ctx, &customer_id, needs!(Mutation, "setProductStatus")).await?;
+        let command = CustomerCommand::SetProductStatus {
+            product,
+            status: status.into(),
+        };
+        customer_command(ctx, &customer_id, command).await
+    }
+}
+
+/// Changes the catalogue with `ability`; answers the product `key` as committed.
+async fn catalogue_command(
+    ctx: &Context<'_>,
+    ability: Ability,
+    command: TenantCommand,
+    key: &str,
+) -> ApiResult<Product> {
+    let me = guard::require(ctx, ability)?;
+    tenant_command(ctx, command).await?;
+    let (_, store, _) = parts(ctx);
+    let catalogue = store.catalogue(&me.tenant).await?;
+    match catalogue.into_iter().find(|p| p.key == key) {
+        Some(product) => Ok(product.into()),
+        None => Err(ApiError::Internal(format!(
+            "product {key} committed but not in the catalogue"
+        ))),
+    }
+}
+
+/// What a customer command needs to know of a catalogue product.
+async fn catalogue_entry(ctx: &Context<'_>, key: &str) -> ApiResult<CatalogueEntry> {
+    let (me, store, _) = parts(ctx);
+    Ok(store.catalogue_entry(&me.tenant, key).await?)
+}

@@ -1,0 +1,210 @@
+//! A customer's own fields: read one, list, create, edit; the tenant's required fields.
+
+use async_graphql::{Context, Object, ID};
+use clientele_domain::customer::{CustomerCommand, ParentFacts};
+use clientele_domain::tenant::TenantCommand;
+use clientele_domain::Rule;
+use clientele_store::{PageError, PageRequest};
+
+use super::shared::{parts, run_customer_command, tenant_command};
+use super::tree::visible_parent;
+use crate::auth::Role;
+use crate::error::{ApiError, ApiResult};
+use crate::guard::{self, needs, Reach};
+use crate::types::customer::{Customer, CustomerConnection};
+use crate::types::page::{customer_cursor, page_size, DEFAULT_PAGE_SIZE};
+use crate::types::profile::{
+    CreateCustomerInput, CustomerField, CustomerFilter, CustomerOrder, EditCustomerInput,
+    OrderDirection,
+};
+
+#[derive(Default)]
+pub struct ProfileQuery;
+
+// Each resolver argument is a GraphQL argument; Relay lists take many by design.
+#[allow(clippy::too_many_arguments)]
+#[Object]
+impl ProfileQuery {
+    /// One customer of the tenant, or null.
+    async fn customer(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Customer>> {
+        guard::require(ctx, needs!(Query, "customer"))?;
+        Ok(guard::visible_customer(ctx, &id).await?.map(Into::into))
+    }
+
+    /// The tenant's customers as a Relay connection (at most 100 a page, 20 by default).
+    async fn customers(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<CustomerFilter>,
+        order_by: Option<CustomerOrder>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> ApiResult<CustomerConnection> {
+        let me = guard::require(ctx, needs!(Query, "customers"))?;
+        let (_, store, _) = parts(ctx);
+        let (mut first, last) = (page_size("first", first)?, page_size("last", last)?);
+        if first.is_some() && last.is_some() {
+            return Err(ApiError::argument(
+                "last",
+                Rule::Range,
+                "give first or last, not both",
+            ));
+        }
+        if first.is_none() && last.is_none() {
+            first = Some(DEFAULT_PAGE_SIZE as usize);
+        }
+        let order = order_by.unwrap_or_default();
+        let page = PageRequest {
+            order: order.field.into(),
+            descending: order.direction == OrderDirection::Desc,
+            first,
+            after: customer_cursor("after", after)?,
+            last,
+            before: customer_cursor("before", before)?,
+        };
+        let mut filter: clientele_store::CustomerFilter = filter.unwrap_or_default().into();
+        // The list holds only the customers the principal can see.
+        match guard::reach(me.role) {
+            Reach::Tenant => {}
+            Reach::OwnCustomers => filter.seller = Some(me.subject.clone()),
+            Reach::OwnSubtree => {
+                let mine = match &me.customer {
+                    Some(id) => store.customer(&me.tenant, id).await?,
+                    None => None,
+                };
+                match mine {
+                    Some(mine) => filter.subtree_of = Some((mine.id, mine.ancestry)),
+                    None => filter.only_id = Some(me.customer.clone().unwrap_or_default()),
+                }
+            }
+        }
+        let page = match store.list_customers(&me.tenant, &filter, &page).await? {
+            Ok(page) => page,
+            Err(PageError::CursorOrderMismatch) => {
+                return Err(ApiError::argument(
+                    "after",
+                    Rule::Format,
+                    "this cursor belongs to a list sorted another way",
+                ))
+            }
+        };
+        Ok(CustomerConnection {
+            tenant: me.tenant.clone(),
+            filter,
+            page,
+        })
+    }
+
+    /// The customer fields this tenant requires besides the name.
+    async fn required_customer_fields(&self, ctx: &Context<'_>) -> ApiResult<Vec<CustomerField>> {
+        let me = guard::require(ctx, needs!(Query, "requiredCustomerFields"))?;
+        let (_, store, _) = parts(ctx);
+        let fields = store.required_customer_fields(&me.tenant).await?;
+        Ok(fields.into_iter().map(Into::into).collect())
+    }
+}
+
+#[derive(Default)]
+pub struct ProfileMutation;
+
+#[Object]
+impl ProfileMutation {
+    /// Creates a customer and returns it as stored.
+    async fn create_customer(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateCustomerInput,
+    ) -> ApiResult<Customer> {
+        let me = guard::require(ctx, needs!(Mutation, "createCustomer"))?;
+        let mut input = input;
+        if me.role == Role::Seller {
+            // A seller's customers are its own: it may not create one for another seller.
+            match input.seller.as_deref().map(str::trim) {
+                Some(seller) if seller != me.subject => {
+                    return Err(ApiError::Forbidden(
+                        "a seller creates customers for itself only".into(),
+                    ))
+                }
+                _ => input.seller = Some(me.subject.clone()),
+            }
+        }
+        let (_, store, _) = parts(ctx);
+        let required = store.required_customer_fields(&me.tenant).await?;
+        let parent = match input.parent_id.take() {
+            Some(parent) => {
+                visible_parent(ctx, &parent).await?;
+                Some(ParentFacts::unchecked(parent.to_string()))
+            }
+            None => None,
+        };
+        let id = uuid::Uuid::now_v7().to_string();
+        let command = CustomerCommand::CreateCustomer {
+            tenant: me.tenant.clone(),
+            draft: input.into(),
+            required,
+            parent,
+        };
+        run_customer_command(ctx, &id, command, "input.").await
+    }
+
+    /// Changes the given fields of a customer. With `expectedVersion`, refuses with
+    /// CONFLICT (and the current version) if the customer changed since.
+    async fn edit_customer(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: Option<i32>,
+        input: EditCustomerInput,
+    ) -> ApiResult<Customer> {
+        let me = guard::principal(ctx);
+        guard::customer_for(ctx, &id, needs!(Mutation, "editCustomer")).await?;
+        if me.role == Role::CustomerAdmin {
+            let fields = input.reseller_only_fields();
+            if !fields.is_empty() {
+                let message = format!("only the reseller may change {}", fields.join(", "));
+                return Err(ApiError::Forbidden(message));
+            }
+        }
+        if me.role == Role::Seller && input.reassigns_seller(&me.subject) {
+            return Err(ApiError::Forbidden(
+                "a seller may not hand its customer to another seller".into(),
+            ));
+        }
+        if let Some(v) = expected_version.filter(|v| *v < 0) {
+            return Err(ApiError::argument(
+                "expectedVersion",
+                Rule::Range,
+                format!("{v} is not a version"),
+            ));
+        }
+        let (_, store, _) = parts(ctx);
+        let required = store.required_customer_fields(&me.tenant).await?;
+        let command = CustomerCommand::EditCustomer {
+            expected_version: expected_version.map(|v| v as u64),
+            changes: input.into(),
+            required,
+        };
+        run_customer_command(ctx, &id, command, "input.").await
+    }
+
+    /// Chooses which customer fields this tenant requires besides the name (a new tenant
+    /// requires none). Returns the fields now required.
+    async fn set_required_customer_fields(
+        &self,
+        ctx: &Context<'_>,
+        fields: Vec<CustomerField>,
+    ) -> ApiResult<Vec<CustomerField>> {
+        guard::require(ctx, needs!(Mutation, "setRequiredCustomerFields"))?;
+        let command = TenantCommand::SetRequiredCustomerFields {
+            fields: fields.into_iter().map(Into::into).collect(),
+        };
+        let tenant = tenant_command(ctx, command).await?;
+        Ok(tenant
+            .required_customer_fields
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+}

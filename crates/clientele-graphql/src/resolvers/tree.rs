@@ -1,0 +1,49 @@
+//! The customer tree: moving a customer under another, and the check of a parent the
+//! caller names (also when creating an inner customer).
+
+use async_graphql::{Context, Object, ID};
+use clientele_domain::customer::{CustomerCommand, ParentFacts};
+use clientele_domain::Rule;
+
+use super::shared::customer_command;
+use crate::error::{ApiError, ApiResult};
+use crate::guard::{self, needs};
+use crate::types::customer::Customer;
+
+/// A parent the caller names: BAD_USER_INPUT (`parentId`, UNKNOWN_CUSTOMER) unless it is a
+/// customer the caller may see. The store checks again, in the command's transaction.
+pub(crate) async fn visible_parent(ctx: &Context<'_>, id: &str) -> ApiResult<()> {
+    match guard::visible_customer(ctx, id).await? {
+        Some(record) if record.account_status != clientele_domain::AccountStatus::Deleted => Ok(()),
+        _ => Err(ApiError::argument(
+            "parentId",
+            Rule::UnknownCustomer,
+            format!("{id} is not a live customer of this tenant that you may see"),
+        )),
+    }
+}
+
+#[derive(Default)]
+pub struct TreeMutation;
+
+#[Object]
+impl TreeMutation {
+    /// Puts a customer under another (`parentId`), or at the top (`parentId: null`). A
+    /// customer cannot go under itself or one of its own inner customers (rule CYCLE).
+    async fn move_customer(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        parent_id: Option<ID>,
+    ) -> ApiResult<Customer> {
+        guard::customer_for(ctx, &id, needs!(Mutation, "moveCustomer")).await?;
+        if let Some(parent) = &parent_id {
+            visible_parent(ctx, parent).await?;
+        }
+        let command = CustomerCommand::MoveCustomer {
+            id: id.to_string(),
+            parent: parent_id.map(|p| ParentFacts::unchecked(p.to_string())),
+        };
+        customer_command(ctx, &id, command).await
+    }
+}

@@ -1,0 +1,151 @@
+//! The derived account status: the enum, its history, its explanation, the counts per
+//! status, and the changes subscriptions deliver.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+use clientele_store::{CustomerRecord, StatusTransition, Store};
+
+use super::products::{load_products, ProductStatus};
+use crate::error::ApiResult;
+
+/// Where an account stands; derived from its products, never edited.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "clientele_domain::AccountStatus")]
+pub enum AccountStatus {
+    Preparation,
+    Trial,
+    Active,
+    TrialEnd,
+    Deleted,
+}
+
+/// One change of a customer's account status.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct AccountStatusTransition {
+    /// Null for the first status, set at creation.
+    pub from: Option<AccountStatus>,
+    pub to: AccountStatus,
+    pub at: DateTime<Utc>,
+    /// The type of the event that caused the change, and the customer version it made.
+    pub cause: String,
+    pub cause_version: i64,
+}
+
+impl From<StatusTransition> for AccountStatusTransition {
+    fn from(t: StatusTransition) -> Self {
+        AccountStatusTransition {
+            from: t.from.map(Into::into),
+            to: t.to.into(),
+            at: t.at,
+            cause: t.cause,
+            cause_version: t.cause_version,
+        }
+    }
+}
+
+/// A product's status, as it counts for the account status.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct ProductStatusEntry {
+    pub key: String,
+    pub status: ProductStatus,
+}
+
+/// Why the account has its status.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct AccountStatusExplanation {
+    pub status: AccountStatus,
+    /// A sentence naming the products that decide it.
+    pub reason: String,
+    /// Every activated product and its status.
+    pub products: Vec<ProductStatusEntry>,
+}
+
+/// How many of the tenant's customers are in one account status.
+#[derive(SimpleObject)]
+pub struct StatusCount {
+    pub status: AccountStatus,
+    pub count: i64,
+}
+
+impl StatusCount {
+    /// The store's counts as the API lists them.
+    pub fn list(counts: Vec<(clientele_domain::AccountStatus, i64)>) -> Vec<StatusCount> {
+        counts
+            .into_iter()
+            .map(|(status, count)| StatusCount {
+                status: status.into(),
+                count,
+            })
+            .collect()
+    }
+}
+
+/// Which changes an `accountStatusChanged` subscription receives.
+#[derive(InputObject, Default)]
+pub struct AccountStatusChangeFilter {
+    /// Only this customer's changes.
+    pub customer_id: Option<ID>,
+    /// Only changes to one of these statuses.
+    pub to: Option<Vec<AccountStatus>>,
+}
+
+/// A customer's derived account status changed.
+#[derive(SimpleObject)]
+pub struct AccountStatusChange {
+    /// The cursor of the `AccountStatusChanged` event (see `customerEvents`).
+    pub cursor: String,
+    pub customer_id: ID,
+    pub from: AccountStatus,
+    pub to: AccountStatus,
+    /// The type of the event that caused the change.
+    pub cause: String,
+    /// The customer's version after the change.
+    pub version: i64,
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// The account-status fields of a customer.
+#[derive(Debug, Clone)]
+pub struct CustomerAccountStatus(pub(crate) Arc<CustomerRecord>);
+
+#[Object]
+impl CustomerAccountStatus {
+    /// Every change of the account status, oldest first, with the event that caused it.
+    async fn account_status_history(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Vec<AccountStatusTransition>> {
+        let store = ctx.data_unchecked::<Store>();
+        let history = store
+            .account_status_history(&self.0.tenant, &self.0.id)
+            .await?;
+        Ok(history.into_iter().map(Into::into).collect())
+    }
+
+    /// Why the account has its status: the products that decide it.
+    async fn account_status_explanation(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<AccountStatusExplanation> {
+        let products = load_products(ctx, &self.0).await?;
+        let statuses: Vec<(String, clientele_domain::ProductStatus)> = products
+            .iter()
+            .filter_map(|p| p.status.map(|s| (p.key.clone(), s.into())))
+            .collect();
+        let deleted = self.0.account_status == clientele_domain::AccountStatus::Deleted;
+        let (status, reason) = clientele_domain::explain_account_status(deleted, &statuses);
+        Ok(AccountStatusExplanation {
+            status: status.into(),
+            reason,
+            products: statuses
+                .into_iter()
+                .map(|(key, status)| ProductStatusEntry {
+                    key,
+                    status: status.into(),
+                })
+                .collect(),
+        })
+    }
+}

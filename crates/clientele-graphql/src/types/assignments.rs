@@ -1,0 +1,168 @@
+//! Assignments: devices, assets, edges and dashboards of a customer, and the outcome of
+//! assigning one.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, Enum, Object, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+use clientele_domain::assignment::EntityKind as Kind;
+use clientele_store::{AssignedPage, AssignmentCounts as StoreCounts, CustomerRecord, Store};
+
+use super::page::{self, PageInfo};
+use crate::error::ApiResult;
+
+/// The kinds of entity assigned to customers.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "clientele_domain::assignment::EntityKind")]
+pub enum EntityKind {
+    Device,
+    Asset,
+    Edge,
+    Dashboard,
+}
+
+/// The outcome of an assign or unassign.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct Assignment {
+    pub kind: EntityKind,
+    pub entity_id: ID,
+    /// The customer the entity is assigned to now (for a dashboard: the customer named),
+    /// or null.
+    pub customer_id: Option<ID>,
+    /// False when it was already so (nothing was written).
+    pub changed: bool,
+}
+
+/// An entity assigned to a customer.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct AssignedEntity {
+    pub id: ID,
+    pub assigned_at: DateTime<Utc>,
+}
+
+#[derive(SimpleObject, Debug, Clone)]
+pub struct AssignedEntityEdge {
+    pub cursor: String,
+    pub node: AssignedEntity,
+}
+
+/// A page of a customer's entities of one kind, by id.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct AssignedEntityConnection {
+    pub edges: Vec<AssignedEntityEdge>,
+    pub page_info: PageInfo,
+}
+
+impl AssignedEntityConnection {
+    pub fn new(page: AssignedPage, after: bool) -> Self {
+        let edges: Vec<AssignedEntityEdge> = page
+            .items
+            .into_iter()
+            .map(|(id, at)| AssignedEntityEdge {
+                cursor: id.clone(),
+                node: AssignedEntity {
+                    id: ID(id),
+                    assigned_at: at,
+                },
+            })
+            .collect();
+        AssignedEntityConnection {
+            page_info: PageInfo::of(&edges, |e| e.cursor.clone(), page.has_next_page, after),
+            edges,
+        }
+    }
+}
+
+/// How many entities of each kind a customer has.
+#[derive(SimpleObject, Debug, Clone, Copy)]
+pub struct AssignmentCounts {
+    pub devices: i64,
+    pub assets: i64,
+    pub edges: i64,
+    pub dashboards: i64,
+}
+
+impl From<StoreCounts> for AssignmentCounts {
+    fn from(c: StoreCounts) -> Self {
+        AssignmentCounts {
+            devices: c.devices,
+            assets: c.assets,
+            edges: c.edges,
+            dashboards: c.dashboards,
+        }
+    }
+}
+
+/// The assignment fields of a customer.
+#[derive(Debug, Clone)]
+pub struct CustomerAssignments(pub(crate) Arc<CustomerRecord>);
+
+impl CustomerAssignments {
+    /// One page of the customer's entities of one kind.
+    async fn assigned(
+        &self,
+        ctx: &Context<'_>,
+        kind: Kind,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<AssignedEntityConnection> {
+        let store = ctx.data_unchecked::<Store>();
+        let first = page::first(first)?;
+        let page = store
+            .assigned(&self.0.tenant, &self.0.id, kind, first, after.as_deref())
+            .await?;
+        Ok(AssignedEntityConnection::new(page, after.is_some()))
+    }
+}
+
+#[Object]
+impl CustomerAssignments {
+    /// How many devices, assets, edges and dashboards the customer has.
+    async fn assignment_counts(&self, ctx: &Context<'_>) -> ApiResult<AssignmentCounts> {
+        let store = ctx.data_unchecked::<Store>();
+        Ok(store
+            .assignment_counts(&self.0.tenant, &self.0.id)
+            .await?
+            .into())
+    }
+
+    /// The devices assigned to the customer, by id (at most 100 a page, 20 by default).
+    async fn devices(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<AssignedEntityConnection> {
+        self.assigned(ctx, Kind::Device, first, after).await
+    }
+
+    /// The assets assigned to the customer, by id.
+    async fn assets(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<AssignedEntityConnection> {
+        self.assigned(ctx, Kind::Asset, first, after).await
+    }
+
+    /// The edges assigned to the customer, by id.
+    async fn edges(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<AssignedEntityConnection> {
+        self.assigned(ctx, Kind::Edge, first, after).await
+    }
+
+    /// The dashboards assigned to the customer, by id.
+    async fn dashboards(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<AssignedEntityConnection> {
+        self.assigned(ctx, Kind::Dashboard, first, after).await
+    }
+}

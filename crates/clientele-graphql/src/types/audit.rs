@@ -1,0 +1,109 @@
+//! The audit trail: a customer's history page by page, and the events subscriptions
+//! deliver live.
+
+use async_graphql::{InputObject, Json, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+use clientele_store::StoredEvent;
+
+use super::page::{encode_cursor, PageInfo};
+
+/// One event of a customer's history.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct HistoryEvent {
+    /// The event type, e.g. `CustomerCreated`.
+    #[graphql(name = "type")]
+    pub event_type: String,
+    /// The customer's version after this event (1 for its creation).
+    pub version: i64,
+    /// The shape version of the stored event.
+    pub event_version: String,
+    pub occurred_at: DateTime<Utc>,
+    /// Who did it: the real person, also when impersonating.
+    pub actor: String,
+    /// The actor's role.
+    pub role: Option<String>,
+    /// The customer the actor was logged in as, when impersonating.
+    pub on_behalf_of: Option<String>,
+    pub request_id: String,
+    /// The event's fields as stored (for an edit, only the changed fields and `cleared`).
+    pub payload: Json<serde_json::Value>,
+}
+
+impl From<StoredEvent> for HistoryEvent {
+    fn from(e: StoredEvent) -> Self {
+        HistoryEvent {
+            payload: Json(e.body().clone()),
+            event_type: e.event_type,
+            version: e.sequence,
+            event_version: e.event_version,
+            occurred_at: e.metadata.occurred_at,
+            actor: e.metadata.actor,
+            role: e.metadata.role,
+            on_behalf_of: e.metadata.on_behalf_of,
+            request_id: e.metadata.request_id,
+        }
+    }
+}
+
+#[derive(SimpleObject, Debug, Clone)]
+pub struct HistoryEdge {
+    pub cursor: String,
+    pub node: HistoryEvent,
+}
+
+#[derive(SimpleObject, Debug, Clone)]
+pub struct HistoryConnection {
+    pub edges: Vec<HistoryEdge>,
+    pub page_info: PageInfo,
+}
+
+/// Which events a `customerEvents` subscription receives.
+#[derive(InputObject, Default)]
+pub struct CustomerEventFilter {
+    /// Only this customer's events.
+    pub customer_id: Option<ID>,
+    /// Only events of these types, e.g. `CustomerEdited`.
+    pub types: Option<Vec<String>>,
+}
+
+/// One committed event of a customer.
+#[derive(SimpleObject)]
+pub struct CustomerEvent {
+    /// Its place in the global log: subscribe with `after` set to it to resume right after.
+    pub cursor: String,
+    /// The event type, e.g. `CustomerEdited`.
+    #[graphql(name = "type")]
+    pub event_type: String,
+    pub customer_id: ID,
+    /// The customer's version after this event.
+    pub version: i64,
+    /// The shape version of the stored event.
+    pub event_version: String,
+    pub occurred_at: DateTime<Utc>,
+    /// Who did it: the real person, also when impersonating.
+    pub actor: String,
+    pub role: Option<String>,
+    /// The customer the actor was logged in as, when impersonating.
+    pub on_behalf_of: Option<String>,
+    pub request_id: String,
+    /// The event's fields as stored.
+    pub payload: Json<serde_json::Value>,
+}
+
+impl From<&StoredEvent> for CustomerEvent {
+    fn from(e: &StoredEvent) -> Self {
+        CustomerEvent {
+            cursor: encode_cursor(e.log_position),
+            event_type: e.event_type.clone(),
+            customer_id: ID(e.aggregate_id.clone()),
+            version: e.sequence,
+            event_version: e.event_version.clone(),
+            occurred_at: e.metadata.occurred_at,
+            actor: e.metadata.actor.clone(),
+            role: e.metadata.role.clone(),
+            on_behalf_of: e.metadata.on_behalf_of.clone(),
+            request_id: e.metadata.request_id.clone(),
+            payload: Json(e.body().clone()),
+        }
+    }
+}

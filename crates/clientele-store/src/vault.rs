@@ -14,7 +14,7 @@ use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use clientele_domain::customer::PERSONAL_FIELDS;
 use serde_json::Value;
 
-use crate::db::{Arg, Db, Tx};
+use crate::db::{Arg, Executor, Tx};
 use crate::StoreError;
 
 const SEALED: &str = "$sealed";
@@ -120,39 +120,24 @@ fn decode_keys(rows: Vec<KeyRow>) -> Keys {
         .collect()
 }
 
-fn keys_sql(count: usize) -> String {
-    let placeholders: Vec<String> = (1..=count).map(|i| format!("${i}")).collect();
-    format!(
+/// The keys of these aggregates that still exist, read where the caller reads (a pool or
+/// its transaction).
+pub(crate) async fn keys(on: &mut Executor<'_>, ids: &[String]) -> Result<Keys, StoreError> {
+    if ids.is_empty() {
+        return Ok(Keys::new());
+    }
+    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
         "SELECT aggregate_id, key FROM subject_keys WHERE aggregate_id IN ({})",
         placeholders.join(", ")
-    )
-}
-
-/// The keys of these aggregates that still exist.
-pub(crate) async fn keys(db: &Db, ids: &[String]) -> Result<Keys, StoreError> {
-    if ids.is_empty() {
-        return Ok(Keys::new());
-    }
+    );
     let args: Vec<Arg> = ids.iter().map(|id| Arg::from(id.as_str())).collect();
-    Ok(decode_keys(
-        db.fetch_all(&keys_sql(ids.len()), &args).await?,
-    ))
-}
-
-/// As `keys`, inside a transaction.
-pub(crate) async fn keys_in(tx: &mut Tx, ids: &[String]) -> Result<Keys, StoreError> {
-    if ids.is_empty() {
-        return Ok(Keys::new());
-    }
-    let args: Vec<Arg> = ids.iter().map(|id| Arg::from(id.as_str())).collect();
-    Ok(decode_keys(
-        tx.fetch_all(&keys_sql(ids.len()), &args).await?,
-    ))
+    Ok(decode_keys(on.fetch_all(&sql, &args).await?))
 }
 
 /// The aggregate's key, created if it has none yet.
 pub(crate) async fn key_for(tx: &mut Tx, aggregate_id: &str) -> Result<Key, StoreError> {
-    if let Some(key) = keys_in(tx, &[aggregate_id.to_string()])
+    if let Some(key) = keys(&mut Executor::Tx(tx), &[aggregate_id.to_string()])
         .await?
         .remove(aggregate_id)
     {

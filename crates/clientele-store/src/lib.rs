@@ -9,7 +9,8 @@
 //! - `projections`: read models, applied inline or followed by the checkpointed runner.
 //! - `feed`: the live feed.
 //! - One file per feature for its reads and workflows: `profile`, `products`,
-//!   `account_status`, `deletion`, `users`, `tree`, `assignments` and `audit`.
+//!   `account_status`, `deletion`, `users`, `tree`, `assignments`, `audit`, and
+//!   `import_export` (CSV).
 
 mod account_status;
 mod aggregates;
@@ -21,6 +22,7 @@ mod deletion;
 mod error;
 pub mod events;
 pub mod feed;
+pub mod import_export;
 mod products;
 mod profile;
 pub mod projections;

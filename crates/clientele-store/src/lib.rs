@@ -7,7 +7,7 @@
 //! - `commands` and `aggregates`: the command runner (one transaction per command) and how
 //!   each aggregate is stored.
 //! - `projections`: read models, applied inline or followed by the checkpointed runner.
-//! - `feed`: the live feed.
+//! - `feed`: the live feed and one subscription's replay-then-live stream.
 //! - One file per feature for its reads and workflows: `profile`, `products`,
 //!   `account_status`, `deletion`, `users`, `tree`, `assignments`, `audit`, and
 //!   `import_export` (CSV).

@@ -12,6 +12,9 @@
 //! (a dashboard following one customer is not woken by a thousand others). One that falls
 //! further behind than the buffer holds loses its place (`Lagged`) instead of slowing the
 //! writers, the feed or the other subscribers, and is told which cursor to resume from.
+//!
+//! `EventStream` (in `stream`) is one subscription: it replays the log after a cursor, then
+//! goes live with no gap and no duplicate at the seam.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -22,6 +25,10 @@ use tokio::sync::{broadcast, watch};
 use crate::db::Db;
 use crate::events::{committed_after, log_end, read_log, LogPosition, StoredEvent};
 use crate::{Store, StoreError};
+
+mod stream;
+
+pub use stream::{EventFilter, EventStream, StreamError};
 
 /// The PostgreSQL channel every commit notifies.
 pub const CHANNEL: &str = "clientele_events";

@@ -15,3 +15,4 @@ mod products;
 mod relations;
 mod schema;
 mod subscriptions;
+mod upcasting;

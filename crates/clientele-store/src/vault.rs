@@ -11,7 +11,8 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
-use clientele_domain::customer::PERSONAL_FIELDS;
+use clientele_domain::customer::{Customer, PERSONAL_FIELDS};
+use cqrs_es::Aggregate;
 use serde_json::Value;
 
 use crate::db::{Arg, Executor, Tx};
@@ -28,7 +29,7 @@ fn personal_object<'a>(
     event_type: &str,
     payload: &'a mut Value,
 ) -> Option<&'a mut serde_json::Map<String, Value>> {
-    if aggregate_type != "Customer" {
+    if aggregate_type != Customer::TYPE {
         return None;
     }
     let inner = match event_type {
@@ -42,7 +43,7 @@ fn personal_object<'a>(
 
 /// True when the event carries personal fields (and so needs the customer's key).
 pub(crate) fn is_personal(aggregate_type: &str, event_type: &str) -> bool {
-    aggregate_type == "Customer"
+    aggregate_type == Customer::TYPE
         && matches!(
             event_type,
             "CustomerCreated" | "CustomerEdited" | "CustomerUserAdded" | "CustomerUserEdited"

@@ -20,6 +20,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use clientele_domain::customer::Customer;
+use cqrs_es::Aggregate;
 use tokio::sync::{broadcast, watch};
 
 use crate::db::Db;
@@ -102,7 +104,7 @@ impl Feed {
         }
         for event in events {
             let tenant = event.metadata.tenant.clone();
-            let customer = (event.aggregate_type == "Customer")
+            let customer = (event.aggregate_type == Customer::TYPE)
                 .then(|| Topic::Customer(tenant.clone(), event.aggregate_id.clone()));
             let event = Arc::new(event);
             // No receiver is not an error: nobody follows the topic right now.

@@ -83,7 +83,7 @@ struct Closed<'a> {
     automatic: bool,
 }
 
-/// Closes an open request, if the row is older than the event.
+/// Closes a request (CANCELLED or CARRIED_OUT), if the row is older than the event.
 async fn close(
     tx: &mut Tx,
     e: &Envelope,

@@ -17,4 +17,5 @@ mod products;
 mod schema;
 mod subscriptions;
 mod tree;
+mod upcasting;
 mod users;

@@ -1,4 +1,5 @@
-//! For auditors: a customer as it was at a past instant, and whole histories as NDJSON.
+//! For auditors: a customer's history, the customer as it was at a past instant, and whole
+//! histories as NDJSON.
 
 use chrono::{DateTime, Utc};
 use clientele_domain::customer::Customer;
@@ -11,6 +12,21 @@ use crate::{CustomerRecord, Store, StoreError};
 const PAGE: i64 = 1000;
 
 impl Store {
+    /// A customer's events in order, after `after_sequence`, at most `limit`.
+    pub async fn customer_history(
+        &self,
+        tenant: &str,
+        id: &str,
+        after_sequence: i64,
+        limit: i64,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let events = aggregate_events(self.db(), Customer::TYPE, id, after_sequence, limit).await?;
+        Ok(events
+            .into_iter()
+            .filter(|e| e.metadata.tenant == tenant)
+            .collect())
+    }
+
     /// The customer as it was at `at`, by folding its events up to that instant.
     /// `None` when it did not exist yet (or not in this tenant).
     pub async fn customer_as_of(

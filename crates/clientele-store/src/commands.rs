@@ -3,25 +3,31 @@
 
 use std::future::Future;
 
-use clientele_domain::tenant::Tenant;
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 
 use crate::db::{Arg, Tx};
-use crate::events::{append, load, save_snapshot, AppendError, EventMetadata, StoredEvent};
+use crate::events::{
+    append, is_unique_violation, load, save_snapshot, AppendError, EventMetadata, LogEvent,
+    StoredEvent,
+};
 use crate::projections::apply_inline;
 use crate::{CommandError, Store, StoreError};
 
 /// How often a command is re-decided when another writer committed to the same aggregate
 /// between its load and its commit. Loading locks an existing aggregate, so this only
 /// happens when two commands race to create the same aggregate.
-const ATTEMPTS: usize = 8;
+pub(crate) const ATTEMPTS: usize = 8;
 
-/// An aggregate the command runner can store.
+/// An aggregate the command runner can store. Each one's implementation is in
+/// `aggregates.rs`.
 pub trait StoredAggregate: Aggregate<Services = ()> + Clone + Send + Sync
 where
     Self::Command: Clone + Send + Sync,
 {
+    /// The event as the projections receive it.
+    fn logged(event: Self::Event) -> LogEvent;
+
     /// The tenant the aggregate belongs to, once it exists.
     fn tenant(&self) -> Option<&str>;
 
@@ -48,12 +54,6 @@ where
         _current: &'a Self,
     ) -> impl Future<Output = Result<Self::Command, CommandError<Self::Error>>> + Send + 'a {
         async move { Ok(command) }
-    }
-}
-
-impl StoredAggregate for Tenant {
-    fn tenant(&self) -> Option<&str> {
-        None
     }
 }
 
@@ -167,16 +167,17 @@ impl Store {
                 events: Vec::new(),
             }));
         }
-        let stored = match append::<A>(tx, id, loaded.version, &events, metadata).await {
-            Ok(stored) => stored,
+        let version = loaded.version + events.len() as u64;
+        let events = events.into_iter().map(A::logged).collect();
+        let (stored, typed) = match append(tx, A::TYPE, id, loaded.version, events, metadata).await
+        {
+            Ok(appended) => appended,
             Err(AppendError::Conflict) => return Ok(Attempt::Retry),
-            Err(AppendError::Database(error)) => return Err(error.into()),
             Err(AppendError::Store(error)) => return Err(error.into()),
         };
         update_unique_keys(tx, &metadata.tenant, id, &before, &aggregate).await?;
-        let version = loaded.version + events.len() as u64;
         save_snapshot(tx, id, &aggregate, version).await?;
-        apply_inline(tx, &stored).await?;
+        apply_inline(tx, &typed).await?;
         Ok(Attempt::Done(Committed {
             aggregate,
             version,
@@ -245,11 +246,11 @@ where
             .await;
         match claimed {
             Ok(_) => {}
-            Err(error) if crate::events::is_unique_violation(&error) => {
+            Err(error) if is_unique_violation(&error) => {
                 // The runner's own retry cannot help: another aggregate holds the value.
                 return Err(CommandError::Duplicate { field: kind });
             }
-            Err(error) => return Err(CommandError::Store(StoreError::Database(error))),
+            Err(error) => return Err(CommandError::Store(error)),
         }
     }
     Ok(())

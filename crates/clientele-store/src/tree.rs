@@ -1,9 +1,29 @@
-//! Reads of the customer tree (seed 003): children, descendants and ancestors.
+//! The customer tree: inner customers under a parent. Reads of children and descendants,
+//! what a command learns of a would-be parent, and the path arithmetic that makes a
+//! subtree one index range.
 
-use crate::db::Arg;
-use crate::facts::subtree_range;
-use crate::projections::customers::{CustomerRecord, CustomerRow, READ_COLUMNS};
+use clientele_domain::customer::ParentFacts;
+
+use crate::db::{Arg, Tx};
+use crate::profile::{CustomerRecord, CustomerRow, READ_COLUMNS};
 use crate::{Store, StoreError};
+
+/// Where a customer stands in the tree, from its path.
+impl CustomerRecord {
+    /// The ancestors' ids, root first.
+    pub fn ancestors(&self) -> Vec<String> {
+        self.ancestry
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// True when `ancestor` is above this customer in the tree.
+    pub fn is_under(&self, ancestor: &str) -> bool {
+        self.ancestry.contains(&format!("/{ancestor}/"))
+    }
+}
 
 impl Store {
     /// The live children of a customer, by name.
@@ -66,4 +86,44 @@ impl Store {
             .await?
             .unwrap_or(0))
     }
+}
+
+/// What the read model knows of a would-be parent.
+pub(crate) async fn parent_facts(
+    tx: &mut Tx,
+    tenant: &str,
+    id: String,
+) -> Result<ParentFacts, StoreError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        ancestry: String,
+        account_status: String,
+    }
+    let row: Option<Row> = tx
+        .fetch_optional(
+            "SELECT ancestry, account_status FROM customers WHERE tenant_id = $1 AND id = $2",
+            &[tenant.into(), id.as_str().into()],
+        )
+        .await?;
+    Ok(match row {
+        Some(row) if row.account_status != "DELETED" => ParentFacts {
+            ancestors: row
+                .ancestry
+                .split('/')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
+            exists: true,
+            id,
+        },
+        _ => ParentFacts::unchecked(id),
+    })
+}
+
+/// The range of `ancestry` values under customer `id` whose own path is `ancestry`.
+pub(crate) fn subtree_range(ancestry: &str, id: &str) -> (String, String) {
+    let start = format!("{ancestry}{id}/");
+    // '0' follows '/' in ASCII: every path that starts with `start` sorts below this.
+    let end = format!("{ancestry}{id}0");
+    (start, end)
 }

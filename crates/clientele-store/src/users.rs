@@ -1,10 +1,13 @@
-//! Reads of customer users.
+//! Users of a customer: reads of the `customer_users` read model.
 
 use chrono::{DateTime, Utc};
 use clientele_domain::customer::{UserStatus, UserType};
 
-use crate::db::Arg;
+use crate::db::{enum_parse, time, Arg};
 use crate::{Store, StoreError};
+
+/// The kind under which a user's email is unique within the tenant.
+pub const USER_EMAIL: &str = "user_email";
 
 /// A user as the read model holds it.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,16 +48,12 @@ struct Row {
     updated_at: i64,
 }
 
-fn time(micros: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_micros(micros).unwrap_or_default()
-}
-
 impl TryFrom<Row> for UserRecord {
     type Error = StoreError;
 
     fn try_from(r: Row) -> Result<Self, StoreError> {
-        let user_type = serde_json::from_value(serde_json::Value::String(r.user_type.clone()))
-            .map_err(|_| StoreError::Corrupt(format!("unknown user type {}", r.user_type)))?;
+        let user_type = enum_parse(&r.user_type)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown user type {}", r.user_type)))?;
         let status = if r.disabled {
             UserStatus::Disabled
         } else if r.activated {

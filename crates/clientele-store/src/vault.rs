@@ -11,10 +11,11 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
-use clientele_domain::customer::PERSONAL_FIELDS;
+use clientele_domain::customer::{Customer, PERSONAL_FIELDS};
+use cqrs_es::Aggregate;
 use serde_json::Value;
 
-use crate::db::{Arg, Db, Tx};
+use crate::db::{Arg, Executor, Tx};
 use crate::StoreError;
 
 const SEALED: &str = "$sealed";
@@ -28,7 +29,7 @@ fn personal_object<'a>(
     event_type: &str,
     payload: &'a mut Value,
 ) -> Option<&'a mut serde_json::Map<String, Value>> {
-    if aggregate_type != "Customer" {
+    if aggregate_type != Customer::TYPE {
         return None;
     }
     let inner = match event_type {
@@ -42,7 +43,7 @@ fn personal_object<'a>(
 
 /// True when the event carries personal fields (and so needs the customer's key).
 pub(crate) fn is_personal(aggregate_type: &str, event_type: &str) -> bool {
-    aggregate_type == "Customer"
+    aggregate_type == Customer::TYPE
         && matches!(
             event_type,
             "CustomerCreated" | "CustomerEdited" | "CustomerUserAdded" | "CustomerUserEdited"
@@ -120,39 +121,24 @@ fn decode_keys(rows: Vec<KeyRow>) -> Keys {
         .collect()
 }
 
-fn keys_sql(count: usize) -> String {
-    let placeholders: Vec<String> = (1..=count).map(|i| format!("${i}")).collect();
-    format!(
+/// The keys of these aggregates that still exist, read where the caller reads (a pool or
+/// its transaction).
+pub(crate) async fn keys(on: &mut Executor<'_>, ids: &[String]) -> Result<Keys, StoreError> {
+    if ids.is_empty() {
+        return Ok(Keys::new());
+    }
+    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
         "SELECT aggregate_id, key FROM subject_keys WHERE aggregate_id IN ({})",
         placeholders.join(", ")
-    )
-}
-
-/// The keys of these aggregates that still exist.
-pub(crate) async fn keys(db: &Db, ids: &[String]) -> Result<Keys, StoreError> {
-    if ids.is_empty() {
-        return Ok(Keys::new());
-    }
+    );
     let args: Vec<Arg> = ids.iter().map(|id| Arg::from(id.as_str())).collect();
-    Ok(decode_keys(
-        db.fetch_all(&keys_sql(ids.len()), &args).await?,
-    ))
-}
-
-/// As `keys`, inside a transaction.
-pub(crate) async fn keys_in(tx: &mut Tx, ids: &[String]) -> Result<Keys, StoreError> {
-    if ids.is_empty() {
-        return Ok(Keys::new());
-    }
-    let args: Vec<Arg> = ids.iter().map(|id| Arg::from(id.as_str())).collect();
-    Ok(decode_keys(
-        tx.fetch_all(&keys_sql(ids.len()), &args).await?,
-    ))
+    Ok(decode_keys(on.fetch_all(&sql, &args).await?))
 }
 
 /// The aggregate's key, created if it has none yet.
 pub(crate) async fn key_for(tx: &mut Tx, aggregate_id: &str) -> Result<Key, StoreError> {
-    if let Some(key) = keys_in(tx, &[aggregate_id.to_string()])
+    if let Some(key) = keys(&mut Executor::Tx(tx), &[aggregate_id.to_string()])
         .await?
         .remove(aggregate_id)
     {

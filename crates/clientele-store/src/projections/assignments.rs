@@ -1,30 +1,109 @@
-//! Assignment read models (seed 004): the owner of each device, asset and edge
-//! (`assigned_entities`), the dashboards of each customer (`dashboard_assignments`) and how
-//! many of each kind a customer has (`assignment_counts`). Applied inline; idempotent by
-//! the entity aggregate's version (rows are kept, with no owner, when unassigned).
+//! Assignment read models (projection `assignments`): the owner of each device, asset and
+//! edge (`assigned_entities`), the dashboards of each customer (`dashboard_assignments`) and
+//! how many of each kind a customer has (`assignment_counts`). Applied inline; idempotent by
+//! the entity aggregate's version (rows are kept, with no owner, when unassigned). The home
+//! dashboard columns of `customers` are written here for the `customers` projection.
 
-use clientele_domain::assignment::{Assigned, DashboardLink, EntityKind, Unassigned};
+use clientele_domain::assignment::{DashboardEvent, DashboardLink, EntityKind, OwnershipEvent};
+use clientele_domain::customer::{CustomerEvent, HomeDashboardSet};
 
 use crate::db::{Arg, Tx};
-use crate::events::StoredEvent;
+use crate::events::{Envelope, LogEvent};
 use crate::StoreError;
 
-fn body<T: serde::de::DeserializeOwned>(event: &StoredEvent) -> Result<T, StoreError> {
-    serde_json::from_value(event.body().clone()).map_err(|e| {
-        StoreError::Corrupt(format!(
-            "{} #{} of {} does not decode: {e}",
-            event.event_type, event.sequence, event.aggregate_id
-        ))
-    })
+pub(crate) async fn apply(tx: &mut Tx, e: &Envelope) -> Result<(), StoreError> {
+    match &e.event {
+        LogEvent::Entity(event) => {
+            let (kind, entity_id, owner) = match event {
+                OwnershipEvent::DeviceAssigned(a) => (EntityKind::Device, &a.entity_id, Some(a)),
+                OwnershipEvent::AssetAssigned(a) => (EntityKind::Asset, &a.entity_id, Some(a)),
+                OwnershipEvent::EdgeAssigned(a) => (EntityKind::Edge, &a.entity_id, Some(a)),
+                OwnershipEvent::DeviceUnassigned(u) => (EntityKind::Device, &u.entity_id, None),
+                OwnershipEvent::AssetUnassigned(u) => (EntityKind::Asset, &u.entity_id, None),
+                OwnershipEvent::EdgeUnassigned(u) => (EntityKind::Edge, &u.entity_id, None),
+            };
+            let to = owner.map(|a| a.customer_id.as_str());
+            set_owner(tx, e, kind, entity_id, to).await
+        }
+        LogEvent::Dashboard(DashboardEvent::DashboardAssigned(link)) => {
+            set_dashboard(tx, e, link, true).await
+        }
+        LogEvent::Dashboard(DashboardEvent::DashboardUnassigned(link)) => {
+            set_dashboard(tx, e, link, false).await
+        }
+        LogEvent::Customer(event) => customer(tx, e, event).await,
+        LogEvent::Tenant(_) => Ok(()),
+    }
 }
 
-fn kind_of(aggregate_type: &str) -> Option<EntityKind> {
-    match aggregate_type {
-        "Device" => Some(EntityKind::Device),
-        "Asset" => Some(EntityKind::Asset),
-        "Edge" => Some(EntityKind::Edge),
-        _ => None,
+async fn customer(tx: &mut Tx, e: &Envelope, event: &CustomerEvent) -> Result<(), StoreError> {
+    match event {
+        // One event releases everything the deleted customer had, however much.
+        CustomerEvent::AssignmentsReleased(_) => {
+            let args = [Arg::from(e.tenant()), Arg::from(e.aggregate_id.as_str())];
+            tx.execute(
+                "UPDATE assigned_entities SET customer_id = NULL WHERE tenant_id = $1 AND customer_id = $2",
+                &args,
+            )
+            .await?;
+            tx.execute(
+                "UPDATE dashboard_assignments SET assigned = $3 WHERE tenant_id = $1 AND customer_id = $2",
+                &[args[0].clone(), args[1].clone(), Arg::Bool(false)],
+            )
+            .await?;
+            tx.execute(
+                "DELETE FROM assignment_counts WHERE tenant_id = $1 AND customer_id = $2",
+                &args,
+            )
+            .await?;
+            Ok(())
+        }
+        // The home dashboard is a column of `customers`, written by that projection
+        // (`home_dashboard`).
+        CustomerEvent::HomeDashboardSet(_)
+        | CustomerEvent::CustomerCreated(_)
+        | CustomerEvent::CustomerEdited(_)
+        | CustomerEvent::ProductVisibilitySet(_)
+        | CustomerEvent::ProductActivated(_)
+        | CustomerEvent::ProductStatusChanged(_)
+        | CustomerEvent::AccountStatusChanged(_)
+        | CustomerEvent::DeletionRequested(_)
+        | CustomerEvent::DeletionCancelled(_)
+        | CustomerEvent::CustomerDeleted(_)
+        | CustomerEvent::ImpersonationStarted(_)
+        | CustomerEvent::ImpersonationEnded(_)
+        | CustomerEvent::CustomerUserAdded(_)
+        | CustomerEvent::CustomerUserEdited(_)
+        | CustomerEvent::CustomerUserDisabled(_)
+        | CustomerEvent::CustomerUserEnabled(_)
+        | CustomerEvent::CustomerUserRemoved(_)
+        | CustomerEvent::ActivationIssued(_)
+        | CustomerEvent::CustomerUserActivated(_)
+        | CustomerEvent::CustomerMoved(_) => Ok(()),
     }
+}
+
+/// The customer's home dashboard and toolbar, on its `customers` row (for the `customers`
+/// projection), if the row is older than the event.
+pub(super) async fn home_dashboard(
+    tx: &mut Tx,
+    e: &Envelope,
+    set: &HomeDashboardSet,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE customers SET version = $3, updated_at = $4, home_dashboard_id = $5, hide_toolbar = $6 \
+         WHERE tenant_id = $1 AND id = $2 AND version < $3",
+        &[
+            Arg::from(e.tenant()),
+            Arg::from(e.aggregate_id.as_str()),
+            Arg::Int(e.sequence),
+            Arg::Int(e.occurred_at().timestamp_micros()),
+            Arg::OptText(set.dashboard_id.clone()),
+            Arg::Bool(set.hide_toolbar),
+        ],
+    )
+    .await?;
+    Ok(())
 }
 
 async fn count(
@@ -52,19 +131,19 @@ struct Owner {
 /// Moves an entity to `to` (or to no customer), if the row is older than the event.
 async fn set_owner(
     tx: &mut Tx,
-    event: &StoredEvent,
+    e: &Envelope,
     kind: EntityKind,
     entity_id: &str,
     to: Option<&str>,
 ) -> Result<(), StoreError> {
-    let tenant = event.metadata.tenant.as_str();
+    let tenant = e.tenant();
     let row: Option<Owner> = tx
         .fetch_optional(
             "SELECT customer_id, version FROM assigned_entities WHERE tenant_id = $1 AND kind = $2 AND entity_id = $3",
             &[tenant.into(), kind.as_str().into(), entity_id.into()],
         )
         .await?;
-    if row.as_ref().is_some_and(|r| r.version >= event.sequence) {
+    if row.as_ref().is_some_and(|r| r.version >= e.sequence) {
         return Ok(());
     }
     if let Some(from) = row.and_then(|r| r.customer_id) {
@@ -79,8 +158,8 @@ async fn set_owner(
             kind.as_str().into(),
             entity_id.into(),
             Arg::OptText(to.map(str::to_string)),
-            Arg::Int(event.metadata.occurred_at.timestamp_micros()),
-            Arg::Int(event.sequence),
+            Arg::Int(e.occurred_at().timestamp_micros()),
+            Arg::Int(e.sequence),
         ],
     )
     .await?;
@@ -91,16 +170,20 @@ async fn set_owner(
 }
 
 /// Assigns or unassigns a dashboard for one customer, if the row is older than the event.
-async fn set_dashboard(tx: &mut Tx, event: &StoredEvent, assigned: bool) -> Result<(), StoreError> {
-    let link: DashboardLink = body(event)?;
-    let tenant = event.metadata.tenant.as_str();
+async fn set_dashboard(
+    tx: &mut Tx,
+    e: &Envelope,
+    link: &DashboardLink,
+    assigned: bool,
+) -> Result<(), StoreError> {
+    let tenant = e.tenant();
     let row: Option<(bool, i64)> = tx
         .fetch_optional(
             "SELECT assigned, version FROM dashboard_assignments WHERE tenant_id = $1 AND customer_id = $2 AND dashboard_id = $3",
             &[tenant.into(), link.customer_id.as_str().into(), link.dashboard_id.as_str().into()],
         )
         .await?;
-    if row.is_some_and(|(_, version)| version >= event.sequence) {
+    if row.is_some_and(|(_, version)| version >= e.sequence) {
         return Ok(());
     }
     let was = row.is_some_and(|(a, _)| a);
@@ -113,8 +196,8 @@ async fn set_dashboard(tx: &mut Tx, event: &StoredEvent, assigned: bool) -> Resu
             link.customer_id.as_str().into(),
             link.dashboard_id.as_str().into(),
             Arg::Bool(assigned),
-            Arg::Int(event.metadata.occurred_at.timestamp_micros()),
-            Arg::Int(event.sequence),
+            Arg::Int(e.occurred_at().timestamp_micros()),
+            Arg::Int(e.sequence),
         ],
     )
     .await?;
@@ -123,51 +206,4 @@ async fn set_dashboard(tx: &mut Tx, event: &StoredEvent, assigned: bool) -> Resu
         count(tx, tenant, &link.customer_id, EntityKind::Dashboard, delta).await?;
     }
     Ok(())
-}
-
-pub(crate) async fn apply(tx: &mut Tx, event: &StoredEvent) -> Result<(), StoreError> {
-    if let Some(kind) = kind_of(&event.aggregate_type) {
-        return if event.event_type.ends_with("Unassigned") {
-            let unassigned: Unassigned = body(event)?;
-            set_owner(tx, event, kind, &unassigned.entity_id, None).await
-        } else {
-            let assigned: Assigned = body(event)?;
-            set_owner(
-                tx,
-                event,
-                kind,
-                &assigned.entity_id,
-                Some(&assigned.customer_id),
-            )
-            .await
-        };
-    }
-    match (event.aggregate_type.as_str(), event.event_type.as_str()) {
-        ("DashboardAssignment", "DashboardAssigned") => set_dashboard(tx, event, true).await,
-        ("DashboardAssignment", "DashboardUnassigned") => set_dashboard(tx, event, false).await,
-        // One event releases everything the deleted customer had, however much.
-        ("Customer", "AssignmentsReleased") => {
-            let args = [
-                Arg::from(event.metadata.tenant.as_str()),
-                Arg::from(event.aggregate_id.as_str()),
-            ];
-            tx.execute(
-                "UPDATE assigned_entities SET customer_id = NULL WHERE tenant_id = $1 AND customer_id = $2",
-                &args,
-            )
-            .await?;
-            tx.execute(
-                "UPDATE dashboard_assignments SET assigned = $3 WHERE tenant_id = $1 AND customer_id = $2",
-                &[args[0].clone(), args[1].clone(), Arg::Bool(false)],
-            )
-            .await?;
-            tx.execute(
-                "DELETE FROM assignment_counts WHERE tenant_id = $1 AND customer_id = $2",
-                &args,
-            )
-            .await?;
-            Ok(())
-        }
-        _ => Ok(()),
-    }
 }

@@ -1,28 +1,40 @@
-//! Projections: read models folded from the event log.
+//! Projections: read models folded from the event log, one file per slice.
 //!
+//! Projections receive typed events (`Envelope`), decoded once through the upcasters, and
+//! match them exhaustively: a new event makes each of them decide what it does with it.
 //! Inline projections are applied in the command's own transaction (read-your-writes, and
 //! they can never miss an event) and are idempotent by aggregate version. Every projection,
 //! inline or not, can be followed from the global log by the checkpointed runner, which is
 //! how asynchronous projections stay current and how `clientele rebuild` rebuilds them.
 
-pub(crate) mod assignments;
-pub(crate) mod customer_counts;
-pub(crate) mod customer_users;
-pub mod customers;
-pub(crate) mod deletion_requests;
-pub(crate) mod products;
+mod account_status;
+mod assignments;
+mod deletion;
+mod products;
+mod profile;
 mod runner;
-pub(crate) mod tenant_settings;
+mod settings;
+mod tree;
+mod users;
 
 pub use runner::{
     catch_up, catch_up_batch, checkpoint, lag, rebuild, rebuild_together, reset, spawn_runner,
 };
 
 use crate::db::Tx;
-use crate::events::StoredEvent;
+use crate::events::Envelope;
 use crate::StoreError;
 
-/// Every projection. Names and tables are stable across releases.
+/// The `customers` read model's record, at the path it had before the read models were
+/// filed by slice (it lives in `crate::profile`).
+pub mod customers {
+    pub use crate::profile::CustomerRecord;
+}
+
+/// Every projection. Names and tables are stable across releases; each is kept by the
+/// file of its slice (`customers` by `profile`, `customer_counts` by `account_status`,
+/// `deletion_requests` by `deletion`, `customer_users` by `users`, `tenant_settings` by
+/// `settings`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Projection {
     Customers,
@@ -89,34 +101,35 @@ impl Projection {
     pub(crate) async fn apply_batch(
         self,
         tx: &mut Tx,
-        events: &[StoredEvent],
+        events: &[Envelope],
     ) -> Result<(), StoreError> {
-        match self {
-            Projection::Customers => customers::apply_batch(tx, events).await,
-            _ => {
-                for event in events {
-                    self.apply(tx, event).await?;
-                }
-                Ok(())
-            }
+        if self == Projection::Customers {
+            return profile::apply_batch(tx, events).await;
         }
+        for event in events {
+            self.apply(tx, event).await?;
+        }
+        Ok(())
     }
 
-    pub(crate) async fn apply(self, tx: &mut Tx, event: &StoredEvent) -> Result<(), StoreError> {
+    pub(crate) async fn apply(self, tx: &mut Tx, event: &Envelope) -> Result<(), StoreError> {
         match self {
-            Projection::Customers => customers::apply(tx, event).await,
-            Projection::TenantSettings => tenant_settings::apply(tx, event).await,
-            Projection::Products => products::apply(tx, event).await,
-            Projection::DeletionRequests => deletion_requests::apply(tx, event).await,
-            Projection::CustomerCounts => customer_counts::apply(tx, event).await,
-            Projection::CustomerUsers => customer_users::apply(tx, event).await,
+            Projection::Customers => profile::apply(tx, event).await,
+            Projection::TenantSettings => settings::apply(tx, event).await,
+            Projection::Products => {
+                products::apply(tx, event).await?;
+                account_status::apply_history(tx, event).await
+            }
+            Projection::DeletionRequests => deletion::apply(tx, event).await,
+            Projection::CustomerCounts => account_status::apply_counts(tx, event).await,
+            Projection::CustomerUsers => users::apply(tx, event).await,
             Projection::Assignments => assignments::apply(tx, event).await,
         }
     }
 }
 
-/// Applies every inline projection to events being committed in `tx`.
-pub(crate) async fn apply_inline(tx: &mut Tx, events: &[StoredEvent]) -> Result<(), StoreError> {
+/// Applies every inline projection to the typed events being committed in `tx`.
+pub(crate) async fn apply_inline(tx: &mut Tx, events: &[Envelope]) -> Result<(), StoreError> {
     for event in events {
         for projection in Projection::ALL.into_iter().filter(|p| p.is_inline()) {
             projection.apply(tx, event).await?;

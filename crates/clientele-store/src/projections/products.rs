@@ -1,29 +1,65 @@
-//! Product read models: the tenant catalogue (`tenant_products`), each customer's products
-//! (`customer_products`) and account-status transitions (`account_status_history`).
-//! Applied inline and idempotent by version.
+//! Product read models (projection `products`): the tenant catalogue (`tenant_products`)
+//! and each customer's products (`customer_products`). The projection also keeps
+//! `account_status_history` (see `account_status`). Applied inline and idempotent by
+//! version.
 
-use clientele_domain::customer::{
-    AccountStatusChanged, ProductActivated, ProductStatusChanged, ProductVisibilitySet,
-};
+use clientele_domain::customer::CustomerEvent;
 use clientele_domain::tenant::TenantEvent;
 
 use crate::db::{Arg, Tx};
-use crate::events::StoredEvent;
+use crate::events::{Envelope, LogEvent};
 use crate::StoreError;
 
-fn body<T: serde::de::DeserializeOwned>(event: &StoredEvent) -> Result<T, StoreError> {
-    serde_json::from_value(event.body().clone()).map_err(|e| {
-        StoreError::Corrupt(format!(
-            "{} #{} of {} does not decode: {e}",
-            event.event_type, event.sequence, event.aggregate_id
-        ))
-    })
+pub(crate) async fn apply(tx: &mut Tx, e: &Envelope) -> Result<(), StoreError> {
+    match &e.event {
+        LogEvent::Customer(event) => customer_product(tx, e, event).await,
+        LogEvent::Tenant(event) => catalogue(tx, e, event).await,
+        LogEvent::Entity(_) | LogEvent::Dashboard(_) => Ok(()),
+    }
+}
+
+async fn customer_product(
+    tx: &mut Tx,
+    e: &Envelope,
+    event: &CustomerEvent,
+) -> Result<(), StoreError> {
+    match event {
+        CustomerEvent::ProductVisibilitySet(set) => {
+            upsert_product(tx, e, &set.product, "visible", Arg::Bool(set.visible)).await
+        }
+        CustomerEvent::ProductActivated(activated) => {
+            let status = activated.status.as_str().into();
+            upsert_product(tx, e, &activated.product, "status", status).await
+        }
+        CustomerEvent::ProductStatusChanged(changed) => {
+            let status = changed.to.as_str().into();
+            upsert_product(tx, e, &changed.product, "status", status).await
+        }
+        CustomerEvent::CustomerCreated(_)
+        | CustomerEvent::CustomerEdited(_)
+        | CustomerEvent::AccountStatusChanged(_)
+        | CustomerEvent::DeletionRequested(_)
+        | CustomerEvent::DeletionCancelled(_)
+        | CustomerEvent::CustomerDeleted(_)
+        | CustomerEvent::ImpersonationStarted(_)
+        | CustomerEvent::ImpersonationEnded(_)
+        | CustomerEvent::CustomerUserAdded(_)
+        | CustomerEvent::CustomerUserEdited(_)
+        | CustomerEvent::CustomerUserDisabled(_)
+        | CustomerEvent::CustomerUserEnabled(_)
+        | CustomerEvent::CustomerUserRemoved(_)
+        | CustomerEvent::ActivationIssued(_)
+        | CustomerEvent::CustomerUserActivated(_)
+        | CustomerEvent::CustomerMoved(_)
+        | CustomerEvent::HomeDashboardSet(_)
+        | CustomerEvent::AssignmentsReleased(_) => Ok(()),
+    }
 }
 
 /// Sets one column of a customer's product row, creating the row if needed.
 async fn upsert_product(
     tx: &mut Tx,
-    event: &StoredEvent,
+    e: &Envelope,
     product: &str,
     column: &str,
     value: Arg,
@@ -34,121 +70,35 @@ async fn upsert_product(
          WHERE customer_products.version < excluded.version"
     );
     let args = [
-        Arg::from(event.metadata.tenant.as_str()),
-        Arg::from(event.aggregate_id.as_str()),
+        Arg::from(e.tenant()),
+        Arg::from(e.aggregate_id.as_str()),
         Arg::from(product),
         value,
-        Arg::Int(event.sequence),
+        Arg::Int(e.sequence),
     ];
     tx.execute(&sql, &args).await?;
     Ok(())
 }
 
-pub(crate) async fn apply(tx: &mut Tx, event: &StoredEvent) -> Result<(), StoreError> {
-    match (event.aggregate_type.as_str(), event.event_type.as_str()) {
-        ("Customer", "ProductVisibilitySet") => {
-            let set: ProductVisibilitySet = body(event)?;
-            upsert_product(tx, event, &set.product, "visible", Arg::Bool(set.visible)).await
-        }
-        ("Customer", "ProductActivated") => {
-            let activated: ProductActivated = body(event)?;
-            upsert_product(
-                tx,
-                event,
-                &activated.product,
-                "status",
-                activated.status.as_str().into(),
-            )
-            .await
-        }
-        ("Customer", "ProductStatusChanged") => {
-            let changed: ProductStatusChanged = body(event)?;
-            upsert_product(
-                tx,
-                event,
-                &changed.product,
-                "status",
-                changed.to.as_str().into(),
-            )
-            .await
-        }
-        ("Customer", "CustomerCreated") => {
-            record_transition(
-                tx,
-                event,
-                None,
-                "PREPARATION",
-                "CustomerCreated",
-                event.sequence,
-            )
-            .await
-        }
-        ("Customer", "AccountStatusChanged") => {
-            let changed: AccountStatusChanged = body(event)?;
-            let from = Some(changed.from.as_str());
-            record_transition(
-                tx,
-                event,
-                from,
-                changed.to.as_str(),
-                &changed.cause,
-                event.sequence - 1,
-            )
-            .await
-        }
-        ("Tenant", "ProductAdded" | "GlobalProductVisibilitySet") => {
-            let (key, name, visible) =
-                match serde_json::from_value::<TenantEvent>(event.payload.clone()) {
-                    Ok(TenantEvent::ProductAdded { key, name }) => (key, name, false),
-                    Ok(TenantEvent::GlobalProductVisibilitySet { key, name, visible }) => {
-                        (key, name, visible)
-                    }
-                    _ => {
-                        return Err(StoreError::Corrupt(format!(
-                            "tenant event #{} does not decode",
-                            event.sequence
-                        )))
-                    }
-                };
-            tx.execute(
-                "INSERT INTO tenant_products (tenant_id, product, name, visible, version) VALUES ($1, $2, $3, $4, $5) \
-                 ON CONFLICT (tenant_id, product) DO UPDATE SET name = excluded.name, visible = excluded.visible, \
-                 version = excluded.version WHERE tenant_products.version < excluded.version",
-                &[
-                    Arg::from(event.aggregate_id.as_str()),
-                    Arg::Text(key),
-                    Arg::Text(name),
-                    Arg::Bool(visible),
-                    Arg::Int(event.sequence),
-                ],
-            )
-            .await?;
-            Ok(())
-        }
-        _ => Ok(()),
-    }
-}
-
-async fn record_transition(
-    tx: &mut Tx,
-    event: &StoredEvent,
-    from: Option<&str>,
-    to: &str,
-    cause: &str,
-    cause_version: i64,
-) -> Result<(), StoreError> {
+/// A product added to the tenant's catalogue, or its global visibility set.
+async fn catalogue(tx: &mut Tx, e: &Envelope, event: &TenantEvent) -> Result<(), StoreError> {
+    let (key, name, visible) = match event {
+        TenantEvent::ProductAdded { key, name } => (key, name, false),
+        TenantEvent::GlobalProductVisibilitySet { key, name, visible } => (key, name, *visible),
+        // The tenant's settings are the settings projection's.
+        TenantEvent::RequiredCustomerFieldsSet { .. }
+        | TenantEvent::DeletionGracePeriodSet { .. } => return Ok(()),
+    };
     tx.execute(
-        "INSERT INTO account_status_history (tenant_id, customer_id, version, from_status, to_status, cause, cause_version, occurred_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (tenant_id, customer_id, version) DO NOTHING",
+        "INSERT INTO tenant_products (tenant_id, product, name, visible, version) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (tenant_id, product) DO UPDATE SET name = excluded.name, visible = excluded.visible, \
+         version = excluded.version WHERE tenant_products.version < excluded.version",
         &[
-            Arg::from(event.metadata.tenant.as_str()),
-            Arg::from(event.aggregate_id.as_str()),
-            Arg::Int(event.sequence),
-            Arg::OptText(from.map(str::to_string)),
-            Arg::from(to),
-            Arg::from(cause),
-            Arg::Int(cause_version),
-            Arg::Int(event.metadata.occurred_at.timestamp_micros()),
+            Arg::from(e.aggregate_id.as_str()),
+            Arg::Text(key.clone()),
+            Arg::Text(name.clone()),
+            Arg::Bool(visible),
+            Arg::Int(e.sequence),
         ],
     )
     .await?;

@@ -2,7 +2,7 @@
 //!
 //! Most SQL is shared: both backends take `$1`-style placeholders, and read models use
 //! types both understand (text, integers, booleans). What differs (the event log's global
-//! order) is written per backend in `events.rs`.
+//! order) is written per backend in `events/`.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -12,9 +12,13 @@ use sqlx::postgres::{PgPoolOptions, PgRow};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
-use sqlx::{FromRow, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use sqlx::{FromRow, PgPool, SqlitePool};
 
 use crate::StoreError;
+
+mod executor;
+
+pub use executor::{Executor, Tx};
 
 static PG_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/postgres");
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/sqlite");
@@ -64,23 +68,6 @@ impl From<i64> for Arg {
     fn from(value: i64) -> Self {
         Arg::Int(value)
     }
-}
-
-/// Binds every argument, in order, to a query of either backend.
-macro_rules! bind_args {
-    ($query:expr, $args:expr) => {{
-        let mut query = $query;
-        for arg in $args {
-            query = match arg {
-                Arg::Text(v) => query.bind(v.clone()),
-                Arg::OptText(v) => query.bind(v.clone()),
-                Arg::Int(v) => query.bind(*v),
-                Arg::OptInt(v) => query.bind(*v),
-                Arg::Bool(v) => query.bind(*v),
-            };
-        }
-        query
-    }};
 }
 
 /// A row type that decodes from both backends.
@@ -217,31 +204,22 @@ impl Db {
         })
     }
 
+    /// One row or none, from a reader connection.
     pub async fn fetch_optional<T: AnyRow>(
         &self,
         sql: &str,
         args: &[Arg],
     ) -> Result<Option<T>, StoreError> {
-        Ok(match self {
-            Db::Postgres(pool) => {
-                bind_args!(sqlx::query_as(sql), args)
-                    .fetch_optional(pool)
-                    .await?
-            }
-            Db::Sqlite { read, .. } => {
-                bind_args!(sqlx::query_as(sql), args)
-                    .fetch_optional(read)
-                    .await?
-            }
-        })
+        Executor::Pool(self).fetch_optional(sql, args).await
     }
 
+    /// Every row, from a reader connection.
     pub async fn fetch_all<T: AnyRow>(
         &self,
         sql: &str,
         args: &[Arg],
     ) -> Result<Vec<T>, StoreError> {
-        self.fetch_all_prepared(sql, args, true).await
+        Executor::Pool(self).fetch_all(sql, args).await
     }
 
     /// As `fetch_all`, as an unnamed statement on PostgreSQL: planned for the values given
@@ -252,44 +230,12 @@ impl Db {
         sql: &str,
         args: &[Arg],
     ) -> Result<Vec<T>, StoreError> {
-        self.fetch_all_prepared(sql, args, false).await
+        Executor::Pool(self).fetch_all_planned(sql, args).await
     }
 
-    async fn fetch_all_prepared<T: AnyRow>(
-        &self,
-        sql: &str,
-        args: &[Arg],
-        persistent: bool,
-    ) -> Result<Vec<T>, StoreError> {
-        Ok(match self {
-            Db::Postgres(pool) => {
-                bind_args!(sqlx::query_as(sql), args)
-                    .persistent(persistent)
-                    .fetch_all(pool)
-                    .await?
-            }
-            // SQLite plans every statement afresh anyway.
-            Db::Sqlite { read, .. } => {
-                bind_args!(sqlx::query_as(sql), args)
-                    .fetch_all(read)
-                    .await?
-            }
-        })
-    }
-
+    /// One integer (or none), from a reader connection.
     pub async fn fetch_scalar(&self, sql: &str, args: &[Arg]) -> Result<Option<i64>, StoreError> {
-        Ok(match self {
-            Db::Postgres(pool) => {
-                bind_args!(sqlx::query_scalar(sql), args)
-                    .fetch_optional(pool)
-                    .await?
-            }
-            Db::Sqlite { read, .. } => {
-                bind_args!(sqlx::query_scalar(sql), args)
-                    .fetch_optional(read)
-                    .await?
-            }
-        })
+        Executor::Pool(self).fetch_scalar(sql, args).await
     }
 
     pub async fn close(&self) {
@@ -303,77 +249,22 @@ impl Db {
     }
 }
 
-/// A write transaction on either backend.
-pub enum Tx {
-    Pg(Transaction<'static, Postgres>),
-    Lite(Transaction<'static, Sqlite>),
+/// An enum as the read models store it: its serde name (`SLG`, `TRIAL_ACTIVE`).
+pub(crate) fn enum_text<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => name,
+        _ => unreachable!("the enums read models store serialise as strings"),
+    }
 }
 
-impl Tx {
-    pub async fn execute(&mut self, sql: &str, args: &[Arg]) -> Result<u64, sqlx::Error> {
-        Ok(match self {
-            Tx::Pg(tx) => bind_args!(sqlx::query(sql), args)
-                .execute(&mut **tx)
-                .await?
-                .rows_affected(),
-            Tx::Lite(tx) => bind_args!(sqlx::query(sql), args)
-                .execute(&mut **tx)
-                .await?
-                .rows_affected(),
-        })
-    }
+/// The enum a stored name stands for, if any.
+pub(crate) fn enum_parse<T: serde::de::DeserializeOwned>(name: &str) -> Option<T> {
+    serde_json::from_value(serde_json::Value::String(name.to_string())).ok()
+}
 
-    pub async fn fetch_optional<T: AnyRow>(
-        &mut self,
-        sql: &str,
-        args: &[Arg],
-    ) -> Result<Option<T>, sqlx::Error> {
-        match self {
-            Tx::Pg(tx) => {
-                bind_args!(sqlx::query_as(sql), args)
-                    .fetch_optional(&mut **tx)
-                    .await
-            }
-            Tx::Lite(tx) => {
-                bind_args!(sqlx::query_as(sql), args)
-                    .fetch_optional(&mut **tx)
-                    .await
-            }
-        }
-    }
-
-    pub async fn fetch_all<T: AnyRow>(
-        &mut self,
-        sql: &str,
-        args: &[Arg],
-    ) -> Result<Vec<T>, sqlx::Error> {
-        match self {
-            Tx::Pg(tx) => {
-                bind_args!(sqlx::query_as(sql), args)
-                    .fetch_all(&mut **tx)
-                    .await
-            }
-            Tx::Lite(tx) => {
-                bind_args!(sqlx::query_as(sql), args)
-                    .fetch_all(&mut **tx)
-                    .await
-            }
-        }
-    }
-
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
-        match self {
-            Tx::Pg(tx) => tx.commit().await,
-            Tx::Lite(tx) => tx.commit().await,
-        }
-    }
-
-    pub async fn rollback(self) -> Result<(), sqlx::Error> {
-        match self {
-            Tx::Pg(tx) => tx.rollback().await,
-            Tx::Lite(tx) => tx.rollback().await,
-        }
-    }
+/// A time as the read models store it: microseconds since the epoch.
+pub(crate) fn time(micros: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_micros(micros).unwrap_or_default()
 }
 
 /// Hides a password in a database URL before it is printed.

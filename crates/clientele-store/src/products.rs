@@ -1,11 +1,10 @@
-//! Reads of the product read models.
+//! Products: reads of the tenant's catalogue and of each customer's products.
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
 use clientele_domain::customer::CatalogueEntry;
 use clientele_domain::product::DEFAULT_PRODUCTS;
-use clientele_domain::{AccountStatus, ProductStatus};
+use clientele_domain::ProductStatus;
 
 use crate::db::Arg;
 use crate::{Store, StoreError};
@@ -33,34 +32,11 @@ impl CustomerProductRow {
     }
 }
 
-/// One account-status transition.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StatusTransition {
-    pub from: Option<AccountStatus>,
-    pub to: AccountStatus,
-    /// The customer version of this transition.
-    pub version: i64,
-    /// The event that caused it, and its version.
-    pub cause: String,
-    pub cause_version: i64,
-    pub at: DateTime<Utc>,
-}
-
 #[derive(sqlx::FromRow)]
 struct CatalogueRow {
     product: String,
     name: String,
     visible: bool,
-}
-
-#[derive(sqlx::FromRow)]
-struct TransitionRow {
-    version: i64,
-    from_status: Option<String>,
-    to_status: String,
-    cause: String,
-    cause_version: i64,
-    occurred_at: i64,
 }
 
 impl Store {
@@ -141,37 +117,5 @@ impl Store {
                 .push(row);
         }
         Ok(by_customer)
-    }
-
-    /// Every account-status transition of a customer, oldest first.
-    pub async fn account_status_history(
-        &self,
-        tenant: &str,
-        id: &str,
-    ) -> Result<Vec<StatusTransition>, StoreError> {
-        let rows: Vec<TransitionRow> = self
-            .db()
-            .fetch_all(
-                "SELECT version, from_status, to_status, cause, cause_version, occurred_at FROM account_status_history \
-                 WHERE tenant_id = $1 AND customer_id = $2 ORDER BY version",
-                &[tenant.into(), id.into()],
-            )
-            .await?;
-        rows.into_iter()
-            .map(|r| {
-                let status = |s: &str| {
-                    AccountStatus::parse(s)
-                        .ok_or_else(|| StoreError::Corrupt(format!("unknown account status {s}")))
-                };
-                Ok(StatusTransition {
-                    from: r.from_status.as_deref().map(status).transpose()?,
-                    to: status(&r.to_status)?,
-                    version: r.version,
-                    cause: r.cause,
-                    cause_version: r.cause_version,
-                    at: DateTime::from_timestamp_micros(r.occurred_at).unwrap_or_default(),
-                })
-            })
-            .collect()
     }
 }

@@ -1,15 +1,14 @@
-//! Assignment commands and reads (seed 004): devices, assets, edges and dashboards of a
-//! customer, paged by entity id, and their counts.
+//! Assignments: devices, assets, edges and dashboards given to customers. Commands, the
+//! aggregate ids, and reads (a customer's entities paged by id, and their counts).
 
 use chrono::{DateTime, Utc};
 use clientele_domain::assignment::{
     Asset, AssignmentError, CustomerState, DashboardAssignment, DashboardCommand, Device, Edge,
-    EntityKind, Owned, OwnershipCommand,
+    EntityKind, Exclusive, Owned, OwnershipCommand,
 };
 
-use crate::commands::{retryable, Attempt};
-use crate::db::Arg;
-use crate::facts::{dashboard_aggregate_id, entity_aggregate_id};
+use crate::commands::{retryable, Attempt, ATTEMPTS};
+use crate::db::{time, Arg};
 use crate::{CommandError, EventMetadata, Store, StoreError};
 
 /// One page of entity ids assigned to a customer, with when each was assigned.
@@ -28,8 +27,19 @@ pub struct AssignmentCounts {
     pub dashboards: i64,
 }
 
-fn time(micros: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_micros(micros).unwrap_or_default()
+/// The aggregate id of a device, asset or edge: the tenant is part of it, so two tenants
+/// may use the same entity id.
+pub fn entity_aggregate_id(tenant: &str, entity_id: &str) -> String {
+    format!("{}/{entity_id}", escape(tenant))
+}
+
+/// The aggregate id of one (dashboard, customer) pair.
+pub fn dashboard_aggregate_id(tenant: &str, customer_id: &str, dashboard_id: &str) -> String {
+    format!("{}/{customer_id}/{dashboard_id}", escape(tenant))
+}
+
+fn escape(tenant: &str) -> String {
+    tenant.replace('%', "%25").replace('/', "%2F")
 }
 
 impl Store {
@@ -43,45 +53,29 @@ impl Store {
         entity_id: &str,
         metadata: &EventMetadata,
     ) -> Result<usize, CommandError<AssignmentError>> {
-        let tenant = metadata.tenant.clone();
-        let command = OwnershipCommand::Assign {
-            tenant: tenant.clone(),
+        let tenant = metadata.tenant.as_str();
+        let command = || OwnershipCommand::Assign {
+            tenant: tenant.to_string(),
             entity_id: entity_id.to_string(),
             customer_id: customer_id.to_string(),
             target: CustomerState::Missing,
             owner_deleted: false,
         };
-        let id = entity_aggregate_id(&tenant, entity_id);
-        Ok(match kind {
-            EntityKind::Device => self
-                .execute::<Owned<Device>>(&id, command, metadata)
-                .await?
-                .events
-                .len(),
-            EntityKind::Asset => self
-                .execute::<Owned<Asset>>(&id, command, metadata)
-                .await?
-                .events
-                .len(),
-            EntityKind::Edge => self
-                .execute::<Owned<Edge>>(&id, command, metadata)
-                .await?
-                .events
-                .len(),
+        match kind {
+            EntityKind::Device => self.owned::<Device>(entity_id, command(), metadata).await,
+            EntityKind::Asset => self.owned::<Asset>(entity_id, command(), metadata).await,
+            EntityKind::Edge => self.owned::<Edge>(entity_id, command(), metadata).await,
             EntityKind::Dashboard => {
                 let command = DashboardCommand::Assign {
-                    tenant: tenant.clone(),
+                    tenant: tenant.to_string(),
                     dashboard_id: entity_id.to_string(),
                     customer_id: customer_id.to_string(),
                     target: CustomerState::Missing,
                 };
-                let id = dashboard_aggregate_id(&tenant, customer_id, entity_id);
-                self.execute::<DashboardAssignment>(&id, command, metadata)
-                    .await?
-                    .events
-                    .len()
+                let id = dashboard_aggregate_id(tenant, customer_id, entity_id);
+                self.dashboard(&id, command, metadata).await
             }
-        })
+        }
     }
 
     /// Unassigns a device, asset or edge from whichever customer has it (`customer_id` is
@@ -93,39 +87,47 @@ impl Store {
         entity_id: &str,
         metadata: &EventMetadata,
     ) -> Result<usize, CommandError<AssignmentError>> {
-        let tenant = metadata.tenant.as_str();
-        let id = entity_aggregate_id(tenant, entity_id);
         let command = OwnershipCommand::Unassign {
             owner_deleted: false,
         };
-        Ok(match kind {
-            EntityKind::Device => self
-                .execute::<Owned<Device>>(&id, command, metadata)
-                .await?
-                .events
-                .len(),
-            EntityKind::Asset => self
-                .execute::<Owned<Asset>>(&id, command, metadata)
-                .await?
-                .events
-                .len(),
-            EntityKind::Edge => self
-                .execute::<Owned<Edge>>(&id, command, metadata)
-                .await?
-                .events
-                .len(),
+        match kind {
+            EntityKind::Device => self.owned::<Device>(entity_id, command, metadata).await,
+            EntityKind::Asset => self.owned::<Asset>(entity_id, command, metadata).await,
+            EntityKind::Edge => self.owned::<Edge>(entity_id, command, metadata).await,
             EntityKind::Dashboard => {
                 let command = DashboardCommand::Unassign {
                     target: CustomerState::Missing,
                     is_home: false,
                 };
-                let id = dashboard_aggregate_id(tenant, customer_id, entity_id);
-                self.execute::<DashboardAssignment>(&id, command, metadata)
-                    .await?
-                    .events
-                    .len()
+                let id = dashboard_aggregate_id(&metadata.tenant, customer_id, entity_id);
+                self.dashboard(&id, command, metadata).await
             }
-        })
+        }
+    }
+
+    /// Runs a command on a device, asset or edge; returns the number of events written.
+    async fn owned<K: Exclusive>(
+        &self,
+        entity_id: &str,
+        command: OwnershipCommand,
+        metadata: &EventMetadata,
+    ) -> Result<usize, CommandError<AssignmentError>> {
+        let id = entity_aggregate_id(&metadata.tenant, entity_id);
+        let committed = self.execute::<Owned<K>>(&id, command, metadata).await?;
+        Ok(committed.events.len())
+    }
+
+    /// Runs a command on a (dashboard, customer) pair; returns the number of events written.
+    async fn dashboard(
+        &self,
+        id: &str,
+        command: DashboardCommand,
+        metadata: &EventMetadata,
+    ) -> Result<usize, CommandError<AssignmentError>> {
+        let committed = self
+            .execute::<DashboardAssignment>(id, command, metadata)
+            .await?;
+        Ok(committed.events.len())
     }
 
     /// Assigns many devices to one customer in one transaction, each through the same
@@ -137,7 +139,7 @@ impl Store {
         metadata: &EventMetadata,
     ) -> Result<usize, CommandError<AssignmentError>> {
         let tenant = metadata.tenant.as_str();
-        'attempts: for _ in 0..8 {
+        'attempts: for _ in 0..ATTEMPTS {
             let mut tx = self.db().begin().await?;
             let mut written = 0;
             for device in device_ids {

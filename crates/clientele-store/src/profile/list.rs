@@ -1,14 +1,14 @@
-//! Reads served from the read models and the log.
+//! Lists of customers: filters, sort orders and keyset pagination.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use clientele_domain::customer::{CustomerField, CustomerType};
+use clientele_domain::customer::CustomerType;
 use clientele_domain::AccountStatus;
 use serde::{Deserialize, Serialize};
 
-use crate::db::{Arg, Db};
-use crate::events::StoredEvent;
-use crate::projections::customers::{CustomerRecord, CustomerRow, READ_COLUMNS as COLUMNS};
+use super::record::{CustomerRecord, CustomerRow, READ_COLUMNS as COLUMNS};
+use crate::db::{enum_text, Arg};
+use crate::tree::subtree_range;
 use crate::{Store, StoreError};
 
 /// Which customers a list shows.
@@ -151,11 +151,7 @@ fn filter_sql(tenant: &str, filter: &CustomerFilter, args: &mut Vec<Arg>) -> Str
         );
     }
     if let Some(kind) = filter.customer_type {
-        let name = match kind {
-            CustomerType::Slg => "SLG",
-            CustomerType::Mssp => "MSSP",
-        };
-        push("customer_type = ?", name.into(), args);
+        push("customer_type = ?", Arg::Text(enum_text(&kind)), args);
     }
     if let Some(own) = filter.own_company {
         push("own_company = ?", Arg::Bool(own), args);
@@ -181,7 +177,7 @@ fn filter_sql(tenant: &str, filter: &CustomerFilter, args: &mut Vec<Arg>) -> Str
         push("test_account = ?", test, args);
     }
     if let Some((id, ancestry)) = &filter.subtree_of {
-        let (start, end) = crate::facts::subtree_range(ancestry, id);
+        let (start, end) = subtree_range(ancestry, id);
         args.push(id.as_str().into());
         args.push(Arg::Text(start));
         args.push(Arg::Text(end));
@@ -197,20 +193,6 @@ fn filter_sql(tenant: &str, filter: &CustomerFilter, args: &mut Vec<Arg>) -> Str
 }
 
 impl Store {
-    /// One customer of the tenant, as the read model holds it.
-    pub async fn customer(
-        &self,
-        tenant: &str,
-        id: &str,
-    ) -> Result<Option<CustomerRecord>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM customers WHERE tenant_id = $1 AND id = $2");
-        let row: Option<CustomerRow> = self
-            .db()
-            .fetch_optional(&sql, &[tenant.into(), id.into()])
-            .await?;
-        row.map(CustomerRecord::try_from).transpose()
-    }
-
     /// How many of the tenant's customers pass the filter.
     pub async fn count_customers(
         &self,
@@ -303,130 +285,4 @@ impl Store {
             },
         }))
     }
-
-    /// A customer's events in order, after `after_sequence`, at most `limit`.
-    pub async fn customer_history(
-        &self,
-        tenant: &str,
-        id: &str,
-        after_sequence: i64,
-        limit: i64,
-    ) -> Result<Vec<StoredEvent>, StoreError> {
-        let events =
-            crate::events::aggregate_events(self.db(), "Customer", id, after_sequence, limit)
-                .await?;
-        Ok(events
-            .into_iter()
-            .filter(|e| e.metadata.tenant == tenant)
-            .collect())
-    }
-
-    /// The fields the tenant requires of every customer besides the name.
-    pub async fn required_customer_fields(
-        &self,
-        tenant: &str,
-    ) -> Result<Vec<CustomerField>, StoreError> {
-        #[derive(sqlx::FromRow)]
-        struct Row {
-            required_fields: String,
-        }
-        let row: Option<Row> = self
-            .db()
-            .fetch_optional(
-                "SELECT required_fields FROM tenant_settings WHERE tenant_id = $1",
-                &[tenant.into()],
-            )
-            .await?;
-        match row {
-            None => Ok(Vec::new()),
-            Some(row) => serde_json::from_str(&row.required_fields)
-                .map_err(|e| StoreError::Corrupt(format!("tenant_settings of {tenant}: {e}"))),
-        }
-    }
-
-    /// Customers per account status (every status, in order), from the asynchronous
-    /// `customer_counts` projection.
-    pub async fn customer_counts(
-        &self,
-        tenant: &str,
-    ) -> Result<Vec<(AccountStatus, i64)>, StoreError> {
-        #[derive(sqlx::FromRow)]
-        struct Row {
-            account_status: String,
-            customers: i64,
-        }
-        let rows: Vec<Row> = self
-            .db()
-            .fetch_all(
-                "SELECT account_status, customers FROM customer_counts WHERE tenant_id = $1",
-                &[tenant.into()],
-            )
-            .await?;
-        let all = [
-            AccountStatus::Preparation,
-            AccountStatus::Trial,
-            AccountStatus::Active,
-            AccountStatus::TrialEnd,
-            AccountStatus::Deleted,
-        ];
-        Ok(all
-            .into_iter()
-            .map(|status| {
-                let count = rows
-                    .iter()
-                    .find(|r| r.account_status == status.as_str())
-                    .map_or(0, |r| r.customers);
-                (status, count)
-            })
-            .collect())
-    }
-}
-
-impl Store {
-    /// The customer holding a unique value (`name`, or a lower-cased `shortname`), if any.
-    pub async fn unique_owner(
-        &self,
-        tenant: &str,
-        kind: &str,
-        value: &str,
-    ) -> Result<Option<String>, StoreError> {
-        #[derive(sqlx::FromRow)]
-        struct Row {
-            aggregate_id: String,
-        }
-        let row: Option<Row> = self
-            .db()
-            .fetch_optional(
-                "SELECT aggregate_id FROM unique_keys WHERE tenant_id = $1 AND kind = $2 AND value = $3",
-                &[tenant.into(), kind.into(), value.into()],
-            )
-            .await?;
-        Ok(row.map(|r| r.aggregate_id))
-    }
-
-    /// The live customer with this custom id, if any.
-    pub async fn customer_by_custom_id(
-        &self,
-        tenant: &str,
-        custom_id: &str,
-    ) -> Result<Option<String>, StoreError> {
-        #[derive(sqlx::FromRow)]
-        struct Row {
-            id: String,
-        }
-        let row: Option<Row> = self
-            .db()
-            .fetch_optional(
-                "SELECT id FROM customers WHERE tenant_id = $1 AND custom_id = $2 AND account_status <> 'DELETED' \
-                 AND own_company = $3 LIMIT 1",
-                &[tenant.into(), custom_id.into(), Arg::Bool(false)],
-            )
-            .await?;
-        Ok(row.map(|r| r.id))
-    }
-}
-
-/// Exposed for tests: the raw pools.
-pub fn db_of(store: &Store) -> &Db {
-    store.db()
 }

@@ -1,22 +1,37 @@
-//! How each aggregate is stored: its tenant, its unique values, and the read-model facts
-//! its commands need, looked up inside the command's transaction.
+//! How each aggregate is stored: its tenant, its unique values, its events as projections
+//! receive them, and the read-model facts its commands need, looked up inside the command's
+//! transaction.
 
 use clientele_domain::assignment::{
-    CustomerState, DashboardAssignment, DashboardCommand, Exclusive, Owned, OwnershipCommand,
+    AssignmentError, CustomerState, DashboardAssignment, DashboardCommand, Exclusive, Owned,
+    OwnershipCommand, OwnershipEvent,
 };
-use clientele_domain::customer::{
-    Confirmation, Customer, CustomerCommand, CustomerError, ParentFacts,
-};
+use clientele_domain::customer::{Customer, CustomerCommand, CustomerError, CustomerEvent};
+use clientele_domain::tenant::{Tenant, TenantEvent};
 
-use crate::commands::{lock_hierarchy, retryable, Attempt, Committed, StoredAggregate};
-use crate::db::{Arg, Tx};
-use crate::events::EventMetadata;
-use crate::{CommandError, Store, StoreError};
+use crate::commands::StoredAggregate;
+use crate::db::Tx;
+use crate::deletion::live_children;
+use crate::events::LogEvent;
+use crate::tree::parent_facts;
+use crate::users::USER_EMAIL;
+use crate::{CommandError, StoreError};
 
-/// The kind under which a user's email is unique within the tenant.
-pub const USER_EMAIL: &str = "user_email";
+impl StoredAggregate for Tenant {
+    fn logged(event: TenantEvent) -> LogEvent {
+        LogEvent::Tenant(event)
+    }
+
+    fn tenant(&self) -> Option<&str> {
+        None
+    }
+}
 
 impl StoredAggregate for Customer {
+    fn logged(event: CustomerEvent) -> LogEvent {
+        LogEvent::Customer(event)
+    }
+
     fn tenant(&self) -> Option<&str> {
         self.profile.as_ref().map(|_| self.tenant.as_str())
     }
@@ -106,34 +121,6 @@ impl StoredAggregate for Customer {
     }
 }
 
-/// What the read model knows of a would-be parent.
-async fn parent_facts(tx: &mut Tx, tenant: &str, id: String) -> Result<ParentFacts, StoreError> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        ancestry: String,
-        account_status: String,
-    }
-    let row: Option<Row> = tx
-        .fetch_optional(
-            "SELECT ancestry, account_status FROM customers WHERE tenant_id = $1 AND id = $2",
-            &[tenant.into(), id.as_str().into()],
-        )
-        .await?;
-    Ok(match row {
-        Some(row) if row.account_status != "DELETED" => ParentFacts {
-            ancestors: row
-                .ancestry
-                .split('/')
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect(),
-            exists: true,
-            id,
-        },
-        _ => ParentFacts::unchecked(id),
-    })
-}
-
 /// Whether a customer of the tenant is live, deleted or missing. With `lock`, the row is
 /// share-locked on PostgreSQL until the transaction ends, so the customer cannot be
 /// deleted before a command that relies on it commits.
@@ -170,6 +157,10 @@ async fn owner_deleted(tx: &mut Tx, tenant: &str, owner: Option<&str>) -> Result
 }
 
 impl<K: Exclusive> StoredAggregate for Owned<K> {
+    fn logged(event: OwnershipEvent) -> LogEvent {
+        LogEvent::Entity(event)
+    }
+
     fn tenant(&self) -> Option<&str> {
         (!self.tenant.is_empty()).then_some(self.tenant.as_str())
     }
@@ -180,7 +171,7 @@ impl<K: Exclusive> StoredAggregate for Owned<K> {
         tenant: &str,
         _id: &str,
         current: &Self,
-    ) -> Result<OwnershipCommand, CommandError<clientele_domain::assignment::AssignmentError>> {
+    ) -> Result<OwnershipCommand, CommandError<AssignmentError>> {
         let deleted = owner_deleted(tx, tenant, current.owner.as_deref()).await?;
         Ok(match command {
             OwnershipCommand::Assign {
@@ -203,6 +194,10 @@ impl<K: Exclusive> StoredAggregate for Owned<K> {
 }
 
 impl StoredAggregate for DashboardAssignment {
+    fn logged(event: clientele_domain::assignment::DashboardEvent) -> LogEvent {
+        LogEvent::Dashboard(event)
+    }
+
     fn tenant(&self) -> Option<&str> {
         (!self.tenant.is_empty()).then_some(self.tenant.as_str())
     }
@@ -213,7 +208,7 @@ impl StoredAggregate for DashboardAssignment {
         tenant: &str,
         _id: &str,
         current: &Self,
-    ) -> Result<DashboardCommand, CommandError<clientele_domain::assignment::AssignmentError>> {
+    ) -> Result<DashboardCommand, CommandError<AssignmentError>> {
         Ok(match command {
             DashboardCommand::Assign {
                 tenant: t,
@@ -245,129 +240,4 @@ impl StoredAggregate for DashboardAssignment {
             }
         })
     }
-}
-
-/// The aggregate id of a device, asset or edge: the tenant is part of it, so two tenants
-/// may use the same entity id.
-pub fn entity_aggregate_id(tenant: &str, entity_id: &str) -> String {
-    format!("{}/{entity_id}", escape(tenant))
-}
-
-/// The aggregate id of one (dashboard, customer) pair.
-pub fn dashboard_aggregate_id(tenant: &str, customer_id: &str, dashboard_id: &str) -> String {
-    format!("{}/{customer_id}/{dashboard_id}", escape(tenant))
-}
-
-fn escape(tenant: &str) -> String {
-    tenant.replace('%', "%25").replace('/', "%2F")
-}
-
-impl Store {
-    /// Deletes a customer. One with live inner customers is refused
-    /// (`HasInnerCustomers`) unless `subtree`: then every inner customer, deepest first,
-    /// is deleted with it, in one transaction (all or nothing).
-    pub async fn delete_customer(
-        &self,
-        id: &str,
-        confirmation: Confirmation,
-        subtree: bool,
-        deleted_by: &str,
-        metadata: &EventMetadata,
-    ) -> Result<Committed<Customer>, CommandError<CustomerError>> {
-        let tenant = metadata.tenant.as_str();
-        for _ in 0..8 {
-            let mut tx = self.db().begin().await?;
-            lock_hierarchy(&mut tx, tenant).await?;
-            let mut appended = 0;
-            if subtree {
-                for inner in live_descendants(&mut tx, tenant, id).await? {
-                    let command =
-                        delete_command(Confirmation::Subtree { root: id.into() }, deleted_by);
-                    let outcome = self
-                        .attempt::<Customer>(&mut tx, &inner, command, metadata)
-                        .await;
-                    match retryable(outcome)? {
-                        Attempt::Done(inner) => appended += inner.events.len(),
-                        Attempt::Retry => continue,
-                    }
-                }
-            }
-            let command = delete_command(confirmation.clone(), deleted_by);
-            let outcome = self
-                .attempt::<Customer>(&mut tx, id, command, metadata)
-                .await;
-            match retryable(outcome)? {
-                Attempt::Done(committed) => {
-                    if !committed.events.is_empty() {
-                        self.commit(tx, appended + committed.events.len()).await?;
-                    }
-                    return Ok(committed);
-                }
-                Attempt::Retry => continue,
-            }
-        }
-        Err(CommandError::Contended)
-    }
-}
-
-/// A deletion command; `prepare` fills in the live inner customers.
-fn delete_command(confirmation: Confirmation, deleted_by: &str) -> CustomerCommand {
-    CustomerCommand::DeleteCustomer {
-        confirmation,
-        deleted_by: deleted_by.to_string(),
-        inner_customers: Vec::new(),
-    }
-}
-
-/// The customer's live inner customers (children).
-async fn live_children(tx: &mut Tx, tenant: &str, id: &str) -> Result<Vec<String>, StoreError> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        id: String,
-    }
-    let children: Vec<Row> = tx
-        .fetch_all(
-            "SELECT id FROM customers WHERE tenant_id = $1 AND parent_id = $2 AND account_status <> 'DELETED' ORDER BY id",
-            &[tenant.into(), id.into()],
-        )
-        .await?;
-    Ok(children.into_iter().map(|r| r.id).collect())
-}
-
-/// The range of `ancestry` values under the customer whose own path is `prefix`.
-pub(crate) fn subtree_range(ancestry: &str, id: &str) -> (String, String) {
-    let start = format!("{ancestry}{id}/");
-    // '0' follows '/' in ASCII: every path that starts with `start` sorts below this.
-    let end = format!("{ancestry}{id}0");
-    (start, end)
-}
-
-/// Live customers under `id`, deepest first.
-async fn live_descendants(tx: &mut Tx, tenant: &str, id: &str) -> Result<Vec<String>, StoreError> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        id: String,
-    }
-    #[derive(sqlx::FromRow)]
-    struct Path {
-        ancestry: String,
-    }
-    let Some(root) = tx
-        .fetch_optional::<Path>(
-            "SELECT ancestry FROM customers WHERE tenant_id = $1 AND id = $2",
-            &[tenant.into(), id.into()],
-        )
-        .await?
-    else {
-        return Ok(Vec::new());
-    };
-    let (start, end) = subtree_range(&root.ancestry, id);
-    let rows: Vec<Row> = tx
-        .fetch_all(
-            "SELECT id FROM customers WHERE tenant_id = $1 AND ancestry >= $2 AND ancestry < $3 \
-             AND account_status <> 'DELETED' ORDER BY length(ancestry) DESC, id",
-            &[tenant.into(), Arg::Text(start), Arg::Text(end)],
-        )
-        .await?;
-    Ok(rows.into_iter().map(|r| r.id).collect())
 }

@@ -12,16 +12,25 @@
 //! (a dashboard following one customer is not woken by a thousand others). One that falls
 //! further behind than the buffer holds loses its place (`Lagged`) instead of slowing the
 //! writers, the feed or the other subscribers, and is told which cursor to resume from.
+//!
+//! `EventStream` (in `stream`) is one subscription: it replays the log after a cursor, then
+//! goes live with no gap and no duplicate at the seam.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use clientele_domain::customer::Customer;
+use cqrs_es::Aggregate;
 use tokio::sync::{broadcast, watch};
 
-use crate::db::{Arg, Db};
-use crate::events::{read_log, LogPosition, StoredEvent};
+use crate::db::Db;
+use crate::events::{committed_after, log_end, read_log, LogPosition, StoredEvent};
 use crate::{Store, StoreError};
+
+mod stream;
+
+pub use stream::{EventFilter, EventStream, StreamError};
 
 /// The PostgreSQL channel every commit notifies.
 pub const CHANNEL: &str = "clientele_events";
@@ -95,7 +104,7 @@ impl Feed {
         }
         for event in events {
             let tenant = event.metadata.tenant.clone();
-            let customer = (event.aggregate_type == "Customer")
+            let customer = (event.aggregate_type == Customer::TYPE)
                 .then(|| Topic::Customer(tenant.clone(), event.aggregate_id.clone()));
             let event = Arc::new(event);
             // No receiver is not an error: nobody follows the topic right now.
@@ -251,7 +260,7 @@ impl Feed {
                     continue;
                 }
             }
-            if !committed_after(db, self.head()).await? {
+            if committed_after(db, self.head(), 1).await? == 0 {
                 return Ok(());
             }
             // Committed but not yet readable (an older transaction is running): look again
@@ -267,47 +276,4 @@ impl Feed {
     fn idle(&self) -> bool {
         self.inner.topics.lock().expect("not poisoned").is_empty()
     }
-}
-
-/// The position of the last readable event, where a fresh feed starts.
-async fn log_end(db: &Db) -> Result<LogPosition, StoreError> {
-    #[derive(sqlx::FromRow)]
-    struct End {
-        tx_id: i64,
-        position: i64,
-    }
-    let sql = match db {
-        Db::Postgres(_) => {
-            "SELECT tx_id::text::bigint AS tx_id, position FROM events \
-             WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot()) \
-             ORDER BY events.tx_id DESC, events.position DESC LIMIT 1"
-        }
-        Db::Sqlite { .. } => {
-            "SELECT 0 AS tx_id, position FROM events ORDER BY position DESC LIMIT 1"
-        }
-    };
-    let end: Option<End> = db.fetch_optional(sql, &[]).await?;
-    Ok(end.map_or_else(LogPosition::default, |e| LogPosition {
-        tx: e.tx_id,
-        position: e.position,
-    }))
-}
-
-/// True when events are committed after `after`, readable or not yet.
-async fn committed_after(db: &Db, after: LogPosition) -> Result<bool, StoreError> {
-    let sql = match db {
-        Db::Postgres(_) => {
-            "SELECT count(*) FROM (SELECT 1 FROM events WHERE (tx_id, position) > ($1::text::xid8, $2) LIMIT 1) e"
-        }
-        Db::Sqlite { .. } => {
-            "SELECT count(*) FROM (SELECT 1 FROM events WHERE position > $2 AND $1 = $1 LIMIT 1) e"
-        }
-    };
-    let found = db
-        .fetch_scalar(
-            sql,
-            &[Arg::Text(after.tx.to_string()), Arg::Int(after.position)],
-        )
-        .await?;
-    Ok(found.unwrap_or(0) > 0)
 }

@@ -1,0 +1,288 @@
+//! Importing a file: each row is its own createCustomer (or editCustomer) command, a few
+//! rows in flight at once.
+
+use std::io::{BufRead, BufReader, Read};
+
+use clientele_domain::customer::{
+    normalise_name, Customer, CustomerCommand, CustomerError, CustomerField,
+};
+
+use super::row::{changes_from, map_header, Row};
+use super::{ImportError, ImportMode, ImportReport, OnExisting, RowFailure, MAX_REPORTED_FAILURES};
+use crate::{CommandError, EventMetadata, Store};
+
+/// Rows read and written per batch.
+const BATCH: usize = 256;
+/// Rows of a batch in flight at once (each row is its own command and transaction).
+const IN_FLIGHT: usize = 8;
+
+/// Everything an import needs besides the file.
+pub struct Importer<'a> {
+    pub store: &'a Store,
+    pub metadata: EventMetadata,
+    pub mode: ImportMode,
+    pub on_existing: OnExisting,
+    /// Forces the seller of created customers (a SELLER imports for itself).
+    pub seller: Option<String>,
+}
+
+enum Outcome {
+    Created,
+    Updated,
+    Skipped,
+}
+
+impl Importer<'_> {
+    /// Imports a file; `open` is called once per pass (twice for dry runs and
+    /// all-or-nothing imports). `progress` is told the rows seen so far.
+    pub async fn run<R: Read>(
+        &self,
+        open: impl Fn() -> std::io::Result<R>,
+        mut progress: impl FnMut(u64),
+    ) -> Result<ImportReport, ImportError> {
+        let validate_first = self.mode != ImportMode::Partial;
+        let mut report = self.pass(open()?, !validate_first, &mut progress).await?;
+        if self.mode == ImportMode::DryRun
+            || (self.mode == ImportMode::AllOrNothing && report.failed > 0)
+        {
+            report.nothing_written = true;
+            return Ok(report);
+        }
+        if validate_first {
+            report = self.pass(open()?, true, &mut progress).await?;
+        }
+        Ok(report)
+    }
+
+    async fn pass<R: Read>(
+        &self,
+        input: R,
+        write: bool,
+        progress: &mut impl FnMut(u64),
+    ) -> Result<ImportReport, ImportError> {
+        let mut reader = csv_reader(input)?;
+        let headers: Vec<String> = match reader.byte_headers() {
+            Ok(record) => record
+                .iter()
+                .map(|field| std::str::from_utf8(field).map(|s| s.trim().to_string()))
+                .collect::<Result<_, _>>()
+                .map_err(|_| ImportError::Encoding { line: 1 })?,
+            Err(error) => return Err(ImportError::Csv(error.to_string())),
+        };
+        let columns = map_header(&headers)?;
+        let required = self
+            .store
+            .required_customer_fields(&self.metadata.tenant)
+            .await?;
+        let mut report = ImportReport {
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            ..ImportReport::default()
+        };
+        let mut record = csv::ByteRecord::new();
+        let mut batch: Vec<Row> = Vec::with_capacity(BATCH);
+        let mut finished = false;
+        while !finished {
+            // Read a batch of rows (memory stays bounded by the batch, not the file)...
+            batch.clear();
+            while batch.len() < BATCH {
+                match reader.read_byte_record(&mut record) {
+                    Ok(false) => {
+                        finished = true;
+                        break;
+                    }
+                    Ok(true) => {}
+                    Err(error) => return Err(ImportError::Csv(error.to_string())),
+                }
+                let line = record.position().map_or(0, |p| p.line());
+                let values = record
+                    .iter()
+                    .map(|field| std::str::from_utf8(field).map(str::to_string))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|_| ImportError::Encoding { line })?;
+                if values.iter().all(|v| v.trim().is_empty()) {
+                    continue;
+                }
+                batch.push(Row {
+                    line,
+                    columns: &columns,
+                    headers: &headers,
+                    values,
+                });
+            }
+            // ...and run it with a few rows in flight, keeping the file's order in the report.
+            let mut outcomes = Vec::with_capacity(batch.len());
+            for chunk in batch.chunks(IN_FLIGHT) {
+                let mut pending = Vec::with_capacity(chunk.len());
+                for row in chunk {
+                    pending.push(self.row(row, &required, write));
+                }
+                outcomes.extend(futures::future::join_all(pending).await);
+            }
+            for outcome in outcomes {
+                report.rows += 1;
+                match outcome? {
+                    Ok(Outcome::Created) => report.created += 1,
+                    Ok(Outcome::Updated) => report.updated += 1,
+                    Ok(Outcome::Skipped) => report.skipped += 1,
+                    Err(failures) => {
+                        report.failed += 1;
+                        let room = MAX_REPORTED_FAILURES.saturating_sub(report.failures.len());
+                        report.failures.extend(failures.into_iter().take(room));
+                    }
+                }
+            }
+            progress(report.rows);
+        }
+        progress(report.rows);
+        Ok(report)
+    }
+
+    /// Validates one row and, when `write`, writes it. A row that lost a race to create the
+    /// same name (a duplicate within the file) is decided again as an existing customer.
+    async fn row(
+        &self,
+        row: &Row<'_>,
+        required: &[CustomerField],
+        write: bool,
+    ) -> Result<Result<Outcome, Vec<RowFailure>>, ImportError> {
+        let first = self.row_once(row, required, write).await?;
+        match &first {
+            Err(failures)
+                if failures.iter().any(|f| {
+                    f.rule == "UNIQUE" && f.column.as_deref() == Some(&row.header_of("name"))
+                }) =>
+            {
+                self.row_once(row, required, write).await
+            }
+            _ => Ok(first),
+        }
+    }
+
+    async fn row_once(
+        &self,
+        row: &Row<'_>,
+        required: &[CustomerField],
+        write: bool,
+    ) -> Result<Result<Outcome, Vec<RowFailure>>, ImportError> {
+        let mut draft = match row.draft() {
+            Ok(draft) => draft,
+            Err(failures) => return Ok(Err(failures)),
+        };
+        if let Some(seller) = &self.seller {
+            draft.seller = Some(seller.clone());
+        }
+        // The same validation createCustomer runs, before any lookup.
+        if let Err(violations) = draft.validate(required) {
+            return Ok(Err(row.violations(violations)));
+        }
+        let tenant = &self.metadata.tenant;
+        let existing = match &draft.custom_id {
+            Some(custom_id) => {
+                self.store
+                    .customer_by_custom_id(tenant, custom_id.trim())
+                    .await?
+            }
+            None => None,
+        };
+        let (existing, by_name) = match existing {
+            Some(id) => (Some(id), false),
+            None => (
+                self.store
+                    .unique_owner(tenant, "name", &normalise_name(&draft.name))
+                    .await?,
+                true,
+            ),
+        };
+        match existing {
+            Some(_) if self.on_existing == OnExisting::Skip => Ok(Ok(Outcome::Skipped)),
+            Some(id) => {
+                if !write {
+                    return Ok(Ok(Outcome::Updated));
+                }
+                let command = CustomerCommand::EditCustomer {
+                    expected_version: None,
+                    changes: changes_from(draft, by_name),
+                    required: required.to_vec(),
+                };
+                self.write(row, &id, command, Outcome::Updated).await
+            }
+            None => {
+                if let Some(shortname) = &draft.shortname {
+                    let taken = self
+                        .store
+                        .unique_owner(tenant, "shortname", &shortname.trim().to_lowercase())
+                        .await?;
+                    if taken.is_some() {
+                        let message = "another customer of this tenant already has this shortname"
+                            .to_string();
+                        return Ok(Err(vec![row.failure("shortname", "UNIQUE", message)]));
+                    }
+                }
+                if !write {
+                    return Ok(Ok(Outcome::Created));
+                }
+                let command = CustomerCommand::CreateCustomer {
+                    tenant: tenant.clone(),
+                    draft,
+                    required: required.to_vec(),
+                    parent: None,
+                };
+                let id = uuid::Uuid::now_v7().to_string();
+                self.write(row, &id, command, Outcome::Created).await
+            }
+        }
+    }
+
+    async fn write(
+        &self,
+        row: &Row<'_>,
+        id: &str,
+        command: CustomerCommand,
+        outcome: Outcome,
+    ) -> Result<Result<Outcome, Vec<RowFailure>>, ImportError> {
+        match self
+            .store
+            .execute::<Customer>(id, command, &self.metadata)
+            .await
+        {
+            Ok(_) => Ok(Ok(outcome)),
+            Err(CommandError::Rejected(CustomerError::Invalid(violations))) => {
+                Ok(Err(row.violations(violations)))
+            }
+            Err(CommandError::Duplicate { field }) => Ok(Err(vec![row.failure(
+                field,
+                "UNIQUE",
+                format!("another customer of this tenant already has this {field}"),
+            )])),
+            Err(CommandError::Store(error)) => Err(error.into()),
+            Err(other) => Ok(Err(vec![RowFailure {
+                line: row.line,
+                column: None,
+                rule: "REFUSED".into(),
+                message: other.to_string(),
+            }])),
+        }
+    }
+}
+
+/// The input with its first line (read to find the delimiter) put back in front.
+type Rewound<R> = std::io::Chain<std::io::Cursor<Vec<u8>>, BufReader<R>>;
+
+/// A CSV reader that strips a UTF-8 byte-order mark and takes `,` or `;`, whichever the
+/// header row uses.
+fn csv_reader<R: Read>(input: R) -> Result<csv::Reader<Rewound<R>>, ImportError> {
+    let mut buffered = BufReader::new(input);
+    let mut first = Vec::new();
+    buffered.read_until(b'\n', &mut first)?;
+    if first.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        first.drain(..3);
+    }
+    let commas = first.iter().filter(|b| **b == b',').count();
+    let semicolons = first.iter().filter(|b| **b == b';').count();
+    let delimiter = if semicolons > commas { b';' } else { b',' };
+    let input = std::io::Cursor::new(first).chain(buffered);
+    Ok(csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .from_reader(input))
+}

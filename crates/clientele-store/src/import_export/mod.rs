@@ -1,0 +1,107 @@
+//! CSV import and export of customers, with every column createCustomer takes.
+//!
+//! Rows are streamed: memory does not grow with the file. Each row is validated by the very
+//! command `createCustomer` runs (`CustomerDraft::validate` inside the aggregate), so an
+//! import obeys exactly the same rules. Re-importing a file creates no duplicates: a row
+//! matches an existing customer by `customId` when it has one, else by name.
+
+mod export;
+mod import;
+mod row;
+
+use crate::StoreError;
+
+pub use export::export_csv;
+pub use import::Importer;
+
+/// How an import writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportMode {
+    /// Validate every row; write nothing.
+    DryRun,
+    /// Validate every row first; write only if none fails.
+    AllOrNothing,
+    /// Write the valid rows; report the others.
+    Partial,
+}
+
+/// What an import does with a row that matches an existing customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnExisting {
+    Skip,
+    Update,
+}
+
+/// One row that failed, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowFailure {
+    /// The line in the file (the header is line 1).
+    pub line: u64,
+    /// The column, as named in the file's header, when one column is at fault.
+    pub column: Option<String>,
+    pub rule: String,
+    pub message: String,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    pub rows: u64,
+    pub created: u64,
+    pub updated: u64,
+    pub skipped: u64,
+    pub failed: u64,
+    /// The first `MAX_REPORTED_FAILURES` failures.
+    pub failures: Vec<RowFailure>,
+    /// The file's columns, as understood.
+    pub columns: Vec<String>,
+    /// True when nothing was written (dry run, or all-or-nothing with a failure).
+    pub nothing_written: bool,
+}
+
+/// At most this many failures are listed (all are counted).
+pub const MAX_REPORTED_FAILURES: usize = 1000;
+
+/// Why a file cannot be imported at all. Nothing is written.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("line {line} is not UTF-8: save the file as UTF-8 (a byte-order mark is fine)")]
+    Encoding { line: u64 },
+    #[error("the file has no header row with a Name column")]
+    MissingName,
+    #[error("unknown columns: {}; columns are named as in createCustomer's input (e.g. Name, Email, Given Name, shortname)", .0.join(", "))]
+    UnknownColumns(Vec<String>),
+    #[error("the file is not valid CSV: {0}")]
+    Csv(String),
+    #[error("the file could not be read: {0}")]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The customer fields as columns, by their input names; a header may name them in any
+/// case, with or without spaces, `_` and `-`.
+const COLUMNS: [&str; 22] = [
+    "name",
+    "email",
+    "givenName",
+    "familyName",
+    "organization",
+    "shortname",
+    "type",
+    "serviceStatus",
+    "contractualFlowsPerSecond",
+    "multiAccount",
+    "internal",
+    "testAccount",
+    "dataRetentionDays",
+    "rollupRetentionDays",
+    "language",
+    "seller",
+    "customId",
+    "title",
+    "country",
+    "city",
+    "address",
+    "phone",
+];

@@ -144,8 +144,8 @@ pub fn render(args: &LoadArgs, info: &RunInfo, reports: &[Report]) -> anyhow::Re
     )?;
     writeln!(
         out,
-        "How it is measured. The server is the release `clientele` binary, a separate process on a fresh \
-         database. The load comes from the benchmark process on the same machine: HTTP/1.1 through hyper's \
+        "How it is measured. The server is `{}` (the release `clientele` binary), a separate process on a \
+         fresh database. The load comes from the benchmark process on the same machine: HTTP/1.1 through hyper's \
          connection API, one keep-alive connection per concurrent worker, each request body serialised once \
          up front with only its varying part (an id, a number) spliced in, each answer checked for status 200 \
          and no `\"errors\"` without parsing it; subscriptions over WebSocket (tokio-tungstenite). Latencies \
@@ -159,7 +159,8 @@ pub fn render(args: &LoadArgs, info: &RunInfo, reports: &[Report]) -> anyhow::Re
          checkpointer and other cluster processes are not counted) / operations; generator = Δ(utime + stime) \
          of the benchmark process / (window × {cores} cores), its share of the whole machine. On SQLite the \
          database engine runs inside the server (and, for the limit, inside the generator). These machines \
-         are noisy: the ratios and CPU times hold better than the rates.\n"
+         are noisy: the ratios and CPU times hold better than the rates.\n",
+        args.server_bin.display()
     )?;
 
     // The generator's share of the machine, over the whole run and over the server phases.
@@ -197,6 +198,21 @@ pub fn render(args: &LoadArgs, info: &RunInfo, reports: &[Report]) -> anyhow::Re
         backend_section(&mut out, args, r)?;
     }
     Ok(out)
+}
+
+/// 100000 → "100,000".
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let head = match digits.len() % 3 {
+        0 => 3,
+        r => r,
+    };
+    let mut out = digits[..head].to_string();
+    for group in digits.as_bytes()[head..].chunks(3) {
+        out.push(',');
+        out.push_str(std::str::from_utf8(group).expect("digits"));
+    }
+    out
 }
 
 fn backend_name(backend: &str) -> &'static str {
@@ -394,14 +410,14 @@ fn backend_section(out: &mut String, args: &LoadArgs, r: &Report) -> anyhow::Res
         measure(
             &format!(
                 "{label} over {} events (CPU of the rebuild process per event)",
-                r.rebuild_events
+                thousands(r.rebuild_events)
             ),
             format!(
-                "{:.0} events/s ({:.1} µs)",
-                b.rate,
+                "{} events/s ({:.1} µs)",
+                thousands(b.rate as u64),
                 1e6 * b.cpu / (b.events as f64).max(1.0)
             ),
-            &format!("≥ {target:.0} events/s"),
+            &format!("≥ {} events/s", thousands(target as u64)),
             Some(b.rate >= target),
         )?;
     }
@@ -460,4 +476,15 @@ fn backend_section(out: &mut String, args: &LoadArgs, r: &Report) -> anyhow::Res
     )?;
     writeln!(out)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn thousands_are_separated() {
+        assert_eq!(super::thousands(0), "0");
+        assert_eq!(super::thousands(999), "999");
+        assert_eq!(super::thousands(1000), "1,000");
+        assert_eq!(super::thousands(1_031_002), "1,031,002");
+    }
 }

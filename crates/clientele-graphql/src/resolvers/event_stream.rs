@@ -1,18 +1,13 @@
-//! The events one subscription receives: the log replayed from the store after its cursor,
-//! then the live feed, joined with no gap and no duplicate at the seam.
-//!
-//! Every subscription reads the live feed (`clientele_store::feed`), which follows the log
-//! itself, so a subscriber on any instance sees the events of every instance, in global
-//! order.
+//! What one subscription lets through: the tenant and role filter that the store's
+//! replay-then-live stream (`clientele_store::feed::EventStream`, which joins the log and
+//! the live feed with no gap and no duplicate at the seam) asks of every event.
 
-use std::collections::VecDeque;
+use std::future::Future;
 use std::sync::Arc;
 
-use clientele_store::feed::{Feed, Topic};
-use clientele_store::{LogPosition, Store, StoredEvent};
-use futures::Stream;
-use tokio::sync::broadcast::error::RecvError;
-use tokio::sync::{broadcast, watch};
+use clientele_store::feed::{EventFilter, Feed, StreamError, Topic};
+use clientele_store::{LogPosition, Store, StoreError, StoredEvent};
+use futures::{Stream, StreamExt};
 
 use crate::auth::Role;
 use crate::context::RequestContext;
@@ -38,7 +33,7 @@ impl Selection {
         }
     }
 
-    async fn accepts(&self, store: &Store, event: &StoredEvent) -> ApiResult<bool> {
+    async fn accepts(&self, store: &Store, event: &StoredEvent) -> Result<bool, StoreError> {
         if event.aggregate_type != "Customer" || event.metadata.tenant != self.me.tenant {
             return Ok(false);
         }
@@ -73,32 +68,23 @@ impl Selection {
     }
 }
 
-enum Phase {
-    /// Reading the log from the store after this position.
-    Replay(LogPosition),
-    /// Delivering the feed's events; `seam` until the first one arrives after a replay.
-    Live {
-        skip_through: LogPosition,
-        seam: bool,
-    },
-    Done,
-}
-
-/// The events one subscription receives, in global order.
-pub(crate) struct EventStream {
-    feed: Feed,
-    store: Store,
+/// A selection with the store it asks about sellers and inner customers.
+struct Filter {
     selection: Selection,
-    receiver: broadcast::Receiver<Arc<StoredEvent>>,
-    closing: watch::Receiver<bool>,
-    phase: Phase,
-    pending: VecDeque<Arc<StoredEvent>>,
-    /// The last position this subscription has passed (delivered or filtered out).
-    last: LogPosition,
+    store: Store,
 }
 
-/// Events replayed from the store per read.
-const REPLAY_BATCH: i64 = 500;
+impl EventFilter for Filter {
+    fn accepts(
+        &mut self,
+        event: &Arc<StoredEvent>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        self.selection.accepts(&self.store, event)
+    }
+}
+
+/// The events one subscription receives, in global order, each at most once.
+pub(crate) struct EventStream(clientele_store::feed::EventStream<Filter>);
 
 impl EventStream {
     pub(crate) fn new(
@@ -107,110 +93,27 @@ impl EventStream {
         selection: Selection,
         after: Option<LogPosition>,
     ) -> EventStream {
-        // Taken before subscribing: a resume from it may repeat an event the client never
-        // saw, never skip one.
-        let head = feed.head();
-        let receiver = feed.subscribe(selection.topic());
-        let closing = feed.closing();
-        let phase = match after {
-            Some(after) => Phase::Replay(after),
-            None => Phase::Live {
-                skip_through: LogPosition::default(),
-                seam: false,
-            },
-        };
-        EventStream {
-            feed,
-            store,
-            selection,
-            receiver,
-            closing,
-            phase,
-            pending: VecDeque::new(),
-            last: after.unwrap_or(head),
-        }
+        let topic = selection.topic();
+        let filter = Filter { selection, store };
+        EventStream(clientele_store::feed::EventStream::new(
+            feed, topic, after, filter,
+        ))
     }
 
-    async fn next(&mut self) -> Option<ApiResult<Arc<StoredEvent>>> {
-        loop {
-            if let Some(event) = self.pending.pop_front() {
-                self.last = event.log_position;
-                match self.selection.accepts(&self.store, &event).await {
-                    Ok(true) => return Some(Ok(event)),
-                    Ok(false) => continue,
-                    Err(error) => {
-                        self.phase = Phase::Done;
-                        return Some(Err(error));
-                    }
-                }
-            }
-            if *self.closing.borrow() {
-                return None;
-            }
-            match self.phase {
-                Phase::Done => return None,
-                Phase::Replay(after) => match self.feed.replay(after, REPLAY_BATCH).await {
-                    Ok(events) => match events.last().map(|e| e.log_position) {
-                        Some(last) => {
-                            self.pending.extend(events.into_iter().map(Arc::new));
-                            self.phase = Phase::Replay(last);
-                        }
-                        None => {
-                            self.phase = Phase::Live {
-                                skip_through: after,
-                                seam: true,
-                            }
-                        }
-                    },
-                    Err(error) => {
-                        self.phase = Phase::Done;
-                        return Some(Err(ApiError::from(error)));
-                    }
-                },
-                Phase::Live { skip_through, seam } => {
-                    let received = tokio::select! {
-                        received = self.receiver.recv() => received,
-                        _ = self.closing.changed() => return None,
-                    };
-                    match received {
-                        Ok(event) => {
-                            self.phase = Phase::Live {
-                                skip_through,
-                                seam: false,
-                            };
-                            if event.log_position > skip_through {
-                                self.pending.push_back(event);
-                            }
-                        }
-                        // Overtaken while replaying: that is the server's own slowness, so
-                        // it reads the store again rather than give up.
-                        Err(RecvError::Lagged(_)) if seam => {
-                            self.receiver = self.feed.subscribe(self.selection.topic());
-                            self.phase = Phase::Replay(self.last);
-                        }
-                        Err(RecvError::Lagged(missed)) => {
-                            self.phase = Phase::Done;
-                            tracing::info!(
-                                tenant = %self.selection.me.tenant,
-                                missed,
-                                "a subscriber fell behind and was cut off"
-                            );
-                            return Some(Err(ApiError::Lagged {
-                                last_cursor: Some(encode_cursor(self.last)),
-                                missed,
-                            }));
-                        }
-                        Err(RecvError::Closed) => return None,
-                    }
-                }
-            }
-        }
-    }
-
+    /// The stream, its errors in the API's terms: a subscriber cut off for lagging is told
+    /// the cursor to resume from.
     pub(crate) fn into_stream(self) -> impl Stream<Item = ApiResult<Arc<StoredEvent>>> {
-        futures::stream::unfold(self, |mut stream| async move {
-            let item = stream.next().await?;
-            Some((item, stream))
+        self.0.into_stream().map(|item| {
+            item.map_err(|error| match error {
+                StreamError::Lagged {
+                    last_cursor,
+                    missed,
+                } => ApiError::Lagged {
+                    last_cursor: Some(encode_cursor(last_cursor)),
+                    missed,
+                },
+                StreamError::Store(error) => ApiError::from(error),
+            })
         })
     }
 }

@@ -91,9 +91,19 @@ pub fn rss_mib(pid: u32) -> (f64, f64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
-/// CPU seconds of a set of processes (PostgreSQL backends) at one moment, by pid.
+/// CPU seconds of a set of single-threaded processes (PostgreSQL backends) at one moment,
+/// by pid: from /proc/<pid>/schedstat (nanoseconds on the CPU, exact) where it exists,
+/// else from /proc/<pid>/stat (whole clock ticks, which add up to a large error over
+/// dozens of backends).
 pub fn cpu_of(pids: &[u32]) -> HashMap<u32, f64> {
-    pids.iter().map(|&pid| (pid, cpu_seconds(pid))).collect()
+    let exact = |pid: u32| {
+        let text = std::fs::read_to_string(format!("/proc/{pid}/schedstat")).ok()?;
+        let ns: u64 = text.split_whitespace().next()?.parse().ok()?;
+        Some(ns as f64 / 1e9)
+    };
+    pids.iter()
+        .map(|&pid| (pid, exact(pid).unwrap_or_else(|| cpu_seconds(pid))))
+        .collect()
 }
 
 /// Samples a process's resident memory until stopped; returns the largest sample (MiB).

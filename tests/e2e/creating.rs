@@ -8,7 +8,7 @@ on_both_backends!(
     names_are_normalised_and_unique_within_the_tenant,
     shortnames_are_unique_case_insensitively,
     every_broken_rule_is_named_and_nothing_is_written,
-    a_tenant_can_require_seed_000_fields,
+    a_tenant_can_require_any_of_the_creation_forms_fields,
     an_unknown_customer_is_null,
 );
 
@@ -174,7 +174,7 @@ async fn every_broken_rule_is_named_and_nothing_is_written(backend: Backend) {
     assert_eq!(data["customers"]["totalCount"], 0);
 }
 
-async fn a_tenant_can_require_seed_000_fields(backend: Backend) {
+async fn a_tenant_can_require_any_of_the_creation_forms_fields(backend: Backend) {
     let app = spawn_app(backend).await;
     let data = app
         .ok(

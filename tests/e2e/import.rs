@@ -5,7 +5,7 @@ use clientele_tests::{on_both_backends, run_cli, spawn_app, Backend, TestApp};
 use serde_json::{json, Value};
 
 on_both_backends!(
-    seed_002s_example_file_imports_as_is_and_twice_creates_nothing_new,
+    the_documented_example_file_imports_as_is_and_twice_creates_nothing_new,
     any_column_either_delimiter_and_quoted_fields_are_read,
     each_failing_row_names_its_line_column_and_rule,
     all_or_nothing_and_dry_run_write_nothing,
@@ -40,7 +40,7 @@ async fn names(app: &TestApp) -> Vec<String> {
         .collect()
 }
 
-async fn seed_002s_example_file_imports_as_is_and_twice_creates_nothing_new(backend: Backend) {
+async fn the_documented_example_file_imports_as_is_and_twice_creates_nothing_new(backend: Backend) {
     let app = spawn_app(backend).await;
     let file = b"Name\ntestcustomer\ntest-customer\ntest-the-customer\n";
     let first = import(&app, file).await;

@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use clientele_graphql::csv_io::{export_csv, ImportMode, ImportReport, Importer, OnExisting};
+use clientele_store::import_export::{export_csv, ImportMode, ImportReport, Importer, OnExisting};
 use clientele_store::{ConnectOptions, EventMetadata, Store};
 use sqlx::Connection;
 

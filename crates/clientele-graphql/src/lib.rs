@@ -7,7 +7,6 @@ pub mod auth;
 mod charset;
 mod codes;
 pub mod context;
-pub mod csv_io;
 pub mod error;
 pub mod guard;
 mod limits;

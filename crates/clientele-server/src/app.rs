@@ -8,7 +8,6 @@ use axum::routing::get;
 use axum::Router;
 use clientele_graphql::{build_schema, Authenticator, Clock, Grant, Role};
 use clientele_store::feed::Feed;
-use clientele_store::projections::spawn_runner;
 use clientele_store::{redact, Store};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
@@ -160,9 +159,7 @@ impl Application {
             Duration::from_millis(settings.deletion_poll_ms),
             shutdown.subscribe(),
         );
-        let runner = spawn_runner(
-            store.db().clone(),
-            store.written(),
+        let runner = store.spawn_runner(
             shutdown.subscribe(),
             Duration::from_millis(settings.projection_poll_ms),
         );

@@ -1,12 +1,11 @@
 //! The subcommands.
 
 use anyhow::Context;
-use clientele_store::projections::rebuild_together;
 use clientele_store::{redact, Db, Projection, Store};
 
 use clientele_graphql::{Grant, Role};
 
-use clientele_graphql::csv_io::{export_csv, ImportMode, Importer, OnExisting};
+use clientele_store::import_export::{export_csv, ImportMode, Importer, OnExisting};
 
 use crate::settings::{Command, ImportModeArg, OnExistingArg, Settings};
 use crate::Application;
@@ -81,11 +80,12 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             }
         }
         Command::Rebuild { projections } => {
-            let db = migrated(&settings).await?;
+            let store = open_store(&settings).await?;
             let projections = selected(&projections)?;
             let names: Vec<&str> = projections.iter().map(|p| p.name()).collect();
             let started = std::time::Instant::now();
-            let events = rebuild_together(&db, &projections)
+            let events = store
+                .rebuild_together(&projections)
                 .await
                 .with_context(|| format!("failed to rebuild {}", names.join(", ")))?;
             let seconds = started.elapsed().as_secs_f64();

@@ -97,7 +97,7 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
     }
     info.finish();
     let markdown = report::render(&args, &info, &reports)?;
-    std::fs::write(&args.out, &markdown)?;
+    std::fs::write(&args.out, with_kept_tail(&markdown, &args.out))?;
     println!("{markdown}");
     Ok(())
 }
@@ -256,4 +256,16 @@ async fn measure_on(
     report.rebuild_customers = customers;
     report.rebuild_all = all;
     Ok(report)
+}
+
+/// The line of BENCHMARKS.md below which the other benchmarks (import, devices) keep their
+/// figures: a load run rewrites only what is above it.
+const KEPT_BELOW: &str = "<!-- clientele-bench load keeps everything below this line -->";
+
+fn with_kept_tail(markdown: &str, out: &std::path::Path) -> String {
+    let old = std::fs::read_to_string(out).unwrap_or_default();
+    match old.find(KEPT_BELOW) {
+        Some(at) => format!("{}\n{}", markdown.trim_end(), &old[at..]),
+        None => markdown.to_string(),
+    }
 }

@@ -6,10 +6,10 @@ use clientele_domain::Rule;
 
 use super::shared::parts;
 use crate::auth::Role;
-use crate::csv_io::{ImportError, Importer};
 use crate::error::{ApiError, ApiResult};
 use crate::guard::{self, needs};
 use crate::types::import_export::{ImportMode, ImportResult, OnExisting};
+use clientele_store::import_export::{ImportError, Importer};
 
 #[derive(Default)]
 pub struct ImportExportQuery;
@@ -22,7 +22,7 @@ impl ImportExportQuery {
         let me = guard::require(ctx, needs!(Query, "exportCustomers"))?;
         let (_, store, _) = parts(ctx);
         let mut out = Vec::new();
-        crate::csv_io::export_csv(store, &me.tenant, &mut out)
+        clientele_store::import_export::export_csv(store, &me.tenant, &mut out)
             .await
             .map_err(|e| ApiError::Internal(e.to_string()))?;
         String::from_utf8(out).map_err(|e| ApiError::Internal(e.to_string()))

@@ -2,11 +2,11 @@
 
 use async_graphql::{Enum, SimpleObject};
 
-use crate::csv_io::{ImportReport, RowFailure};
+use clientele_store::import_export::{ImportReport, RowFailure};
 
 /// How an import writes.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-#[graphql(remote = "crate::csv_io::ImportMode")]
+#[graphql(remote = "clientele_store::import_export::ImportMode")]
 pub enum ImportMode {
     /// Validate every row; write nothing.
     DryRun,
@@ -18,7 +18,7 @@ pub enum ImportMode {
 
 /// What to do with a row that matches an existing customer (by customId, else by name).
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-#[graphql(remote = "crate::csv_io::OnExisting")]
+#[graphql(remote = "clientele_store::import_export::OnExisting")]
 pub enum OnExisting {
     Skip,
     Update,

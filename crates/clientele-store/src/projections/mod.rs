@@ -17,9 +17,7 @@ mod settings;
 mod tree;
 mod users;
 
-pub use runner::{
-    catch_up, catch_up_batch, checkpoint, lag, rebuild, rebuild_together, reset, spawn_runner,
-};
+pub use runner::{catch_up, catch_up_batch, checkpoint, lag, rebuild, reset};
 
 use crate::db::Tx;
 use crate::events::Envelope;

@@ -126,26 +126,9 @@ pub async fn catch_up(db: &Db, projection: Projection) -> Result<u64, StoreError
     Store::from_db(db.clone()).catch_up(projection).await
 }
 
-/// `Store::rebuild_together` with the built-in upcasters.
-pub async fn rebuild_together(db: &Db, projections: &[Projection]) -> Result<u64, StoreError> {
-    Store::from_db(db.clone())
-        .rebuild_together(projections)
-        .await
-}
-
 /// `Store::rebuild` with the built-in upcasters.
 pub async fn rebuild(db: &Db, projection: Projection) -> Result<u64, StoreError> {
     Store::from_db(db.clone()).rebuild(projection).await
-}
-
-/// `Store::spawn_runner` with the built-in upcasters, woken by `written`.
-pub fn spawn_runner(
-    db: Db,
-    written: Arc<Notify>,
-    shutdown: watch::Receiver<bool>,
-    poll: Duration,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(run(Store::from_db(db), written, shutdown, poll))
 }
 
 impl Store {

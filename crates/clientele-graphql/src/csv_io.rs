@@ -1,1 +1,0 @@
-pub use clientele_store::import_export::*;

@@ -10,9 +10,9 @@ use serde_json::json;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
+use super::documents::edit_template;
 use super::drive::{histogram, Cpu, Meter};
 use super::http::{self, string_field, Conn, Target};
-use super::phases::edit_template;
 
 /// What one fan-out run measured.
 #[derive(Clone, Copy, Debug)]

@@ -6,7 +6,8 @@
 //!
 //! - `http.rs`: the lean HTTP/1.1 client (hyper's connection API, bodies serialised once).
 //! - `drive.rs`: running one operation on N workers; latencies and CPU time from /proc.
-//! - `limits.rs`: the plain sqlx limit; `phases.rs`: the GraphQL operations;
+//! - `limits.rs`: the plain sqlx limit; `documents.rs`: the GraphQL documents sent;
+//!   `phases.rs`: the GraphQL operations;
 //!   `fanout.rs`: subscriptions; `fill.rs` and `server.rs`: the log and `clientele rebuild`.
 //! - `report.rs`: the figures and BENCHMARKS.md.
 
@@ -18,6 +19,7 @@ use anyhow::ensure;
 use serde_json::json;
 use sqlx::Connection;
 
+mod documents;
 mod drive;
 mod fanout;
 mod fill;

@@ -104,11 +104,16 @@ impl PgProbe {
         Ok(visible.then_some(probe))
     }
 
-    async fn backends(&self) -> Vec<u32> {
+    /// The backends of one side: the benchmark's own connections (named
+    /// [`BENCH_APPLICATION`]) or everyone else's (the servers under test).
+    async fn backends(&self, side: Side) -> Vec<u32> {
         let pids: Vec<i32> = sqlx::query_scalar(
             "SELECT pid FROM pg_stat_activity \
-             WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()",
+             WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid() \
+               AND (application_name = $1) = $2",
         )
+        .bind(BENCH_APPLICATION)
+        .bind(side == Side::Bench)
         .fetch_all(&mut *self.conn.lock().await)
         .await
         .unwrap_or_default();
@@ -116,11 +121,35 @@ impl PgProbe {
     }
 }
 
-/// Whose CPU time a window counts: the server processes and, on PostgreSQL, the backends.
+/// The `application_name` of the benchmark's own PostgreSQL connections (the plain limit,
+/// the log fill), so a window counts only the backends of the side it measures.
+pub const BENCH_APPLICATION: &str = "clientele-bench";
+
+/// The URL with the benchmark's `application_name`.
+pub fn bench_url(url: &str) -> String {
+    if !url.starts_with("postgres") {
+        return url.to_string();
+    }
+    let join = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{join}application_name={BENCH_APPLICATION}")
+}
+
+/// Whose PostgreSQL backends a window counts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The servers under test.
+    Servers,
+    /// The benchmark's own connections (the plain limit).
+    Bench,
+}
+
+/// Whose CPU time a window counts: the server processes and, on PostgreSQL, the backends
+/// of one side.
 #[derive(Clone)]
 pub struct Meter {
     pub servers: Vec<u32>,
     pub pg: Option<Arc<PgProbe>>,
+    pub side: Side,
 }
 
 /// CPU times at the start of a window.
@@ -134,7 +163,7 @@ pub struct Mark {
 impl Meter {
     pub async fn mark(&self) -> Mark {
         let backends = match &self.pg {
-            Some(pg) => Some(procfs::cpu_of(&pg.backends().await)),
+            Some(pg) => Some(procfs::cpu_of(&pg.backends(self.side).await)),
             None => None,
         };
         Mark {
@@ -156,7 +185,7 @@ impl Meter {
             - mark.server;
         let (mut postgres, mut backends_lost) = (None, 0);
         if let (Some(pg), Some(before)) = (&self.pg, &mark.backends) {
-            let after = procfs::cpu_of(&pg.backends().await);
+            let after = procfs::cpu_of(&pg.backends(self.side).await);
             // A backend that started inside the window counts whole.
             let used: f64 = after
                 .iter()

@@ -30,7 +30,7 @@ mod procfs;
 mod report;
 mod server;
 
-use drive::{drive, Meter, PgProbe};
+use drive::{bench_url, drive, Meter, PgProbe, Side};
 use fanout::{fanout, FanoutRun};
 use limits::{Limit, Plain};
 use phases::Phases;
@@ -155,7 +155,7 @@ async fn measure_on(
     drop(conn);
 
     let pg = if backend == "postgres" {
-        let probe = PgProbe::connect(url).await?;
+        let probe = PgProbe::connect(&bench_url(url)).await?;
         if probe.is_none() {
             report.pg_note = Some("PostgreSQL's backends are not processes of this machine: their CPU time is not measured".into());
         }
@@ -166,15 +166,17 @@ async fn measure_on(
     let meter = Meter {
         servers: vec![server.pid()],
         pg: pg.clone(),
+        side: Side::Servers,
     };
 
     // The machine's limit, side by side (the server is idle meanwhile: its CPU is not counted).
-    let plain = Arc::new(Plain::connect(url).await?);
+    let plain = Arc::new(Plain::connect(&bench_url(url)).await?);
     report.version = plain.version().await?;
     eprintln!("plain INSERT, primary-key SELECT, 50 newest rows");
     let limit_meter = Meter {
         servers: Vec::new(),
         pg: pg.clone(),
+        side: Side::Bench,
     };
     let p = || plain.clone();
     report.plain_insert_c1 = drive(
@@ -245,6 +247,7 @@ async fn measure_on(
         let both = Meter {
             servers: vec![server.pid(), second.pid()],
             pg: pg.clone(),
+            side: Side::Servers,
         };
         report.fanout_two = Some(fanout(&run, &both, &watched, || second.rss()).await?);
         second.stop();
@@ -253,7 +256,7 @@ async fn measure_on(
     plain.close().await;
 
     eprintln!("rebuild over {} events", args.rebuild_events);
-    report.rebuild_events = fill::fill_log(url, args.rebuild_events, &ids[0]).await?;
+    report.rebuild_events = fill::fill_log(&bench_url(url), args.rebuild_events, &ids[0]).await?;
     let (customers, all) = server::rebuild(&args.server_bin, url, dir)?;
     report.rebuild_customers = customers;
     report.rebuild_all = all;

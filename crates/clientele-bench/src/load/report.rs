@@ -155,7 +155,8 @@ pub fn render(args: &LoadArgs, info: &RunInfo, reports: &[Report]) -> anyhow::Re
          single-row INSERT transactions, primary-key SELECTs, and `SELECT … ORDER BY created_at DESC LIMIT 50`. \
          Ratio = the operation's rate / its limit's rate. CPU columns, from /proc over exactly the measured \
          window: server = Δ(utime + stime) of the server process / operations; PostgreSQL = Σ Δ(time on the CPU, \
-         from /proc/<pid>/schedstat) of the backends serving the benchmark's database (from `pg_stat_activity`; the WAL writer, \
+         from /proc/<pid>/schedstat) of the backends serving the benchmark's database (from `pg_stat_activity`: the server's for its rows, the \
+         benchmark's own, tagged `application_name=clientele-bench`, for the limits; the WAL writer, \
          checkpointer and other cluster processes are not counted) / operations; generator = Δ(utime + stime) \
          of the benchmark process / (window × {cores} cores), its share of the whole machine. On SQLite the \
          database engine runs inside the server (and, for the limit, inside the generator). These machines \

@@ -18,6 +18,7 @@ on_both_backends!(
     a_slow_subscriber_is_cut_off_with_its_cursor_while_others_keep_up,
     subscriptions_respect_tenants_and_roles,
     account_status_changes_and_counts_are_pushed,
+    live_counts_follow_a_create_at_once,
 );
 
 const EVENTS: &str = "subscription($after: String, $filter: CustomerEventFilter) { \
@@ -531,4 +532,62 @@ async fn shutdown_completes_open_subscriptions_and_closes() {
         .await
         .expect("shutdown finishes")
         .unwrap();
+}
+
+/// Waits for a `customerCountsByStatus` message in which the counts add up to `total`,
+/// and returns how long it took.
+async fn counts_reach(client: &mut WsClient, total: i64, within: Duration) -> Duration {
+    let started = std::time::Instant::now();
+    loop {
+        let left = within.saturating_sub(started.elapsed());
+        let data = tokio::time::timeout(left, client.next_data("c", "customerCountsByStatus"))
+            .await
+            .unwrap_or_else(|_| panic!("the counts did not reach {total} within {within:?}"));
+        let sum: i64 = data
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["count"].as_i64().unwrap())
+            .sum();
+        if sum == total {
+            return started.elapsed();
+        }
+    }
+}
+
+const COUNTS: &str = "subscription { customerCountsByStatus { status count } }";
+
+/// Subscribes to the counts once the tenant's own company (registered on the first
+/// signed-in request, and counted) is in them.
+async fn counting(app: &TestApp, on: &TestApp) -> WsClient {
+    app.ok("{ customers(first: 1) { totalCount } }", json!({}))
+        .await;
+    let mut client = WsClient::signed_in(&on.address, &on.token).await;
+    client.subscribe("c", COUNTS, json!({})).await;
+    counts_reach(&mut client, 1, Duration::from_secs(5)).await;
+    client
+}
+
+async fn live_counts_follow_a_create_at_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut client = counting(&app, &app).await;
+    for n in 2..=4 {
+        app.create_customer(json!({ "name": format!("counted {n}") }))
+            .await;
+        // The counts poll every 2 s when nothing wakes them: a prompt update is the
+        // runner's applied position waking the subscription.
+        counts_reach(&mut client, n, Duration::from_secs(1)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_counts_follow_a_create_on_another_instance_at_once() {
+    let one = spawn_app(Backend::Postgres).await;
+    let two = spawn_app_on(one.database.clone()).await;
+    let mut client = counting(&one, &two).await;
+    for n in 2..=4 {
+        one.create_customer(json!({ "name": format!("elsewhere {n}") }))
+            .await;
+        counts_reach(&mut client, n, Duration::from_secs(1)).await;
+    }
 }

@@ -163,6 +163,25 @@ impl Application {
             shutdown.subscribe(),
             Duration::from_millis(settings.projection_poll_ms),
         );
+        // Events of other instances reach this one through the feed (NOTIFY, or its poll):
+        // they wake the runner as local commits do, so the asynchronous read models (the
+        // counts) follow them at once instead of at the runner's next poll.
+        {
+            let (mut head, projected, written) =
+                (feed.head_changes(), store.projected(), store.written());
+            let mut stopped = shutdown.subscribe();
+            tokio::spawn(async move {
+                loop {
+                    tokio::select! {
+                        changed = head.changed() => if changed.is_err() { return },
+                        _ = stopped.changed() => return,
+                    }
+                    if *head.borrow_and_update() > *projected.borrow() {
+                        written.notify_one();
+                    }
+                }
+            });
+        }
         let feed_task = feed.spawn(
             shutdown.subscribe(),
             Duration::from_millis(settings.feed_poll_ms),

@@ -63,6 +63,7 @@ struct Inner {
     upcasters: Vec<Box<dyn EventUpcaster>>,
     written: Arc<Notify>,
     committed: Arc<Notify>,
+    projected: tokio::sync::watch::Sender<LogPosition>,
 }
 
 impl Store {
@@ -99,6 +100,7 @@ impl Store {
                 upcasters,
                 written: Arc::new(Notify::new()),
                 committed: Arc::new(Notify::new()),
+                projected: tokio::sync::watch::Sender::new(LogPosition::default()),
             }),
         }
     }
@@ -129,6 +131,23 @@ impl Store {
     /// Raised after every local commit; the live feed waits on it.
     pub fn committed(&self) -> Arc<Notify> {
         self.inner.committed.clone()
+    }
+
+    /// The position up to which every asynchronous projection has applied the log, as
+    /// this instance's runner last read its checkpoints (after each round). A reader of an
+    /// asynchronous read model waits on it to answer as soon as an event is applied.
+    pub fn projected(&self) -> tokio::sync::watch::Receiver<LogPosition> {
+        self.inner.projected.subscribe()
+    }
+
+    pub(crate) fn set_projected(&self, position: LogPosition) {
+        self.inner.projected.send_if_modified(|seen| {
+            let moved = position > *seen;
+            if moved {
+                *seen = position;
+            }
+            moved
+        });
     }
 
     fn notify_written(&self) {

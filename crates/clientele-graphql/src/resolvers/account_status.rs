@@ -104,6 +104,7 @@ impl AccountStatusSubscription {
         let feed = feed(ctx)?;
         let state = CountsState {
             head: feed.head_changes(),
+            projected: store.projected(),
             closing: feed.closing(),
             store,
             tenant: me.tenant,
@@ -118,6 +119,7 @@ impl AccountStatusSubscription {
 
 struct CountsState {
     head: watch::Receiver<LogPosition>,
+    projected: watch::Receiver<LogPosition>,
     closing: watch::Receiver<bool>,
     store: Store,
     tenant: String,
@@ -125,8 +127,9 @@ struct CountsState {
 }
 
 impl CountsState {
-    /// The next counts that differ from the last ones sent. The counts follow the log
-    /// asynchronously, so a change is looked for on every new event and on a short poll.
+    /// The next counts that differ from the last ones sent. The counts are an asynchronous
+    /// read model: on every new event in the log this waits until the runner has applied
+    /// it (the store's `projected` position), then reads them; a slow poll covers the rest.
     async fn next(&mut self) -> Option<ApiResult<Vec<StatusCount>>> {
         loop {
             if *self.closing.borrow() {
@@ -138,8 +141,10 @@ impl CountsState {
                         if changed.is_err() {
                             return None;
                         }
-                        // Let the projection runner apply what woke us.
-                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        let head = *self.head.borrow_and_update();
+                        // Bounded: a runner that fails must not stop the counts.
+                        let applied = self.projected.wait_for(|p| *p >= head);
+                        let _ = tokio::time::timeout(COUNTS_POLL, applied).await;
                     }
                     _ = tokio::time::sleep(COUNTS_POLL) => {}
                     _ = self.closing.changed() => return None,

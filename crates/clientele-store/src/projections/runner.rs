@@ -249,6 +249,7 @@ async fn run(
 ) {
     let mut failures = 0u32;
     loop {
+        let (mut projected, mut all_applied) = (None::<LogPosition>, true);
         for projection in Projection::ALL.into_iter().filter(|p| !p.is_inline()) {
             // `catch_up` may wait for an old transaction elsewhere in the cluster; shutdown
             // must not wait with it. Dropping it mid-batch rolls the batch back, checkpoint
@@ -257,13 +258,25 @@ async fn run(
                 result = store.catch_up(projection) => result,
                 _ = shutdown.changed() => return,
             };
+            // The checkpoint, also when another instance's runner moved it.
+            let result = match result {
+                Ok(_) => checkpoint(store.db(), projection).await,
+                Err(error) => Err(error),
+            };
             match result {
-                Ok(_) => failures = 0,
+                Ok(position) => {
+                    failures = 0;
+                    projected = Some(projected.map_or(position, |p| p.min(position)));
+                }
                 Err(error) => {
+                    all_applied = false;
                     failures = failures.saturating_add(1);
                     tracing::error!(projection = projection.name(), %error, failures, "projection failed; will retry");
                 }
             }
+        }
+        if let (true, Some(position)) = (all_applied, projected) {
+            store.set_projected(position);
         }
         let backoff = poll * failures.clamp(1, 10);
         tokio::select! {

@@ -403,3 +403,27 @@ async fn a_restarted_sqlite_instance_still_refuses_an_ended_session() {
     let again = spawn_app_on(database).await;
     assert_refused(&again, &token, "after a restart").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_without_subscribers_learns_a_revocation_within_a_second() {
+    let one = spawn_app(Backend::Postgres).await;
+    let two = spawn_app_on(one.database.clone()).await;
+    let old = cli_token("rita", "RESELLER");
+    assert_accepted(&two, &old, "instance two, before").await;
+    // Nobody subscribes on instance two: its feed is idle and reads only the events that
+    // end sessions.
+    one.ok(
+        "mutation($s: String!) { revokeSessions(subject: $s) }",
+        json!({ "s": "rita" }),
+    )
+    .await;
+    let revoked = Instant::now();
+    loop {
+        let (status, _) = call(&two, &old, WHO_AM_I, json!({})).await;
+        if status == 401 {
+            break;
+        }
+        assert!(revoked.elapsed() < CLOSE_WITHIN, "still accepted on two");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

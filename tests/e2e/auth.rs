@@ -460,7 +460,8 @@ async fn log_in_as_a_customer_is_short_lived_recorded_and_bounded(backend: Backe
             "CustomerCreated",
             "ImpersonationStarted",
             "CustomerEdited",
-            "ImpersonationEnded"
+            "ImpersonationEnded",
+            "SessionEnded"
         ]
     );
     assert_eq!(history[1]["payload"]["reason"], "ticket 42");

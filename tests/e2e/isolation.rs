@@ -51,6 +51,7 @@ const OPERATIONS: &[(&str, bool, Scope, &str)] = &[
     ("setDeletionGracePeriod", true, Scope::Tenant, "mutation { setDeletionGracePeriod(days: 1) }"),
     ("loginAs", true, Scope::Customer, "mutation($id: ID!) { loginAs(customerId: $id, reason: \"x\") { token } }"),
     ("endImpersonation", true, Scope::Tenant, "mutation { endImpersonation }"),
+    ("revokeSessions", true, Scope::Tenant, "mutation { revokeSessions(subject: \"vic-seller\") }"),
     ("exportCustomers", false, Scope::Tenant, "{ exportCustomers }"),
     ("addCustomerUser", true, Scope::Customer, "mutation($id: ID!) { addCustomerUser(customerId: $id, input: { email: \"intruder@evil.example\", userType: CUSTOMER_ADMIN }) { user { id } } }"),
     ("editCustomerUser", true, Scope::Customer, "mutation($id: ID!) { editCustomerUser(customerId: $id, userId: \"u\", input: { givenName: \"x\" }) { id } }"),

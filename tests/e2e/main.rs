@@ -14,6 +14,7 @@ mod listing;
 mod log_and_projections;
 mod operations;
 mod products;
+mod revocation;
 mod schema;
 mod subscriptions;
 mod tree;

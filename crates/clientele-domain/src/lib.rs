@@ -10,6 +10,7 @@ mod aggregate;
 pub mod assignment;
 pub mod customer;
 pub mod product;
+pub mod session;
 pub mod tenant;
 mod violation;
 

@@ -6,6 +6,10 @@
 //! not-before, issuer and audience are always checked; a token whose header lists critical
 //! extensions (`crit`, RFC 7515 §4.1.11) is refused, since we understand none, and so is
 //! one that names no tenant.
+//!
+//! Every token minted here carries its own id (`jti`) and the session it belongs to
+//! (`sid`), so it can be taken back: the store's revocation set (`Sessions`) refuses a
+//! token whose session ended, or whose subject had its sessions ended after it was issued.
 
 use async_graphql::Enum;
 use chrono::{DateTime, Duration, Utc};
@@ -90,6 +94,13 @@ pub struct Claims {
     pub aud: String,
     pub iat: i64,
     pub exp: i64,
+    /// The token's id; set on every token minted here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+    /// The session the token belongs to; set on every token minted here (an identity
+    /// provider's tokens may have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
 }
 
 /// What a minted token grants.
@@ -100,6 +111,8 @@ pub struct Grant {
     pub role: Role,
     pub customer: Option<String>,
     pub imp: Option<Impersonator>,
+    /// The session the token belongs to; a fresh one when `None`.
+    pub sid: Option<String>,
 }
 
 impl Grant {
@@ -110,6 +123,7 @@ impl Grant {
             role,
             customer: None,
             imp: None,
+            sid: None,
         }
     }
 }
@@ -193,7 +207,8 @@ impl Authenticator {
         Ok(claims)
     }
 
-    /// Mints an HS256 token with the configured secret.
+    /// Mints an HS256 token with the configured secret, with a fresh `jti` and the grant's
+    /// session (a fresh one when it names none).
     pub fn mint(
         &self,
         grant: Grant,
@@ -212,6 +227,12 @@ impl Authenticator {
             aud: self.audience.clone(),
             iat: now.timestamp(),
             exp: expires.timestamp(),
+            jti: Some(uuid::Uuid::new_v4().to_string()),
+            sid: Some(
+                grant
+                    .sid
+                    .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+            ),
         };
         let token = encode(
             &Header::new(Algorithm::HS256),

@@ -1,7 +1,7 @@
 //! What every request carries into the resolvers: the signed-in principal.
 
 use chrono::{DateTime, Utc};
-use clientele_store::EventMetadata;
+use clientele_store::{EventMetadata, SessionOf, Sessions};
 
 use crate::auth::{Claims, Impersonator, Role};
 
@@ -18,6 +18,10 @@ pub struct RequestContext {
     pub request_id: String,
     /// When the token expires.
     pub expires_at: DateTime<Utc>,
+    /// When the token was issued (`iat`, whole seconds).
+    pub issued_at: DateTime<Utc>,
+    /// The session the token belongs to (`sid`), if it names one.
+    pub session: Option<String>,
 }
 
 impl RequestContext {
@@ -30,7 +34,25 @@ impl RequestContext {
             impersonator: claims.imp,
             request_id: request_id.into(),
             expires_at: DateTime::from_timestamp(claims.exp, 0).unwrap_or_default(),
+            issued_at: DateTime::from_timestamp(claims.iat, 0).unwrap_or_default(),
+            session: claims.sid,
         }
+    }
+
+    /// True when this principal's session ended (it was taken back): by its id, or
+    /// because its subject, or under impersonation the real actor, had its sessions ended
+    /// after the token was issued. An in-memory lookup.
+    pub fn session_ended(&self, sessions: &Sessions) -> bool {
+        let actor = self.impersonator.as_ref().map(|imp| imp.sub.as_str());
+        let subjects: Vec<&str> = std::iter::once(self.subject.as_str())
+            .chain(actor)
+            .collect();
+        sessions.has_ended(SessionOf {
+            tenant: &self.tenant,
+            session: self.session.as_deref(),
+            subjects: &subjects,
+            issued_at: self.issued_at,
+        })
     }
 
     /// The acting subject as events record it: the real person, even when impersonating.

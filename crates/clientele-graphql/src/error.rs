@@ -146,7 +146,10 @@ impl ApiError {
                 ApiError::Forbidden("the tenant's own company cannot be modified or deleted".into())
             }
             CommandError::Rejected(
-                error @ (CustomerError::NoOpenRequest | CustomerError::RequestAlreadyOpen | CustomerError::NotDue),
+                error @ (CustomerError::NoOpenRequest
+                | CustomerError::RequestAlreadyOpen
+                | CustomerError::NotDue
+                | CustomerError::SessionAlreadyEnded),
             ) => ApiError::Conflict {
                 message: error.to_string(),
                 field: None,

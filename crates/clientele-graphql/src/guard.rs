@@ -32,7 +32,8 @@ pub enum Ability {
     /// only its customer's customer-editable fields; a seller never hands a customer on.
     EditCustomer,
     /// Change the tenant: required fields, catalogue, deletion grace period; delete
-    /// customers; assign devices, assets, edges and dashboards, and the home dashboard.
+    /// customers; assign devices, assets, edges and dashboards, and the home dashboard;
+    /// end every session of a subject (`revokeSessions`).
     AdministerTenant,
     /// End an impersonation. No role holds it: only an impersonation token, for itself.
     EndImpersonation,
@@ -141,6 +142,7 @@ pub const OPERATIONS: &[Operation] = {
         row(Mutation,     "setDeletionGracePeriod",     AdministerTenant),
         row(Mutation,     "loginAs",                    ManageCustomers),
         row(Mutation,     "endImpersonation",           EndImpersonation),
+        row(Mutation,     "revokeSessions",             AdministerTenant),
         row(Mutation,     "addCustomerUser",            EditCustomer),
         row(Mutation,     "editCustomerUser",           EditCustomer),
         row(Mutation,     "disableCustomerUser",        EditCustomer),
@@ -312,6 +314,10 @@ mod tests {
             "customerCountsByStatus"
         ));
         assert!(!may(Role::TenantAdmin, Root::Mutation, "endImpersonation"));
+        assert!(may(Role::TenantAdmin, Root::Mutation, "revokeSessions"));
+        assert!(may(Role::Reseller, Root::Mutation, "revokeSessions"));
+        assert!(!may(Role::Seller, Root::Mutation, "revokeSessions"));
+        assert!(!may(Role::CustomerAdmin, Root::Mutation, "revokeSessions"));
         assert!(!may(Role::TenantAdmin, Root::Query, "noSuchOperation"));
         assert_eq!(needs!(Query, "customerAsOf"), Ability::Audit);
     }

@@ -67,6 +67,13 @@ impl Application {
         let (shutdown, _) = watch::channel(false);
         let feed = Feed::new(store.clone(), settings.subscription_buffer);
         feed.seek_to_end().await?;
+        // After the feed is placed: whatever is committed up to its head is in the read
+        // model, and the feed records everything after it.
+        store
+            .sessions()
+            .load(store.db(), clock.now())
+            .await
+            .map_err(|e| anyhow::anyhow!("failed to load the ended sessions: {e}"))?;
         let activation = activation_settings(&settings, listener.local_addr()?)?;
         let (connections_alive, connections) = mpsc::channel(1);
         let state = AppState {

@@ -35,17 +35,10 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             subject,
             ttl,
         } => {
-            let role = Role::parse(&role).with_context(|| format!("no role named {role}"))?;
-            let (auth, _) = crate::auth::authenticator(&settings)?;
-            let subject =
-                subject.unwrap_or_else(|| format!("dev-{}", role.as_str().to_lowercase()));
-            let ttl = chrono::Duration::from_std(*ttl).context("the ttl is too long")?;
-            let grant = Grant {
-                customer,
-                ..Grant::new(subject, tenant, role)
-            };
-            let (token, _) = auth.mint(grant, chrono::Utc::now(), ttl)?;
-            println!("{token}");
+            println!(
+                "{}",
+                token(&settings, &tenant, &role, customer, subject, *ttl)?
+            );
             Ok(())
         }
         Command::Import {
@@ -97,6 +90,28 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// What `clientele token` prints: a token of its own session (`sid`) with a fresh `jti`,
+/// which `revokeSessions` of its subject ends like any other.
+pub fn token(
+    settings: &Settings,
+    tenant: &str,
+    role: &str,
+    customer: Option<String>,
+    subject: Option<String>,
+    ttl: std::time::Duration,
+) -> anyhow::Result<String> {
+    let role = Role::parse(role).with_context(|| format!("no role named {role}"))?;
+    let (auth, _) = crate::auth::authenticator(settings)?;
+    let subject = subject.unwrap_or_else(|| format!("dev-{}", role.as_str().to_lowercase()));
+    let ttl = chrono::Duration::from_std(ttl).context("the ttl is too long")?;
+    let grant = Grant {
+        customer,
+        ..Grant::new(subject, tenant, role)
+    };
+    let (token, _) = auth.mint(grant, chrono::Utc::now(), ttl)?;
+    Ok(token)
 }
 
 /// The configured database, with every migration applied.

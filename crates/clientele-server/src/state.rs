@@ -61,8 +61,12 @@ pub fn strip_bearer(value: &str) -> Option<&str> {
         .or_else(|| value.strip_prefix("bearer "))
 }
 
-/// Verifies a token and makes sure the tenant's own company exists; the error says why
-/// the token was refused.
+/// Why a token whose session was taken back is refused.
+pub const SESSION_ENDED: &str = "this token's session has ended (it was revoked); sign in again";
+
+/// Verifies a token, refuses one whose session ended (an in-memory lookup in the
+/// store's revocation set), and makes sure the tenant's own company exists; the error says
+/// why the token was refused.
 pub async fn sign_in(
     state: &AppState,
     token: Option<&str>,
@@ -74,6 +78,9 @@ pub async fn sign_in(
         None => return Err("sign in: send Authorization: Bearer <token>".into()),
     };
     let request = RequestContext::from_claims(claims, request_id);
+    if request.session_ended(state.store.sessions()) {
+        return Err(SESSION_ENDED.into());
+    }
     state
         .own_companies
         .ensure(&state.store, &request, state.clock.now())

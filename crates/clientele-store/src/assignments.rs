@@ -159,7 +159,8 @@ impl Store {
                     Attempt::Retry => continue 'attempts,
                 }
             }
-            self.commit(tx, written).await?;
+            // Entities' events end no session.
+            self.commit(tx, written, &[]).await?;
             return Ok(written);
         }
         Err(CommandError::Contended)

@@ -7,11 +7,13 @@ use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 
 use crate::db::{Arg, Tx};
+use crate::events::Envelope;
 use crate::events::{
     append, is_unique_violation, load, save_snapshot, AppendError, EventMetadata, LogEvent,
     StoredEvent,
 };
 use crate::projections::apply_inline;
+use crate::sessions::ended_by;
 use crate::{CommandError, Store, StoreError};
 
 /// How often a command is re-decided when another writer committed to the same aggregate
@@ -65,6 +67,8 @@ pub struct Committed<A> {
     pub version: u64,
     /// The events written; empty when the command changed nothing.
     pub events: Vec<StoredEvent>,
+    /// Those of them that end sessions, typed: recorded in memory once committed.
+    pub(crate) ending: Vec<Envelope>,
 }
 
 /// One attempt at a command inside a transaction.
@@ -101,7 +105,8 @@ impl Store {
                     return Ok(committed)
                 }
                 Ok(Attempt::Done(committed)) => {
-                    self.commit(tx, committed.events.len()).await?;
+                    self.commit(tx, committed.events.len(), &committed.ending)
+                        .await?;
                     return Ok(committed);
                 }
                 Ok(Attempt::Retry) => {
@@ -118,9 +123,15 @@ impl Store {
         Err(CommandError::Contended)
     }
 
-    /// Commits a command's transaction (which appended `appended` events) and wakes the
-    /// projection runner and the feeds.
-    pub(crate) async fn commit(&self, mut tx: Tx, appended: usize) -> Result<(), StoreError> {
+    /// Commits a command's transaction (which appended `appended` events), records the
+    /// sessions its `ending` events end at once (this instance's checks see them before
+    /// the command answers), and wakes the projection runner and the feeds.
+    pub(crate) async fn commit(
+        &self,
+        mut tx: Tx,
+        appended: usize,
+        ending: &[Envelope],
+    ) -> Result<(), StoreError> {
         if let Tx::Pg(_) = tx {
             // Delivered at commit, to every instance listening (the live feeds). Only a
             // wake-up: readers take the events from the log itself.
@@ -128,6 +139,9 @@ impl Store {
                 .await?;
         }
         tx.commit().await?;
+        for event in ending {
+            self.sessions().record(event);
+        }
         metrics::counter!("clientele_events_appended_total").increment(appended as u64);
         self.notify_written();
         Ok(())
@@ -165,6 +179,7 @@ impl Store {
                 aggregate,
                 version: loaded.version,
                 events: Vec::new(),
+                ending: Vec::new(),
             }));
         }
         let version = loaded.version + events.len() as u64;
@@ -178,10 +193,15 @@ impl Store {
         update_unique_keys(tx, &metadata.tenant, id, &before, &aggregate).await?;
         save_snapshot(tx, id, &aggregate, version).await?;
         apply_inline(tx, &typed).await?;
+        let ending = typed
+            .into_iter()
+            .filter(|e| !ended_by(e).is_empty())
+            .collect();
         Ok(Attempt::Done(Committed {
             aggregate,
             version,
             events: stored,
+            ending,
         }))
     }
 }

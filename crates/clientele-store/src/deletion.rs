@@ -125,6 +125,7 @@ impl Store {
             let mut tx = self.db().begin().await?;
             lock_hierarchy(&mut tx, tenant).await?;
             let mut appended = 0;
+            let mut ending = Vec::new();
             if subtree {
                 for inner in live_descendants(&mut tx, tenant, id).await? {
                     let command =
@@ -133,7 +134,10 @@ impl Store {
                         .attempt::<Customer>(&mut tx, &inner, command, metadata)
                         .await;
                     match retryable(outcome)? {
-                        Attempt::Done(inner) => appended += inner.events.len(),
+                        Attempt::Done(inner) => {
+                            appended += inner.events.len();
+                            ending.extend(inner.ending);
+                        }
                         // The whole subtree is decided again, in a new transaction.
                         Attempt::Retry => continue 'attempts,
                     }
@@ -146,7 +150,9 @@ impl Store {
             match retryable(outcome)? {
                 Attempt::Done(committed) => {
                     if !committed.events.is_empty() {
-                        self.commit(tx, appended + committed.events.len()).await?;
+                        ending.extend(committed.ending.iter().cloned());
+                        self.commit(tx, appended + committed.events.len(), &ending)
+                            .await?;
                     }
                     return Ok(committed);
                 }

@@ -8,6 +8,7 @@
 //!   each aggregate is stored.
 //! - `projections`: read models, applied inline or followed by the checkpointed runner.
 //! - `feed`: the live feed and one subscription's replay-then-live stream.
+//! - `sessions`: the sessions that ended (the revocation set), in memory.
 //! - One file per feature for its reads and workflows: `profile`, `products`,
 //!   `account_status`, `deletion`, `users`, `tree`, `assignments`, `audit`, and
 //!   `import_export` (CSV).
@@ -26,6 +27,7 @@ pub mod import_export;
 mod products;
 mod profile;
 pub mod projections;
+mod sessions;
 mod tree;
 mod users;
 mod vault;
@@ -50,6 +52,7 @@ pub use profile::{
     PageRequest,
 };
 pub use projections::Projection;
+pub use sessions::{SessionOf, Sessions};
 pub use users::{UserRecord, USER_EMAIL};
 
 /// The store: pools, upcasters, and a signal raised after every commit.
@@ -64,6 +67,7 @@ struct Inner {
     written: Arc<Notify>,
     committed: Arc<Notify>,
     projected: tokio::sync::watch::Sender<LogPosition>,
+    sessions: Sessions,
 }
 
 impl Store {
@@ -101,6 +105,7 @@ impl Store {
                 written: Arc::new(Notify::new()),
                 committed: Arc::new(Notify::new()),
                 projected: tokio::sync::watch::Sender::new(LogPosition::default()),
+                sessions: Sessions::default(),
             }),
         }
     }
@@ -121,6 +126,11 @@ impl Store {
     /// Decodes a stored event through this store's upcasters.
     pub fn decode(&self, event: &StoredEvent) -> Result<Envelope, StoreError> {
         Envelope::decode(event, self.upcasters())
+    }
+
+    /// The sessions this instance knows to have ended (the revocation set).
+    pub fn sessions(&self) -> &Sessions {
+        &self.inner.sessions
     }
 
     /// Raised after every local commit; the projection runner waits on it.

@@ -64,8 +64,15 @@ pub enum CustomerCommand {
         reason: String,
         expires_at: DateTime<Utc>,
     },
-    /// Record that `by` stops acting as this customer.
-    EndImpersonation { by: String },
+    /// Record that `by` stops acting as this customer, and end the impersonation's
+    /// `session` (the `sid` of its token, whose tokens expire at `expires_at`) at `now`.
+    /// A token minted before sessions existed has none.
+    EndImpersonation {
+        by: String,
+        session: Option<String>,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    },
     /// Delete the customer now, for good.
     DeleteCustomer {
         confirmation: Confirmation,

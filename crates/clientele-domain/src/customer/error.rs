@@ -31,6 +31,8 @@ pub enum CustomerError {
     UserDisabled,
     #[error("this activation token is unknown, was replaced by a newer one, or was already used")]
     UnknownActivation,
+    #[error("this impersonation has already ended")]
+    SessionAlreadyEnded,
     #[error("the customer has {} inner customer(s); delete them first, or delete the subtree (deleteInnerCustomers: true)", .0.len())]
     HasInnerCustomers(Vec<String>),
 }

@@ -33,6 +33,7 @@ event_enum! {
         CustomerMoved(CustomerMoved),
         HomeDashboardSet(HomeDashboardSet),
         AssignmentsReleased(AssignmentsReleased),
+        SessionEnded(SessionEnded),
     }
 }
 
@@ -111,6 +112,20 @@ pub struct ImpersonationStarted {
 #[serde(rename_all = "camelCase")]
 pub struct ImpersonationEnded {
     pub by: String,
+}
+
+/// One session (an impersonation's) ended for good: every token that carries its id
+/// (`sid`) is refused from now on, on every instance. Disabling or removing a user and
+/// deleting the customer end sessions too, by subject (see `sessions.rs`); this event is
+/// for one session of its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionEnded {
+    /// The session's id, the `sid` of its tokens.
+    pub session: String,
+    /// When its tokens expire anyway: no need to remember the end after that.
+    pub expires_at: DateTime<Utc>,
+    pub ended_at: DateTime<Utc>,
 }
 
 /// A product a deletion request stopped, and the status it had before.

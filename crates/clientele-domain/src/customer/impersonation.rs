@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::event::{CustomerEvent, ImpersonationEnded, ImpersonationStarted};
+use super::event::{CustomerEvent, ImpersonationEnded, ImpersonationStarted, SessionEnded};
 use super::{Customer, CustomerError};
 
 impl Customer {
@@ -26,14 +26,30 @@ impl Customer {
         )])
     }
 
-    /// Records that `by` stops acting as this customer.
+    /// Records that `by` stops acting as this customer and ends the impersonation's
+    /// session for good. A session ended before cannot end again: the second
+    /// `endImpersonation` is refused and writes nothing.
     pub(super) fn decide_end_impersonation(
         &self,
         by: String,
+        session: Option<String>,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
     ) -> Result<Vec<CustomerEvent>, CustomerError> {
         self.require_created()?;
-        Ok(vec![CustomerEvent::ImpersonationEnded(
-            ImpersonationEnded { by },
-        )])
+        let ended = CustomerEvent::ImpersonationEnded(ImpersonationEnded { by });
+        let Some(session) = session else {
+            // A token minted before sessions existed: nothing to end but the record.
+            return Ok(vec![ended]);
+        };
+        if self.ended_sessions.contains_key(&session) {
+            return Err(CustomerError::SessionAlreadyEnded);
+        }
+        let session_ended = CustomerEvent::SessionEnded(SessionEnded {
+            session,
+            expires_at,
+            ended_at: now,
+        });
+        Ok(vec![ended, session_ended])
     }
 }

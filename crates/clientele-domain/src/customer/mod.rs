@@ -33,7 +33,7 @@ pub use event::{
     CustomerEdited, CustomerEvent, CustomerMoved, CustomerUserAdded, CustomerUserEdited,
     DeletionCancelled, DeletionRequested, HomeDashboardSet, ImpersonationEnded,
     ImpersonationStarted, ProductActivated, ProductStatusChanged, ProductVisibilitySet,
-    StoppedProduct, UserRef, EVENT_TYPES,
+    SessionEnded, StoppedProduct, UserRef, EVENT_TYPES,
 };
 pub use products::{CatalogueEntry, CustomerProduct};
 pub use profile::{
@@ -83,6 +83,10 @@ pub struct Customer {
     /// Whether the home dashboard's toolbar is hidden.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub hide_toolbar: bool,
+    /// Impersonation sessions that ended, by id, with when their tokens expire; kept only
+    /// until then (an expired token is refused anyway).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub ended_sessions: BTreeMap<String, chrono::DateTime<chrono::Utc>>,
 }
 
 impl Customer {
@@ -137,7 +141,12 @@ impl Customer {
                 reason,
                 expires_at,
             } => self.decide_start_impersonation(by, role, reason, expires_at),
-            C::EndImpersonation { by } => self.decide_end_impersonation(by),
+            C::EndImpersonation {
+                by,
+                session,
+                expires_at,
+                now,
+            } => self.decide_end_impersonation(by, session, expires_at, now),
             C::RequestDeletion {
                 request_id,
                 reason,
@@ -303,6 +312,11 @@ impl Aggregate for Customer {
                 self.hide_toolbar = set.hide_toolbar;
             }
             CustomerEvent::AssignmentsReleased(_) => {}
+            CustomerEvent::SessionEnded(ended) => {
+                self.ended_sessions
+                    .retain(|_, expires_at| *expires_at > ended.ended_at);
+                self.ended_sessions.insert(ended.session, ended.expires_at);
+            }
             CustomerEvent::CustomerDeleted(_) => {
                 self.deleted = true;
                 self.open_request = None;

@@ -65,10 +65,24 @@ impl Default for Tenant {
 /// What can be asked of a tenant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TenantCommand {
-    SetRequiredCustomerFields { fields: Vec<CustomerField> },
-    AddProduct { key: String, name: String },
-    SetGlobalProductVisibility { key: String, visible: bool },
-    SetDeletionGracePeriod { days: u32 },
+    SetRequiredCustomerFields {
+        fields: Vec<CustomerField>,
+    },
+    AddProduct {
+        key: String,
+        name: String,
+    },
+    SetGlobalProductVisibility {
+        key: String,
+        visible: bool,
+    },
+    SetDeletionGracePeriod {
+        days: u32,
+    },
+    /// End every session of `subject` issued before now (`revokeSessions`).
+    RevokeSessions {
+        subject: String,
+    },
 }
 
 event_enum! {
@@ -89,6 +103,10 @@ event_enum! {
         },
         DeletionGracePeriodSet {
             days: u32,
+        },
+        /// Every session of `subject` whose tokens were issued before this event ended.
+        SessionsRevoked {
+            subject: String,
         },
     }
 }
@@ -163,6 +181,22 @@ impl Tenant {
                 }
                 vec![TenantEvent::DeletionGracePeriodSet { days }]
             }
+            TenantCommand::RevokeSessions { subject } => {
+                let subject = subject.trim().to_string();
+                let violation = match subject.chars().count() {
+                    0 => Some((Rule::Required, "the subject must not be empty")),
+                    n if n > 1000 => Some((Rule::Length, "the subject is at most 1000 characters")),
+                    _ => None,
+                };
+                if let Some((rule, message)) = violation {
+                    return Err(TenantError::Invalid(vec![Violation::new(
+                        "subject", rule, message,
+                    )]));
+                }
+                // Always recorded, even for a subject revoked before: its sessions issued
+                // since then end too.
+                vec![TenantEvent::SessionsRevoked { subject }]
+            }
         })
     }
 
@@ -183,6 +217,8 @@ impl Tenant {
                 );
             }
             TenantEvent::DeletionGracePeriodSet { days } => self.deletion_grace_days = days,
+            // Sessions are not tenant settings: the store keeps them (see `session`).
+            TenantEvent::SessionsRevoked { .. } => {}
             TenantEvent::GlobalProductVisibilitySet { key, visible, .. } => {
                 if let Some(product) = self.products.get_mut(&key) {
                     product.visible = visible;
@@ -208,6 +244,7 @@ mod tests {
                 "ProductAdded",
                 "GlobalProductVisibilitySet",
                 "DeletionGracePeriodSet",
+                "SessionsRevoked",
             ]
         );
         let event = TenantEvent::DeletionGracePeriodSet { days: 10 };
@@ -297,5 +334,34 @@ mod tests {
             })
             .inspect_result();
         assert!(matches!(result, Err(TenantError::Invalid(v)) if v[0].rule == Rule::Unique));
+    }
+
+    #[test]
+    fn revoking_the_sessions_of_a_subject_is_recorded_each_time() {
+        let revoke = || TenantCommand::RevokeSessions {
+            subject: " rita ".into(),
+        };
+        let revoked = TenantEvent::SessionsRevoked {
+            subject: "rita".into(),
+        };
+        Given::with(())
+            .given_no_previous_events()
+            .when(revoke())
+            .then_expect_events(vec![revoked.clone()]);
+        Given::with(())
+            .given(vec![revoked.clone()])
+            .when(revoke())
+            .then_expect_events(vec![revoked]);
+    }
+
+    #[test]
+    fn revoking_the_sessions_of_no_subject_is_refused() {
+        let result = Given::with(())
+            .given_no_previous_events()
+            .when(TenantCommand::RevokeSessions {
+                subject: "  ".into(),
+            })
+            .inspect_result();
+        assert!(matches!(result, Err(TenantError::Invalid(v)) if v[0].rule == Rule::Required));
     }
 }

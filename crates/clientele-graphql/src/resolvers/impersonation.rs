@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Object, ID};
 use clientele_domain::customer::CustomerCommand;
+use clientele_domain::session::impersonation_subject;
 
 use super::shared::{customer_command, free_text};
 use crate::auth::{Authenticator, Grant, Impersonator, Role};
@@ -48,11 +49,13 @@ impl ImpersonationMutation {
             role: me.role,
         };
         let grant = Grant {
-            sub: format!("customer-admin:{}", customer_id.as_str()),
+            sub: impersonation_subject(customer_id.as_str()),
             tenant: me.tenant.clone(),
             role: Role::CustomerAdmin,
             customer: Some(customer_id.to_string()),
             imp: Some(imp),
+            // The impersonation is one session: `endImpersonation` ends it by this id.
+            sid: Some(uuid::Uuid::new_v4().to_string()),
         };
         let minted = auth.mint(grant, clock.now(), ttl);
         let (token, expires_at) = minted.map_err(|e| ApiError::Forbidden(e.to_string()))?;
@@ -66,12 +69,18 @@ impl ImpersonationMutation {
         Ok(Impersonation { token, expires_at })
     }
 
-    /// Ends the impersonation this token belongs to (recorded in the customer's history).
+    /// Ends the impersonation this token belongs to, for good: from then on the token is
+    /// refused (UNAUTHENTICATED) on every instance, and an open subscription made with it
+    /// is closed. Recorded in the customer's history; a second end is refused (CONFLICT).
     async fn end_impersonation(&self, ctx: &Context<'_>) -> ApiResult<bool> {
         // Ability::EndImpersonation: held by no role, only by the impersonation token.
         let (imp, customer) = guard::impersonation(ctx)?;
+        let me = guard::principal(ctx);
         let command = CustomerCommand::EndImpersonation {
             by: imp.sub.clone(),
+            session: me.session.clone(),
+            expires_at: me.expires_at,
+            now: ctx.data_unchecked::<Clock>().now(),
         };
         customer_command(ctx, customer, command).await?;
         Ok(true)

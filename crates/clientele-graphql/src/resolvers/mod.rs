@@ -11,6 +11,7 @@ mod impersonation;
 mod import_export;
 mod products;
 mod profile;
+mod sessions;
 mod shared;
 mod tree;
 mod users;
@@ -42,6 +43,7 @@ pub struct MutationRoot(
     impersonation::ImpersonationMutation,
     import_export::ImportExportMutation,
     users::UsersMutation,
+    sessions::SessionsMutation,
     tree::TreeMutation,
     assignments::AssignmentsMutation,
 );

@@ -196,7 +196,8 @@ impl UsersMutation {
         user_command(ctx, needed, (&customer_id, &user_id), command, "input.").await
     }
 
-    /// Disables a user: it cannot activate (and its activation-minted tokens stop working).
+    /// Disables a user: it cannot activate, and every token it was issued stops working at
+    /// once (enabling it again does not bring them back).
     async fn disable_customer_user(
         &self,
         ctx: &Context<'_>,
@@ -224,7 +225,7 @@ impl UsersMutation {
         user_command(ctx, needed, (&customer_id, &user_id), command, "").await
     }
 
-    /// Removes a user; its email becomes free again.
+    /// Removes a user; its email becomes free again and its tokens stop working at once.
     async fn remove_customer_user(
         &self,
         ctx: &Context<'_>,
@@ -289,7 +290,7 @@ impl UsersMutation {
             clientele_domain::customer::UserType::CustomerAdmin => Role::CustomerAdmin,
             clientele_domain::customer::UserType::CustomerUser => Role::CustomerUser,
         };
-        let subject = format!("customer-user:{}", user.user_id);
+        let subject = clientele_domain::session::user_subject(&user.user_id);
         let metadata = clientele_store::EventMetadata {
             tenant: user.tenant.clone(),
             actor: subject.clone(),

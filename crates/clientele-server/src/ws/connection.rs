@@ -14,7 +14,7 @@ use tracing::Instrument;
 
 use super::operation::{run_operation, Outgoing};
 use super::protocol::{self, ClientMessage, Close, Protocol};
-use crate::state::{sign_in, AppState};
+use crate::state::{sign_in, AppState, SESSION_ENDED};
 use crate::telemetry::Gauged;
 
 /// Keep-alive interval of the legacy protocol (`ka`).
@@ -65,8 +65,20 @@ impl Connection {
         let mut expiry = Box::pin(tokio::time::sleep(Duration::from_secs(u32::MAX as u64)));
         let mut keep_alive =
             tokio::time::interval_at(tokio::time::Instant::now() + KEEP_ALIVE, KEEP_ALIVE);
+        // Raised whenever this instance learns that sessions ended (its own commits, or any
+        // instance's through the live feed): the connection then checks its own again.
+        let mut ended = self.state.store.sessions().changes();
         let close = loop {
             tokio::select! {
+                _ = async {
+                    if ended.changed().await.is_err() {
+                        std::future::pending::<()>().await;
+                    }
+                }, if self.me.is_some() => {
+                    if self.session_ended() {
+                        break Some(Close::SESSION_ENDED);
+                    }
+                }
                 _ = &mut init_timeout, if !self.init_received => {
                     break Some(Close::INIT_TIMEOUT);
                 }
@@ -170,6 +182,15 @@ impl Connection {
                     return Err(Some(Close::UNAUTHORIZED));
                 };
                 let (id, request) = subscribe.operation().map_err(Some)?;
+                if self.session_ended() {
+                    // Checked on every operation, not only at connection_init.
+                    let error = serde_json::json!([{
+                        "message": SESSION_ENDED,
+                        "extensions": {"code": "UNAUTHENTICATED"},
+                    }]);
+                    let _ = protocol::send(socket, protocol::error(&id, error)).await;
+                    return Err(Some(Close::SESSION_ENDED));
+                }
                 self.start(socket, id, request.data(me), outgoing).await?;
                 Ok(None)
             }
@@ -223,6 +244,13 @@ impl Connection {
         self.subscriptions
             .insert(id, (generation, task.abort_handle()));
         Ok(())
+    }
+
+    /// True when the signed-in principal's session has ended since it signed in.
+    fn session_ended(&self) -> bool {
+        self.me
+            .as_ref()
+            .is_some_and(|me| me.session_ended(self.state.store.sessions()))
     }
 
     /// Stops operation `id`, if it runs.

@@ -48,6 +48,7 @@ impl Close {
     pub(super) const UNAUTHORIZED: Close = Close(4401, "Unauthorized");
     pub(super) const FORBIDDEN: Close = Close(4403, "Forbidden");
     pub(super) const TOKEN_EXPIRED: Close = Close(4403, "Forbidden: the token expired");
+    pub(super) const SESSION_ENDED: Close = Close(4403, "Forbidden: the session has ended");
     pub(super) const INIT_TIMEOUT: Close = Close(4408, "Connection initialisation timeout");
     pub(super) const DUPLICATE_ID: Close = Close(4409, "Subscriber for this id already exists");
     pub(super) const TOO_MANY_INITS: Close = Close(4429, "Too many initialisation requests");

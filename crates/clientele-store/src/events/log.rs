@@ -69,6 +69,48 @@ async fn pg_rows(
     tx.fetch_all(&sql, &args).await
 }
 
+/// The events of `types` after `after` up to and with `upto` (a readable end of the log,
+/// see `log_end`), in global order, at most `limit`: what an idle live feed reads to learn
+/// the events it must not miss while nobody subscribes. The type names are constants,
+/// written into the text.
+pub(crate) async fn read_log_of_types(
+    db: &Db,
+    after: LogPosition,
+    upto: LogPosition,
+    types: &[&str],
+    limit: i64,
+) -> Result<Vec<StoredEvent>, StoreError> {
+    let types = types
+        .iter()
+        .map(|t| format!("'{}'", t.replace('\'', "")))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let (sql, args) = match db {
+        Db::Postgres(_) => (
+            format!(
+                "SELECT {PG_COLUMNS} FROM events WHERE (tx_id, position) > ($1::text::xid8, $2) \
+                 AND (tx_id, position) <= ($3::text::xid8, $4) AND event_type IN ({types}) \
+                 ORDER BY events.tx_id, events.position LIMIT {limit}"
+            ),
+            vec![
+                Arg::Text(after.tx.to_string()),
+                after.position.into(),
+                Arg::Text(upto.tx.to_string()),
+                upto.position.into(),
+            ],
+        ),
+        Db::Sqlite { .. } => (
+            format!(
+                "SELECT {SQLITE_COLUMNS} FROM events WHERE position > $1 AND position <= $2 \
+                 AND event_type IN ({types}) ORDER BY position LIMIT {limit}"
+            ),
+            vec![after.position.into(), upto.position.into()],
+        ),
+    };
+    let rows: Vec<EventRow> = db.fetch_all(&sql, &args).await?;
+    opened(&mut Executor::Pool(db), rows).await
+}
+
 /// A tenant's events in global order after `after`, at most `limit` (for exports).
 pub async fn tenant_log(
     db: &Db,

@@ -21,7 +21,7 @@ pub(crate) use decoded::decode_all;
 pub use decoded::{Envelope, LogEvent};
 pub use load::{aggregate_events, fold_history};
 pub(crate) use load::{load, save_snapshot};
-pub(crate) use log::{committed_after, log_end};
+pub(crate) use log::{committed_after, log_end, read_log_of_types};
 pub use log::{read_log, read_log_exclusive, tenant_log};
 
 /// Who did what, when and in which request: stored with every event.

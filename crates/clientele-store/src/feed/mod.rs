@@ -25,8 +25,11 @@ use cqrs_es::Aggregate;
 use tokio::sync::{broadcast, watch};
 
 use crate::db::Db;
-use crate::events::{committed_after, log_end, read_log, LogPosition, StoredEvent};
+use crate::events::{
+    committed_after, log_end, read_log, read_log_of_types, LogPosition, StoredEvent,
+};
 use crate::{Store, StoreError};
+use clientele_domain::session::SESSION_ENDING_TYPES;
 
 mod stream;
 
@@ -235,10 +238,12 @@ impl Feed {
         let db = self.inner.store.db();
         if self.idle() {
             // Nobody follows anything: keep the head at the end of the log (one cheap
-            // query) rather than read and decode events nobody wants. The end is read
-            // before looking again, under the lock, whether still nobody follows: a
+            // query) rather than read and decode events nobody wants, but the events that
+            // end sessions, which this instance must learn whoever subscribes. The end is
+            // read before looking again, under the lock, whether still nobody follows: a
             // subscription that arrived meanwhile gets every event after it.
             let end = log_end(db).await?;
+            self.learn_session_ends(end).await?;
             let topics = self.inner.topics.lock().expect("not poisoned");
             if topics.is_empty() {
                 if end > self.head() {
@@ -253,6 +258,8 @@ impl Feed {
             let events = self.replay(head, self.inner.batch).await?;
             if let Some(last) = events.last().map(|e| e.log_position) {
                 let full = events.len() as i64 == self.inner.batch;
+                let store = &self.inner.store;
+                store.sessions().record_stored(store, &events);
                 self.broadcast(events);
                 self.inner.head.send_replace(last);
                 pause = Duration::from_millis(1);
@@ -268,6 +275,22 @@ impl Feed {
             // the fan-out latency `clientele-bench load` measures; it only read more.)
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(Duration::from_millis(50));
+        }
+        Ok(())
+    }
+
+    /// Records the sessions ended by events after the head up to `end`.
+    async fn learn_session_ends(&self, end: LogPosition) -> Result<(), StoreError> {
+        let store = &self.inner.store;
+        let mut after = self.head();
+        while after < end {
+            let events =
+                read_log_of_types(store.db(), after, end, SESSION_ENDING_TYPES, 500).await?;
+            store.sessions().record_stored(store, &events);
+            match events.last() {
+                Some(last) if events.len() == 500 => after = last.log_position,
+                _ => break,
+            }
         }
         Ok(())
     }

@@ -51,6 +51,7 @@ fn status_event(e: &Envelope) -> StatusEvent<'_> {
         | CustomerEvent::CustomerDeleted(_)
         | CustomerEvent::ImpersonationStarted(_)
         | CustomerEvent::ImpersonationEnded(_)
+        | CustomerEvent::SessionEnded(_)
         | CustomerEvent::CustomerUserAdded(_)
         | CustomerEvent::CustomerUserEdited(_)
         | CustomerEvent::CustomerUserDisabled(_)

@@ -61,6 +61,7 @@ pub(crate) async fn apply(tx: &mut Tx, e: &Envelope) -> Result<(), StoreError> {
         | CustomerEvent::AccountStatusChanged(_)
         | CustomerEvent::ImpersonationStarted(_)
         | CustomerEvent::ImpersonationEnded(_)
+        | CustomerEvent::SessionEnded(_)
         | CustomerEvent::CustomerUserAdded(_)
         | CustomerEvent::CustomerUserEdited(_)
         | CustomerEvent::CustomerUserDisabled(_)

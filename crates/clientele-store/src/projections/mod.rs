@@ -13,6 +13,7 @@ mod deletion;
 mod products;
 mod profile;
 mod runner;
+mod sessions;
 mod settings;
 mod tree;
 mod users;
@@ -32,7 +33,7 @@ pub mod customers {
 /// Every projection. Names and tables are stable across releases; each is kept by the
 /// file of its slice (`customers` by `profile`, `customer_counts` by `account_status`,
 /// `deletion_requests` by `deletion`, `customer_users` by `users`, `tenant_settings` by
-/// `settings`).
+/// `settings`, `sessions` by `sessions`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Projection {
     Customers,
@@ -42,10 +43,11 @@ pub enum Projection {
     CustomerCounts,
     CustomerUsers,
     Assignments,
+    Sessions,
 }
 
 impl Projection {
-    pub const ALL: [Projection; 7] = [
+    pub const ALL: [Projection; 8] = [
         Projection::Customers,
         Projection::TenantSettings,
         Projection::Products,
@@ -53,6 +55,7 @@ impl Projection {
         Projection::CustomerCounts,
         Projection::CustomerUsers,
         Projection::Assignments,
+        Projection::Sessions,
     ];
 
     /// The checkpoint's name.
@@ -65,6 +68,7 @@ impl Projection {
             Projection::CustomerCounts => "customer_counts",
             Projection::CustomerUsers => "customer_users",
             Projection::Assignments => "assignments",
+            Projection::Sessions => "sessions",
         }
     }
 
@@ -86,6 +90,7 @@ impl Projection {
                 "dashboard_assignments",
                 "assignment_counts",
             ],
+            Projection::Sessions => &["ended_sessions", "session_not_before"],
         }
     }
 
@@ -122,6 +127,7 @@ impl Projection {
             Projection::CustomerCounts => account_status::apply_counts(tx, event).await,
             Projection::CustomerUsers => users::apply(tx, event).await,
             Projection::Assignments => assignments::apply(tx, event).await,
+            Projection::Sessions => sessions::apply(tx, event).await,
         }
     }
 }

@@ -43,6 +43,7 @@ async fn customer_product(
         | CustomerEvent::CustomerDeleted(_)
         | CustomerEvent::ImpersonationStarted(_)
         | CustomerEvent::ImpersonationEnded(_)
+        | CustomerEvent::SessionEnded(_)
         | CustomerEvent::CustomerUserAdded(_)
         | CustomerEvent::CustomerUserEdited(_)
         | CustomerEvent::CustomerUserDisabled(_)
@@ -87,7 +88,8 @@ async fn catalogue(tx: &mut Tx, e: &Envelope, event: &TenantEvent) -> Result<(),
         TenantEvent::GlobalProductVisibilitySet { key, name, visible } => (key, name, *visible),
         // The tenant's settings are the settings projection's.
         TenantEvent::RequiredCustomerFieldsSet { .. }
-        | TenantEvent::DeletionGracePeriodSet { .. } => return Ok(()),
+        | TenantEvent::DeletionGracePeriodSet { .. }
+        | TenantEvent::SessionsRevoked { .. } => return Ok(()),
     };
     tx.execute(
         "INSERT INTO tenant_products (tenant_id, product, name, visible, version) VALUES ($1, $2, $3, $4, $5) \

@@ -144,6 +144,9 @@ impl Store {
         let after = read_checkpoint(&mut tx, projection).await?;
         let events = read_log(&mut tx, after, batch).await?;
         let Some(last) = events.last().map(|e| e.log_position) else {
+            // Ended explicitly rather than dropped: on SQLite a dropped transaction is
+            // rolled back later, on the one write connection the next writer takes.
+            tx.rollback().await?;
             return Ok(0);
         };
         let typed = decode_all(&events, self.upcasters())?;

@@ -36,6 +36,8 @@ pub(crate) async fn apply(tx: &mut Tx, e: &Envelope) -> Result<(), StoreError> {
         }
         // The catalogue is the products projection's.
         TenantEvent::ProductAdded { .. } | TenantEvent::GlobalProductVisibilitySet { .. } => {}
+        // Sessions are the sessions projection's.
+        TenantEvent::SessionsRevoked { .. } => {}
     }
     Ok(())
 }

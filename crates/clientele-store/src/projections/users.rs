@@ -98,6 +98,7 @@ pub(crate) async fn apply(tx: &mut Tx, e: &Envelope) -> Result<(), StoreError> {
         | CustomerEvent::CustomerDeleted(_)
         | CustomerEvent::ImpersonationStarted(_)
         | CustomerEvent::ImpersonationEnded(_)
+        | CustomerEvent::SessionEnded(_)
         | CustomerEvent::CustomerMoved(_)
         | CustomerEvent::HomeDashboardSet(_)
         | CustomerEvent::AssignmentsReleased(_) => Ok(()),

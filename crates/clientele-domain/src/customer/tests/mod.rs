@@ -106,6 +106,7 @@ fn the_stored_event_type_names_never_change() {
             "CustomerMoved",
             "HomeDashboardSet",
             "AssignmentsReleased",
+            "SessionEnded",
         ]
     );
     let edited = CustomerEvent::CustomerEdited(CustomerEdited {

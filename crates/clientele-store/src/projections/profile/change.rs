@@ -63,6 +63,7 @@ pub(super) fn row_change(event: &CustomerEvent) -> RowChange<'_> {
         | CustomerEvent::DeletionCancelled(_)
         | CustomerEvent::ImpersonationStarted(_)
         | CustomerEvent::ImpersonationEnded(_)
+        | CustomerEvent::SessionEnded(_)
         | CustomerEvent::CustomerUserAdded(_)
         | CustomerEvent::CustomerUserEdited(_)
         | CustomerEvent::CustomerUserDisabled(_)

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use clientele_tests::ws::WsClient;
-use clientele_tests::{on_both_backends, spawn_app, Backend, TestApp};
+use clientele_tests::{on_both_backends, spawn_app, Backend, TestApp, ADD_USER};
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 
@@ -17,6 +17,7 @@ on_both_backends!(
     control_characters_are_refused_in_every_argument_and_nothing_is_written,
     every_error_has_a_code,
     tokens_not_yet_valid_with_an_unknown_crit_or_without_a_tenant_are_refused,
+    one_email_is_one_user_of_a_customer_case_insensitively,
 );
 
 /// `query { ...F0 } fragment F0 on Query { ...F1 ...F1 } … fragment F{levels} { __typename }`:
@@ -371,4 +372,46 @@ async fn tokens_not_yet_valid_with_an_unknown_crit_or_without_a_tenant_are_refus
         );
     }
     assert_eq!(app.event_count().await, 0);
+}
+
+/// Issue 13 §5: the unique key only caught other customers' users; a customer's own users
+/// could share an email in any case.
+async fn one_email_is_one_user_of_a_customer_case_insensitively(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let acme = app.new_customer("acme", None).await;
+    let add = |email: &str| json!({ "c": acme, "input": { "email": email, "userType": "CUSTOMER_USER" } });
+    app.ok(ADD_USER, add("dup@example.org")).await;
+    let events = app.event_count().await;
+    for email in ["dup@example.org", "DUP@example.org"] {
+        let error = app.error(ADD_USER, add(email)).await;
+        assert_eq!(code(&error), "CONFLICT", "{email}: {error}");
+        assert_eq!(error["extensions"]["field"], "input.email");
+        assert_eq!(error["extensions"]["rule"], "UNIQUE");
+    }
+    let other = app.ok(ADD_USER, add("other@example.org")).await;
+    let other = other["addCustomerUser"]["user"]["id"].as_str().unwrap();
+    let edit = "mutation($c: ID!, $u: ID!, $input: EditCustomerUserInput!) { editCustomerUser(customerId: $c, userId: $u, input: $input) { email } }";
+    let events_before_edit = app.event_count().await;
+    assert_eq!(
+        events_before_edit,
+        events + 2,
+        "only the third user was written"
+    );
+    let error = app
+        .error(
+            edit,
+            json!({ "c": acme, "u": other, "input": { "email": "Dup@Example.org" } }),
+        )
+        .await;
+    assert_eq!(code(&error), "CONFLICT", "{error}");
+    assert_eq!(error["extensions"]["field"], "input.email");
+    assert_eq!(error["extensions"]["rule"], "UNIQUE");
+    assert_eq!(app.event_count().await, events_before_edit);
+    let users = app
+        .ok(
+            "query($c: ID!) { customer(id: $c) { users { email } } }",
+            json!({ "c": acme }),
+        )
+        .await;
+    assert_eq!(users["customer"]["users"].as_array().unwrap().len(), 2);
 }

@@ -31,6 +31,9 @@ pub enum CustomerError {
     UserDisabled,
     #[error("this activation token is unknown, was replaced by a newer one, or was already used")]
     UnknownActivation,
+    /// Another user of this customer already has the email (case-insensitively).
+    #[error("another user of this customer already has this email")]
+    DuplicateUserEmail,
     #[error("the customer has {} inner customer(s); delete them first, or delete the subtree (deleteInnerCustomers: true)", .0.len())]
     HasInnerCustomers(Vec<String>),
 }

@@ -18,6 +18,7 @@ on_both_backends!(
     every_error_has_a_code,
     tokens_not_yet_valid_with_an_unknown_crit_or_without_a_tenant_are_refused,
     one_email_is_one_user_of_a_customer_case_insensitively,
+    a_resume_cursor_beyond_the_end_of_the_log_is_refused,
 );
 
 /// `query { ...F0 } fragment F0 on Query { ...F1 ...F1 } … fragment F{levels} { __typename }`:
@@ -414,4 +415,44 @@ async fn one_email_is_one_user_of_a_customer_case_insensitively(backend: Backend
         )
         .await;
     assert_eq!(users["customer"]["users"].as_array().unwrap().len(), 2);
+}
+
+/// A cursor past the end of the log was never given out: a subscriber resuming from it
+/// would silently miss every event up to it.
+async fn a_resume_cursor_beyond_the_end_of_the_log_is_refused(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.new_customer("acme", None).await;
+    let events = "subscription($after: String) { customerEvents(after: $after) { cursor } }";
+    let mut client = WsClient::signed_in(&app.address, &app.token).await;
+    client
+        .subscribe("all", events, json!({ "after": "0-0" }))
+        .await;
+    let mut last = None;
+    while let Ok(message) = tokio::time::timeout(Duration::from_millis(500), client.recv()).await {
+        last = Some(message["payload"]["data"]["customerEvents"]["cursor"].clone());
+    }
+    let last = last.unwrap().as_str().unwrap().to_string();
+    let (tx, position) = last.split_once('-').unwrap();
+    let position: i64 = position.parse().unwrap();
+    let beyond = [
+        format!("{tx}-{}", position + 1000),
+        format!("{}-{}", i64::MAX, i64::MAX),
+    ];
+    for after in beyond {
+        let mut client = WsClient::signed_in(&app.address, &app.token).await;
+        client
+            .subscribe("s", events, json!({ "after": after }))
+            .await;
+        let message = client.recv().await;
+        assert_eq!(message["type"], "error", "{after}: {message}");
+        let error = &message["payload"][0];
+        assert_eq!(code(error), "BAD_USER_INPUT", "{after}: {error}");
+        assert_eq!(error["extensions"]["field"], "after", "{error}");
+    }
+    // The last cursor given out is still a valid place to resume from.
+    let mut client = WsClient::signed_in(&app.address, &app.token).await;
+    client
+        .subscribe("resume", events, json!({ "after": last }))
+        .await;
+    client.assert_silent(Duration::from_millis(300)).await;
 }

@@ -19,6 +19,7 @@ on_both_backends!(
     tokens_not_yet_valid_with_an_unknown_crit_or_without_a_tenant_are_refused,
     one_email_is_one_user_of_a_customer_case_insensitively,
     a_resume_cursor_beyond_the_end_of_the_log_is_refused,
+    no_byte_of_a_deleted_customers_personal_fields_is_left_in_the_database,
 );
 
 /// `query { ...F0 } fragment F0 on Query { ...F1 ...F1 } … fragment F{levels} { __typename }`:
@@ -455,4 +456,81 @@ async fn a_resume_cursor_beyond_the_end_of_the_log_is_refused(backend: Backend) 
         .subscribe("resume", events, json!({ "after": last }))
         .await;
     client.assert_silent(Duration::from_millis(300)).await;
+}
+
+/// Every file of the SQLite data directory (`-wal` and `-shm` included) that holds `needle`.
+fn files_holding(database_url: &str, needle: &[u8]) -> Vec<String> {
+    let file = database_url.strip_prefix("sqlite://").unwrap();
+    let dir = std::path::Path::new(file).parent().unwrap();
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        if bytes.windows(needle.len()).any(|w| w == needle) {
+            found.push(path.display().to_string());
+        }
+    }
+    found
+}
+
+/// Once deleteCustomer has answered, the personal fields are gone from the database: on
+/// SQLite from the bytes of its files (WAL checkpointed and truncated, freed pages zeroed);
+/// on PostgreSQL from every row of every table (dead tuples stay until VACUUM: README).
+async fn no_byte_of_a_deleted_customers_personal_fields_is_left_in_the_database(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let tag = uuid::Uuid::new_v4().simple().to_string();
+    let email = format!("erase-{tag}@example.org");
+    let given = format!("Given{tag}");
+    let user_email = format!("user-{tag}@example.org");
+    let customer = app
+        .create_customer(json!({ "name": "erased", "email": email, "givenName": given, "city": format!("City{tag}") }))
+        .await;
+    let id = customer["id"].as_str().unwrap();
+    app.ok(
+        ADD_USER,
+        json!({ "c": id, "input": { "email": user_email, "userType": "CUSTOMER_USER" } }),
+    )
+    .await;
+    let needles = [email, given, user_email, format!("City{tag}")];
+    if backend == Backend::Sqlite {
+        assert!(
+            !files_holding(&app.database.url, needles[0].as_bytes()).is_empty(),
+            "the probe finds the email before the delete"
+        );
+    }
+    app.ok(
+        "mutation($id: ID!) { deleteCustomer(id: $id, confirm: \"erased\") { id } }",
+        json!({ "id": id }),
+    )
+    .await;
+    for needle in &needles {
+        match backend {
+            Backend::Sqlite => {
+                let found = files_holding(&app.database.url, needle.as_bytes());
+                assert!(found.is_empty(), "{needle} is still in {found:?}");
+            }
+            Backend::Postgres => {
+                let clientele_store::Db::Postgres(pool) = app.store.db() else {
+                    unreachable!("a PostgreSQL app")
+                };
+                let tables: Vec<(String,)> = sqlx::query_as(
+                    "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+                )
+                .fetch_all(pool)
+                .await
+                .unwrap();
+                for (table,) in tables {
+                    let sql = format!(
+                        "SELECT count(*) FROM \"{table}\" t WHERE t::text LIKE '%' || $1 || '%'"
+                    );
+                    let (n,): (i64,) = sqlx::query_as(&sql)
+                        .bind(needle)
+                        .fetch_one(pool)
+                        .await
+                        .unwrap();
+                    assert_eq!(n, 0, "{needle} is still in {table}");
+                }
+            }
+        }
+    }
 }

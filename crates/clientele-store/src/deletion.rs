@@ -147,6 +147,8 @@ impl Store {
                 Attempt::Done(committed) => {
                     if !committed.events.is_empty() {
                         self.commit(tx, appended + committed.events.len()).await?;
+                        // The erased personal fields must leave the files before we answer.
+                        self.db().truncate_wal().await?;
                     }
                     return Ok(committed);
                 }

@@ -20,6 +20,7 @@ on_both_backends!(
     one_email_is_one_user_of_a_customer_case_insensitively,
     a_resume_cursor_beyond_the_end_of_the_log_is_refused,
     no_byte_of_a_deleted_customers_personal_fields_is_left_in_the_database,
+    a_malformed_uuid_id_is_refused_naming_its_argument_before_any_sql,
 );
 
 /// `query { ...F0 } fragment F0 on Query { ...F1 ...F1 } … fragment F{levels} { __typename }`:
@@ -533,4 +534,70 @@ async fn no_byte_of_a_deleted_customers_personal_fields_is_left_in_the_database(
             }
         }
     }
+}
+
+/// Issue 14 §2: customer and user ids are UUIDs, parsed before SQL. A malformed customer id
+/// is answered like an unknown one (null, NOT_FOUND); the others are refused naming their
+/// argument. Nothing is written.
+async fn a_malformed_uuid_id_is_refused_naming_its_argument_before_any_sql(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let acme = app.new_customer("acme", None).await;
+    let user = app
+        .ok(ADD_USER, json!({ "c": acme, "input": { "email": "u@example.org", "userType": "CUSTOMER_USER" } }))
+        .await;
+    let user = user["addCustomerUser"]["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let events = app.event_count().await;
+    let edit_user = "mutation($c: ID!, $u: ID!) { editCustomerUser(customerId: $c, userId: $u, input: { givenName: \"X\" }) { id } }";
+    for bad in [
+        "nope",
+        "' OR 1=1 --",
+        "zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz",
+        &"9".repeat(5000),
+    ] {
+        let cases = [
+            ("mutation($p: ID) { moveCustomer(id: \"0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b\", parentId: $p) { id } }", json!({ "p": bad }), "parentId", "UNKNOWN_CUSTOMER"),
+            ("mutation($p: ID) { createCustomer(input: { name: \"orphan\", parentId: $p }) { id } }", json!({ "p": bad }), "input.parentId", "UNKNOWN_CUSTOMER"),
+            ("subscription($c: ID) { customerEvents(filter: { customerId: $c }) { cursor } }", json!({ "c": bad }), "filter.customerId", "FORMAT"),
+        ];
+        for (query, variables, field, rule) in cases {
+            let error = app.error(query, variables).await;
+            assert_eq!(code(&error), "BAD_USER_INPUT", "{query}: {error}");
+            assert_eq!(error["extensions"]["field"], field, "{query}: {error}");
+            assert_eq!(error["extensions"]["rule"], rule, "{query}: {error}");
+        }
+        let none = app
+            .ok(
+                "query($c: ID!) { customer(id: $c) { id } }",
+                json!({ "c": bad }),
+            )
+            .await;
+        assert_eq!(none["customer"], Value::Null);
+        let error = app
+            .error(
+                "mutation($c: ID!) { requestDeletion(customerId: $c) { id } }",
+                json!({ "c": bad }),
+            )
+            .await;
+        assert_eq!(code(&error), "NOT_FOUND", "{error}");
+        let error = app.error(edit_user, json!({ "c": acme, "u": bad })).await;
+        assert_eq!(code(&error), "NOT_FOUND", "{error}");
+    }
+    // A well-formed UUID that names nothing is still NOT_FOUND, or null for customer(id).
+    let unknown = "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
+    let none = app
+        .ok(
+            "query($c: ID!) { customer(id: $c) { id } }",
+            json!({ "c": unknown }),
+        )
+        .await;
+    assert_eq!(none["customer"], Value::Null);
+    let error = app
+        .error(edit_user, json!({ "c": acme, "u": unknown }))
+        .await;
+    assert_eq!(code(&error), "NOT_FOUND", "{error}");
+    assert_eq!(app.event_count().await, events, "nothing was written");
+    let _ = user;
 }

@@ -21,6 +21,7 @@ on_both_backends!(
     a_resume_cursor_beyond_the_end_of_the_log_is_refused,
     no_byte_of_a_deleted_customers_personal_fields_is_left_in_the_database,
     a_malformed_uuid_id_is_refused_naming_its_argument_before_any_sql,
+    a_request_id_that_is_too_long_or_not_printable_ascii_is_replaced_everywhere,
 );
 
 /// `query { ...F0 } fragment F0 on Query { ...F1 ...F1 } … fragment F{levels} { __typename }`:
@@ -600,4 +601,57 @@ async fn a_malformed_uuid_id_is_refused_naming_its_argument_before_any_sql(backe
     assert_eq!(code(&error), "NOT_FOUND", "{error}");
     assert_eq!(app.event_count().await, events, "nothing was written");
     let _ = user;
+}
+
+/// Issue 14 §4: a 60 KB `x-request-id` was stored in every event; a non-UTF-8 one was
+/// echoed but recorded as "". Such ids are replaced by a UUID, used everywhere.
+async fn a_request_id_that_is_too_long_or_not_printable_ascii_is_replaced_everywhere(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let long = "r".repeat(60_000);
+    let cases: [(&str, Vec<u8>); 4] = [
+        ("60 KB", long.into_bytes()),
+        ("129 bytes", vec![b'a'; 129]),
+        ("not UTF-8", vec![b'i', b'd', 0xff, 0xfe]),
+        ("a space", b"req 1".to_vec()),
+    ];
+    for (n, (what, id)) in cases.into_iter().enumerate() {
+        let create = json!({ "query": format!("mutation {{ createCustomer(input: {{ name: \"rid{n}\" }}) {{ id }} }}") });
+        let response = app
+            .client
+            .post(format!("{}/graphql", app.address))
+            .bearer_auth(&app.token)
+            .header(
+                "x-request-id",
+                reqwest::header::HeaderValue::from_bytes(&id).unwrap(),
+            )
+            .json(&create)
+            .send()
+            .await
+            .unwrap();
+        let echoed = response.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(uuid::Uuid::try_parse(&echoed).is_ok(), "{what}: {echoed}");
+        let body: Value = response.json().await.unwrap();
+        let customer = body["data"]["createCustomer"]["id"].as_str().unwrap();
+        assert_eq!(
+            app.history(customer).await[0]["requestId"],
+            echoed.as_str(),
+            "{what}"
+        );
+    }
+    // A bounded printable id is kept as the client sent it.
+    let kept = "a".repeat(128);
+    let create =
+        json!({ "query": "mutation { createCustomer(input: { name: \"kept\" }) { id } }" });
+    let response = app
+        .post_json(Some(&app.token), &[("x-request-id", &kept)], &create)
+        .await;
+    assert_eq!(response.headers()["x-request-id"], kept.as_str());
+    let body: Value = response.json().await.unwrap();
+    let customer = body["data"]["createCustomer"]["id"].as_str().unwrap();
+    assert_eq!(app.history(customer).await[0]["requestId"], kept.as_str());
 }

@@ -8,10 +8,10 @@ use clientele_domain::customer::{
     normalise_name, Customer, CustomerCommand, CustomerError, CustomerField,
 };
 
+use super::records::Records;
 use super::row::{changes_from, map_header, Row};
 use super::{
-    restored, ImportError, ImportMode, ImportReport, OnExisting, RowFailure, MAX_FIELDS_PER_ROW,
-    MAX_FIELD_BYTES, MAX_REPORTED_FAILURES,
+    restored, ImportError, ImportMode, ImportReport, OnExisting, RowFailure, MAX_REPORTED_FAILURES,
 };
 use crate::{CommandError, EventMetadata, Store};
 
@@ -71,11 +71,9 @@ impl Importer<'_> {
         progress: &mut impl FnMut(u64),
     ) -> Result<ImportReport, ImportError> {
         let mut reader = csv_reader(input)?;
-        let headers: Vec<String> = match reader.byte_headers() {
-            Ok(record) => checked_fields(record, 1)?
-                .map(|field| field.trim().to_string())
-                .collect(),
-            Err(error) => return Err(ImportError::Csv(error.to_string())),
+        let headers: Vec<String> = match reader.next()? {
+            true => reader.fields()?.map(|f| f.trim().to_string()).collect(),
+            false => Vec::new(),
         };
         let columns = map_header(&headers)?;
         let required = self
@@ -86,7 +84,6 @@ impl Importer<'_> {
             columns: columns.iter().map(|c| c.to_string()).collect(),
             ..ImportReport::default()
         };
-        let mut record = csv::ByteRecord::new();
         let mut batch: Vec<Row> = Vec::with_capacity(BATCH);
         let mut finished = false;
         let mut in_file = InFile::default();
@@ -94,16 +91,13 @@ impl Importer<'_> {
             // Read a batch of rows (memory stays bounded by the batch, not the file)...
             batch.clear();
             while batch.len() < BATCH {
-                match reader.read_byte_record(&mut record) {
-                    Ok(false) => {
-                        finished = true;
-                        break;
-                    }
-                    Ok(true) => {}
-                    Err(error) => return Err(ImportError::Csv(error.to_string())),
+                if !reader.next()? {
+                    finished = true;
+                    break;
                 }
-                let line = record.position().map_or(0, |p| p.line());
-                let values: Vec<String> = checked_fields(&record, line)?
+                let line = reader.line();
+                let values: Vec<String> = reader
+                    .fields()?
                     .map(|field| restored(field).to_string())
                     .collect();
                 if values.iter().all(|v| v.trim().is_empty()) {
@@ -369,50 +363,14 @@ impl InFile {
     }
 }
 
-/// The fields of a record as text, checked field by field before any is copied: at most
-/// `MAX_FIELDS_PER_ROW` fields of at most `MAX_FIELD_BYTES` bytes, in UTF-8. The csv
-/// crate's byte record holds the row in one buffer, so no field is ever its own String
-/// until it has passed.
-fn checked_fields(
-    record: &csv::ByteRecord,
-    line: u64,
-) -> Result<impl Iterator<Item = &str>, ImportError> {
-    if record.len() > MAX_FIELDS_PER_ROW {
-        return Err(ImportError::TooManyFields { line });
-    }
-    for field in record.iter() {
-        if field.len() > MAX_FIELD_BYTES {
-            return Err(ImportError::FieldTooLong { line });
-        }
-        std::str::from_utf8(field).map_err(|_| ImportError::Encoding { line })?;
-    }
-    // Checked above: every field is UTF-8.
-    Ok(record
-        .iter()
-        .map(|field| std::str::from_utf8(field).unwrap_or_default()))
-}
-
 /// Reads the whole file once, writing nothing and keeping only one row at a time: the
 /// checks that refuse a whole file, made before a partial import writes its first row.
 fn scan<R: Read>(input: R) -> Result<(), ImportError> {
     let mut reader = csv_reader(input)?;
-    match reader.byte_headers() {
-        Ok(record) => {
-            drop(checked_fields(record, 1)?);
-        }
-        Err(error) => return Err(ImportError::Csv(error.to_string())),
+    while reader.next()? {
+        drop(reader.fields()?);
     }
-    let mut record = csv::ByteRecord::new();
-    loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(false) => return Ok(()),
-            Ok(true) => {
-                let line = record.position().map_or(0, |p| p.line());
-                drop(checked_fields(&record, line)?);
-            }
-            Err(error) => return Err(ImportError::Csv(error.to_string())),
-        }
-    }
+    Ok(())
 }
 
 /// The input with its first line (read to find the delimiter) put back in front.
@@ -420,7 +378,7 @@ type Rewound<R> = std::io::Chain<std::io::Cursor<Vec<u8>>, BufReader<R>>;
 
 /// A CSV reader that strips a UTF-8 byte-order mark and takes `,` or `;`, whichever the
 /// header row uses.
-fn csv_reader<R: Read>(input: R) -> Result<csv::Reader<Rewound<R>>, ImportError> {
+fn csv_reader<R: Read>(input: R) -> Result<Records<Rewound<R>>, ImportError> {
     let mut buffered = BufReader::new(input);
     let mut first = Vec::new();
     buffered.read_until(b'\n', &mut first)?;
@@ -431,8 +389,5 @@ fn csv_reader<R: Read>(input: R) -> Result<csv::Reader<Rewound<R>>, ImportError>
     let semicolons = first.iter().filter(|b| **b == b';').count();
     let delimiter = if semicolons > commas { b';' } else { b',' };
     let input = std::io::Cursor::new(first).chain(buffered);
-    Ok(csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .from_reader(input))
+    Ok(Records::new(input, delimiter))
 }

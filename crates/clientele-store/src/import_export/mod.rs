@@ -7,6 +7,7 @@
 
 mod export;
 mod import;
+mod records;
 mod row;
 
 use crate::StoreError;

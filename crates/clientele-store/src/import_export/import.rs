@@ -380,8 +380,12 @@ type Rewound<R> = std::io::Chain<std::io::Cursor<Vec<u8>>, BufReader<R>>;
 /// header row uses.
 fn csv_reader<R: Read>(input: R) -> Result<Records<Rewound<R>>, ImportError> {
     let mut buffered = BufReader::new(input);
+    // The delimiter is sniffed from the first line, or its first 64 KiB (a header line is
+    // at most 64 fields of 4 KiB; what is longer is refused by the reader anyway).
     let mut first = Vec::new();
-    buffered.read_until(b'\n', &mut first)?;
+    (&mut buffered)
+        .take(64 * 1024)
+        .read_until(b'\n', &mut first)?;
     if first.starts_with(&[0xEF, 0xBB, 0xBF]) {
         first.drain(..3);
     }

@@ -13,6 +13,10 @@ on_both_backends!(
     update_mode_changes_the_matched_customers,
     an_export_imports_back_to_the_same_customers,
     the_command_line_imports_a_file,
+    all_or_nothing_refuses_two_rows_of_one_file_sharing_a_name_or_shortname,
+    a_partial_import_that_meets_an_unreadable_line_writes_nothing,
+    rows_with_too_many_or_too_long_fields_refuse_the_file_naming_the_line,
+    formula_cells_are_neutralised_on_export_and_restored_on_import,
 );
 
 const RESULT: &str = "rows created updated skipped failed nothingWritten columns failures { line column rule message }";
@@ -273,4 +277,104 @@ async fn the_command_line_imports_a_file(backend: Backend) {
         300
     );
     std::fs::remove_file(path).unwrap();
+}
+
+async fn all_or_nothing_refuses_two_rows_of_one_file_sharing_a_name_or_shortname(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for file in [
+        &b"Name,shortname\nacme,acme-one\nglobex,globex-one\nACME,acme-two\n"[..],
+        &b"Name,shortname\nacme,acme-one\nglobex,globex-one\ninitech,ACME-One\n"[..],
+    ] {
+        let body = upload(&app, file, "ALL_OR_NOTHING", "SKIP").await;
+        let result = &body["data"]["importCustomers"];
+        assert_eq!(result["nothingWritten"], true, "{body}");
+        assert_eq!(result["failed"], 2, "{body}");
+        assert_eq!(result["created"], 1, "{body}");
+        let mut lines: Vec<(u64, String)> = result["failures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["line"].as_u64().unwrap(),
+                    f["rule"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        lines.sort();
+        assert_eq!(
+            lines,
+            [(2, "UNIQUE".to_string()), (4, "UNIQUE".to_string())],
+            "{body}"
+        );
+    }
+    assert_eq!(app.event_count().await, 0);
+}
+
+/// 300 valid rows, then a line that is not UTF-8: a partial import used to write the first
+/// 256 and answer only the error. The whole file is read before anything is written.
+async fn a_partial_import_that_meets_an_unreadable_line_writes_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut file = b"Name\n".to_vec();
+    for i in 0..300 {
+        file.extend_from_slice(format!("customer-{i}\n").as_bytes());
+    }
+    file.extend_from_slice(b"caf\xe9\n");
+    let body = upload(&app, &file, "PARTIAL", "SKIP").await;
+    let error = &body["errors"][0];
+    assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{body}");
+    assert!(
+        error["message"].as_str().unwrap().contains("line 302"),
+        "{body}"
+    );
+    assert_eq!(app.event_count().await, 0, "nothing is written");
+}
+
+async fn rows_with_too_many_or_too_long_fields_refuse_the_file_naming_the_line(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut many = b"Name\nacme\n".to_vec();
+    many.extend(std::iter::repeat_n(b',', 8_000_000));
+    many.push(b'\n');
+    let mut long = b"Name\nacme\n".to_vec();
+    long.extend(std::iter::repeat_n(b'x', 5000));
+    long.push(b'\n');
+    for (file, says) in [
+        (many, "line 3 has more than 64 fields"),
+        (long, "line 3 has a field longer than 4096 bytes"),
+    ] {
+        for mode in ["PARTIAL", "ALL_OR_NOTHING"] {
+            let body = upload(&app, &file, mode, "SKIP").await;
+            let error = &body["errors"][0];
+            assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{body}");
+            assert_eq!(error["extensions"]["field"], "file");
+            assert!(
+                error["message"].as_str().unwrap().contains(says),
+                "{says}: {body}"
+            );
+        }
+    }
+    assert_eq!(app.event_count().await, 0);
+}
+
+async fn formula_cells_are_neutralised_on_export_and_restored_on_import(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.create_customer(json!({ "name": "formula", "organization": "=1+1", "city": "@home" }))
+        .await;
+    let csv = app.ok("{ exportCustomers }", json!({})).await["exportCustomers"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(csv.contains(",'=1+1,"), "{csv}");
+    assert!(csv.contains(",'@home,"), "{csv}");
+    assert!(!csv.contains(",=1+1,"), "{csv}");
+    let fresh = spawn_app(backend).await;
+    let report = import(&fresh, csv.as_bytes()).await;
+    assert_eq!(report["created"], 1, "{report}");
+    let back = fresh
+        .ok("{ customers(first: 5, filter: { ownCompany: false }) { edges { node { organization city } } } }", json!({}))
+        .await;
+    assert_eq!(
+        back["customers"]["edges"][0]["node"],
+        json!({ "organization": "=1+1", "city": "@home" })
+    );
 }

@@ -6,6 +6,7 @@ mod consistency;
 mod creating;
 mod deletion;
 mod editing;
+mod fuzz;
 mod hostile_input;
 mod http;
 mod import;

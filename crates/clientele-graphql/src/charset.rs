@@ -3,7 +3,8 @@
 //! and no field of ours means to hold a control character. The rule is checked once the
 //! document is parsed, on literal arguments and on variable values, nested input objects
 //! and lists included, so no resolver runs and nothing is written. Uploads are not
-//! arguments: a file's bytes are not checked here.
+//! arguments: a file's bytes are not checked here. The same walk parses the arguments that
+//! are UUIDs (`ids.rs`).
 
 use std::sync::Arc;
 
@@ -40,10 +41,11 @@ impl Extension for CharsetExtension {
     }
 }
 
-/// The argument (`input.givenName`, `ids.2`) and the character that broke the rule.
+/// The argument (`input.givenName`, `ids.2`) and the rule it broke.
 struct Found {
     field: String,
-    character: char,
+    rule: Rule,
+    message: String,
 }
 
 fn check_document(document: &ExecutableDocument, variables: &Variables) -> ServerResult<()> {
@@ -67,11 +69,7 @@ fn check_document(document: &ExecutableDocument, variables: &Variables) -> Serve
 }
 
 fn refusal(found: Found, pos: Pos) -> ServerError {
-    let message = format!(
-        "{} may not hold control characters (it holds U+{:04X})",
-        found.field, found.character as u32
-    );
-    async_graphql::Error::from(ApiError::argument(&found.field, Rule::Charset, message))
+    async_graphql::Error::from(ApiError::argument(&found.field, found.rule, found.message))
         .into_server_error(pos)
 }
 
@@ -128,8 +126,23 @@ impl Checker<'_> {
 }
 
 fn text_ok(text: &str, field: String) -> Result<(), Found> {
-    match text.chars().find(|c| c.is_control()) {
-        Some(character) => Err(Found { field, character }),
+    if let Some(character) = text.chars().find(|c| c.is_control()) {
+        let message = format!(
+            "{field} may not hold control characters (it holds U+{:04X})",
+            character as u32
+        );
+        return Err(Found {
+            field,
+            rule: Rule::Charset,
+            message,
+        });
+    }
+    match crate::ids::malformed(&field, text) {
+        Some((rule, message)) => Err(Found {
+            field,
+            rule,
+            message,
+        }),
         None => Ok(()),
     }
 }

@@ -172,6 +172,11 @@ impl ApiError {
             CommandError::Rejected(CustomerError::HasInnerCustomers(ids)) => {
                 ApiError::HasInnerCustomers(ids)
             }
+            CommandError::Rejected(CustomerError::DuplicateUserEmail) => ApiError::Conflict {
+                message: CustomerError::DuplicateUserEmail.to_string(),
+                field: Some("input.email".into()),
+                current_version: None,
+            },
             CommandError::Duplicate { field } if field == clientele_store::USER_EMAIL => ApiError::Conflict {
                 message: "another user of this tenant already has this email".into(),
                 field: Some("input.email".into()),

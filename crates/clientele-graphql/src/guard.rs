@@ -269,6 +269,11 @@ pub fn can_see(me: &RequestContext, record: &CustomerRecord) -> bool {
 /// The customer if the principal can see it; `None` otherwise (indistinguishable from a
 /// customer that does not exist).
 pub async fn visible_customer(ctx: &Context<'_>, id: &str) -> ApiResult<Option<CustomerRecord>> {
+    // Arguments are parsed at the edge (ids.rs); an id from anywhere else that is not a
+    // UUID names no customer either, and never reaches SQL.
+    if !crate::ids::is_uuid(id) {
+        return Ok(None);
+    }
     let me = principal(ctx);
     let store = ctx.data_unchecked::<Store>();
     let record = store.customer(&me.tenant, id).await?;

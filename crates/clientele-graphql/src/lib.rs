@@ -9,6 +9,7 @@ mod codes;
 pub mod context;
 pub mod error;
 pub mod guard;
+pub mod ids;
 mod limits;
 mod observe;
 mod resolvers;

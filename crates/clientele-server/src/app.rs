@@ -12,7 +12,6 @@ use clientele_store::{redact, Store};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::auth::OwnCompanies;
@@ -117,9 +116,11 @@ impl Application {
             .layer(RequestBodyLimitLayer::new(
                 settings.max_body_bytes.max(settings.max_upload_bytes),
             ))
-            .layer(PropagateRequestIdLayer::x_request_id())
             .layer(TraceLayer::new_for_http().make_span_with(crate::telemetry::request_span))
-            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
+            // Outermost: the request id is settled before the span or anything else reads it.
+            .layer(axum::middleware::from_fn(
+                crate::state::normalise_request_id,
+            ));
         Ok(Application {
             listener,
             router,

@@ -36,8 +36,38 @@ pub struct WsSettings {
     pub connections: mpsc::Sender<()>,
 }
 
-/// The `x-request-id` header (the client's, or the one `SetRequestIdLayer` made); empty
-/// when there is none.
+/// The longest request id taken from a client; a longer one is replaced.
+pub const MAX_REQUEST_ID_BYTES: usize = 128;
+
+/// The one layer that decides a request's id, before anything reads it: the client's
+/// `x-request-id` when it is 1 to 128 bytes of visible ASCII (`!` to `~`), a new UUID
+/// otherwise (none, too long, not UTF-8, spaces or control characters). The request goes
+/// on with that value in its header, so the tracing span, sign-in (and so every event's
+/// metadata) and the response's `x-request-id` all carry the same id.
+pub async fn normalise_request_id(
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let name = header::HeaderName::from_static("x-request-id");
+    let acceptable = |value: &header::HeaderValue| {
+        let bytes = value.as_bytes();
+        !bytes.is_empty()
+            && bytes.len() <= MAX_REQUEST_ID_BYTES
+            && bytes.iter().all(u8::is_ascii_graphic)
+    };
+    let id = match request.headers().get(&name) {
+        Some(value) if acceptable(value) => value.clone(),
+        _ => header::HeaderValue::from_str(&uuid::Uuid::now_v7().to_string())
+            .expect("a UUID is a valid header value"),
+    };
+    request.headers_mut().insert(name.clone(), id.clone());
+    let mut response = next.run(request).await;
+    response.headers_mut().insert(name, id);
+    response
+}
+
+/// The `x-request-id` header, as `normalise_request_id` left it; empty only outside a
+/// request that went through it.
 pub fn request_id(headers: &HeaderMap) -> &str {
     headers
         .get("x-request-id")

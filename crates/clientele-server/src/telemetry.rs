@@ -56,7 +56,7 @@ where
 }
 
 /// The span every HTTP request is served in; its `request_id` is the `x-request-id` header
-/// (the client's, or the one `SetRequestIdLayer` made).
+/// (as `state::normalise_request_id` settled it).
 pub fn request_span(request: &Request) -> Span {
     tracing::info_span!(
         "request",

@@ -153,6 +153,8 @@ impl Store {
                         ending.extend(committed.ending.iter().cloned());
                         self.commit(tx, appended + committed.events.len(), &ending)
                             .await?;
+                        // The erased personal fields must leave the files before we answer.
+                        self.db().truncate_wal().await?;
                     }
                     return Ok(committed);
                 }

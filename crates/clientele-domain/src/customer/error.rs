@@ -33,6 +33,9 @@ pub enum CustomerError {
     UnknownActivation,
     #[error("this impersonation has already ended")]
     SessionAlreadyEnded,
+    /// Another user of this customer already has the email (case-insensitively).
+    #[error("another user of this customer already has this email")]
+    DuplicateUserEmail,
     #[error("the customer has {} inner customer(s); delete them first, or delete the subtree (deleteInnerCustomers: true)", .0.len())]
     HasInnerCustomers(Vec<String>),
 }

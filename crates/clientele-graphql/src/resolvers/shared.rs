@@ -113,13 +113,20 @@ pub(crate) async fn subscribe(
         me,
     };
     let after = after.as_deref().map(decode_cursor).transpose()?;
+    let feed = feed(ctx)?;
+    if let Some(after) = after {
+        // A cursor past the end was never given out, and resuming from it would silently
+        // skip every event committed up to it.
+        if after > feed.log_end().await? {
+            return Err(ApiError::argument(
+                "after",
+                Rule::Range,
+                "after is beyond the end of the log: it is not a cursor a subscription gave out",
+            ));
+        }
+    }
     let store = ctx.data_unchecked::<Store>().clone();
-    Ok(EventStream::new(
-        feed(ctx)?.clone(),
-        store,
-        selection,
-        after,
-    ))
+    Ok(EventStream::new(feed.clone(), store, selection, after))
 }
 
 /// The live feed, or INTERNAL when the schema was built without one (never in the server).

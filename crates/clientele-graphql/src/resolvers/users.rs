@@ -70,7 +70,17 @@ fn fresh_token() -> String {
 }
 
 /// The user of this customer, or NOT_FOUND.
+/// A user id is a UUID: a malformed one names no user (NOT_FOUND, as for an unknown one)
+/// and never reaches SQL or the aggregate.
+fn user_id_parsed(user: &str) -> ApiResult<()> {
+    match crate::ids::is_uuid(user) {
+        true => Ok(()),
+        false => Err(ApiError::NotFound("no such user of this customer".into())),
+    }
+}
+
 async fn user_of(ctx: &Context<'_>, customer: &str, user: &str) -> ApiResult<CustomerUser> {
+    user_id_parsed(user)?;
     let (me, store, _) = parts(ctx);
     match store.customer_user(&me.tenant, user).await? {
         Some(u) if u.customer_id == customer => Ok(u.into()),
@@ -89,6 +99,7 @@ async fn user_command(
 ) -> ApiResult<CustomerUser> {
     let (customer_id, user_id) = ids;
     guard::customer_for(ctx, customer_id, ability).await?;
+    user_id_parsed(user_id)?;
     run_customer_command(ctx, customer_id, command, prefix).await?;
     user_of(ctx, customer_id, user_id).await
 }
@@ -234,6 +245,7 @@ impl UsersMutation {
     ) -> ApiResult<bool> {
         let needed = needs!(Mutation, "removeCustomerUser");
         guard::customer_for(ctx, &customer_id, needed).await?;
+        user_id_parsed(&user_id)?;
         let command = CustomerCommand::User(UserCommand::RemoveUser {
             user_id: user_id.to_string(),
         });

@@ -184,6 +184,33 @@ impl Db {
         matches!(applied, Ok(Some(n)) if n >= known)
     }
 
+    /// After a commit that erased personal data: on SQLite, copies the WAL into the database
+    /// file and truncates it to zero bytes, so the old page images that still held the
+    /// erased values leave the `-wal` file (freed pages were already zeroed: secure_delete).
+    /// TRUNCATE waits (busy timeout) for readers of older snapshots; if one still holds the
+    /// log, it is tried again a few times and then logged. PostgreSQL keeps dead tuples
+    /// and WAL until VACUUM and WAL recycling (README, "Erasure").
+    pub async fn truncate_wal(&self) -> Result<(), StoreError> {
+        let Db::Sqlite { write, .. } = self else {
+            return Ok(());
+        };
+        for attempt in 1..=5 {
+            let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+                .fetch_one(write)
+                .await?;
+            if busy == 0 {
+                return Ok(());
+            }
+            tracing::warn!(
+                attempt,
+                "the WAL checkpoint after an erasure waited on a reader"
+            );
+            tokio::time::sleep(Duration::from_millis(50 * attempt)).await;
+        }
+        tracing::error!("the WAL still holds page images from before an erasure; it is truncated at the next checkpoint");
+        Ok(())
+    }
+
     /// Starts a write transaction.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(match self {

@@ -154,6 +154,12 @@ impl Feed {
         Ok(events)
     }
 
+    /// The position of the last committed, readable event. A resume cursor beyond it was
+    /// never given out; a subscription from it would skip every event up to it.
+    pub async fn log_end(&self) -> Result<LogPosition, StoreError> {
+        log_end(self.inner.store.db()).await
+    }
+
     /// Places the feed at the current end of the log: subscribers get what is committed
     /// from now on (or replay from a cursor).
     pub async fn seek_to_end(&self) -> Result<(), StoreError> {

@@ -1,6 +1,6 @@
 //! Exporting a tenant's customers as CSV, with the same columns an import takes.
 
-use super::{ImportError, COLUMNS};
+use super::{neutralised, ImportError, COLUMNS};
 use crate::db::enum_text;
 use crate::{CustomerFilter, CustomerOrderField, PageRequest, Store};
 
@@ -62,7 +62,7 @@ pub async fn export_csv<W: std::io::Write>(
                 opt(&p.phone),
             ];
             writer
-                .write_record(&fields)
+                .write_record(fields.map(neutralised))
                 .map_err(|e| ImportError::Csv(e.to_string()))?;
             count += 1;
         }

@@ -1,14 +1,18 @@
 //! Importing a file: each row is its own createCustomer (or editCustomer) command, a few
 //! rows in flight at once.
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 
 use clientele_domain::customer::{
     normalise_name, Customer, CustomerCommand, CustomerError, CustomerField,
 };
 
+use super::records::Records;
 use super::row::{changes_from, map_header, Row};
-use super::{ImportError, ImportMode, ImportReport, OnExisting, RowFailure, MAX_REPORTED_FAILURES};
+use super::{
+    restored, ImportError, ImportMode, ImportReport, OnExisting, RowFailure, MAX_REPORTED_FAILURES,
+};
 use crate::{CommandError, EventMetadata, Store};
 
 /// Rows read and written per batch.
@@ -41,6 +45,12 @@ impl Importer<'_> {
         mut progress: impl FnMut(u64),
     ) -> Result<ImportReport, ImportError> {
         let validate_first = self.mode != ImportMode::Partial;
+        if !validate_first {
+            // A file that cannot be read to its end (not UTF-8, too many or too long fields,
+            // broken CSV) is refused before the first row is written: a partial import
+            // writes only when it can report on every row.
+            scan(open()?)?;
+        }
         let mut report = self.pass(open()?, !validate_first, &mut progress).await?;
         if self.mode == ImportMode::DryRun
             || (self.mode == ImportMode::AllOrNothing && report.failed > 0)
@@ -61,13 +71,9 @@ impl Importer<'_> {
         progress: &mut impl FnMut(u64),
     ) -> Result<ImportReport, ImportError> {
         let mut reader = csv_reader(input)?;
-        let headers: Vec<String> = match reader.byte_headers() {
-            Ok(record) => record
-                .iter()
-                .map(|field| std::str::from_utf8(field).map(|s| s.trim().to_string()))
-                .collect::<Result<_, _>>()
-                .map_err(|_| ImportError::Encoding { line: 1 })?,
-            Err(error) => return Err(ImportError::Csv(error.to_string())),
+        let headers: Vec<String> = match reader.next()? {
+            true => reader.fields()?.map(|f| f.trim().to_string()).collect(),
+            false => Vec::new(),
         };
         let columns = map_header(&headers)?;
         let required = self
@@ -78,27 +84,22 @@ impl Importer<'_> {
             columns: columns.iter().map(|c| c.to_string()).collect(),
             ..ImportReport::default()
         };
-        let mut record = csv::ByteRecord::new();
         let mut batch: Vec<Row> = Vec::with_capacity(BATCH);
         let mut finished = false;
+        let mut in_file = InFile::default();
         while !finished {
             // Read a batch of rows (memory stays bounded by the batch, not the file)...
             batch.clear();
             while batch.len() < BATCH {
-                match reader.read_byte_record(&mut record) {
-                    Ok(false) => {
-                        finished = true;
-                        break;
-                    }
-                    Ok(true) => {}
-                    Err(error) => return Err(ImportError::Csv(error.to_string())),
+                if !reader.next()? {
+                    finished = true;
+                    break;
                 }
-                let line = record.position().map_or(0, |p| p.line());
-                let values = record
-                    .iter()
-                    .map(|field| std::str::from_utf8(field).map(str::to_string))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|_| ImportError::Encoding { line })?;
+                let line = reader.line();
+                let values: Vec<String> = reader
+                    .fields()?
+                    .map(|field| restored(field).to_string())
+                    .collect();
                 if values.iter().all(|v| v.trim().is_empty()) {
                     continue;
                 }
@@ -118,16 +119,36 @@ impl Importer<'_> {
                 }
                 outcomes.extend(futures::future::join_all(pending).await);
             }
-            for outcome in outcomes {
+            for (row, outcome) in batch.iter().zip(outcomes) {
                 report.rows += 1;
-                match outcome? {
+                let mut outcome = outcome?;
+                if !write {
+                    // Rows are checked against each other too: two rows of one file that
+                    // share a name or shortname fail, both of them.
+                    let (others, earlier) = in_file.check(row);
+                    for (line, failure) in earlier {
+                        in_file.fail_earlier(&mut report, line, failure);
+                    }
+                    if !others.is_empty() {
+                        outcome = match outcome {
+                            Ok(_) => Err(others),
+                            Err(mut failures) => {
+                                failures.extend(others);
+                                Err(failures)
+                            }
+                        };
+                    }
+                    in_file
+                        .outcomes
+                        .insert(row.line, outcome.as_ref().ok().map(Outcome::kind));
+                }
+                match outcome {
                     Ok(Outcome::Created) => report.created += 1,
                     Ok(Outcome::Updated) => report.updated += 1,
                     Ok(Outcome::Skipped) => report.skipped += 1,
                     Err(failures) => {
                         report.failed += 1;
-                        let room = MAX_REPORTED_FAILURES.saturating_sub(report.failures.len());
-                        report.failures.extend(failures.into_iter().take(room));
+                        report.note(failures);
                     }
                 }
             }
@@ -265,15 +286,106 @@ impl Importer<'_> {
     }
 }
 
+impl ImportReport {
+    fn note(&mut self, failures: Vec<RowFailure>) {
+        let room = MAX_REPORTED_FAILURES.saturating_sub(self.failures.len());
+        self.failures.extend(failures.into_iter().take(room));
+    }
+}
+
+impl Outcome {
+    fn kind(&self) -> Outcome {
+        match self {
+            Outcome::Created => Outcome::Created,
+            Outcome::Updated => Outcome::Updated,
+            Outcome::Skipped => Outcome::Skipped,
+        }
+    }
+}
+
+/// The names and shortnames seen so far in a validating pass, by the line that has them,
+/// and how each line came out (`None`: failed).
+#[derive(Default)]
+struct InFile {
+    names: HashMap<String, u64>,
+    shortnames: HashMap<String, u64>,
+    outcomes: HashMap<u64, Option<Outcome>>,
+}
+
+impl InFile {
+    /// This row's failures for sharing a name or shortname with an earlier row, and the
+    /// earlier rows' failures for sharing theirs with this one.
+    fn check(&mut self, row: &Row<'_>) -> (Vec<RowFailure>, Vec<(u64, RowFailure)>) {
+        let Ok(draft) = row.draft() else {
+            return (vec![], vec![]);
+        };
+        let mut mine = Vec::new();
+        let mut earlier = Vec::new();
+        let shortname = draft
+            .shortname
+            .map(|s| s.trim().to_lowercase())
+            .filter(|s| !s.is_empty());
+        let keys = [
+            ("name", Some(normalise_name(&draft.name)), &mut self.names),
+            ("shortname", shortname, &mut self.shortnames),
+        ];
+        for (column, key, seen) in keys {
+            let Some(key) = key else { continue };
+            match seen.get(&key) {
+                Some(&first) => {
+                    let message =
+                        |other: u64| format!("line {other} of this file has the same {column}");
+                    mine.push(row.failure(column, "UNIQUE", message(first)));
+                    let mut theirs = row.failure(column, "UNIQUE", message(row.line));
+                    theirs.line = first;
+                    earlier.push((first, theirs));
+                }
+                None => {
+                    seen.insert(key, row.line);
+                }
+            }
+        }
+        (mine, earlier)
+    }
+
+    /// Counts an earlier line as failed (once) and reports why.
+    fn fail_earlier(&mut self, report: &mut ImportReport, line: u64, failure: RowFailure) {
+        if let Some(slot) = self.outcomes.get_mut(&line) {
+            match slot.take() {
+                Some(Outcome::Created) => report.created -= 1,
+                Some(Outcome::Updated) => report.updated -= 1,
+                Some(Outcome::Skipped) => report.skipped -= 1,
+                None => report.failed -= 1,
+            }
+            report.failed += 1;
+        }
+        report.note(vec![failure]);
+    }
+}
+
+/// Reads the whole file once, writing nothing and keeping only one row at a time: the
+/// checks that refuse a whole file, made before a partial import writes its first row.
+fn scan<R: Read>(input: R) -> Result<(), ImportError> {
+    let mut reader = csv_reader(input)?;
+    while reader.next()? {
+        drop(reader.fields()?);
+    }
+    Ok(())
+}
+
 /// The input with its first line (read to find the delimiter) put back in front.
 type Rewound<R> = std::io::Chain<std::io::Cursor<Vec<u8>>, BufReader<R>>;
 
 /// A CSV reader that strips a UTF-8 byte-order mark and takes `,` or `;`, whichever the
 /// header row uses.
-fn csv_reader<R: Read>(input: R) -> Result<csv::Reader<Rewound<R>>, ImportError> {
+fn csv_reader<R: Read>(input: R) -> Result<Records<Rewound<R>>, ImportError> {
     let mut buffered = BufReader::new(input);
+    // The delimiter is sniffed from the first line, or its first 64 KiB (a header line is
+    // at most 64 fields of 4 KiB; what is longer is refused by the reader anyway).
     let mut first = Vec::new();
-    buffered.read_until(b'\n', &mut first)?;
+    (&mut buffered)
+        .take(64 * 1024)
+        .read_until(b'\n', &mut first)?;
     if first.starts_with(&[0xEF, 0xBB, 0xBF]) {
         first.drain(..3);
     }
@@ -281,8 +393,5 @@ fn csv_reader<R: Read>(input: R) -> Result<csv::Reader<Rewound<R>>, ImportError>
     let semicolons = first.iter().filter(|b| **b == b';').count();
     let delimiter = if semicolons > commas { b';' } else { b',' };
     let input = std::io::Cursor::new(first).chain(buffered);
-    Ok(csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .from_reader(input))
+    Ok(Records::new(input, delimiter))
 }

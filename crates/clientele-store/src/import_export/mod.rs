@@ -7,12 +7,30 @@
 
 mod export;
 mod import;
+mod records;
 mod row;
 
 use crate::StoreError;
 
 pub use export::export_csv;
 pub use import::Importer;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_round_trip_through_the_quote() {
+        for cell in [
+            "=1+1", "+33 1", "-5", "@SUM(A1)", "\tx", "\rx", "'=x", "''-1", "'", "plain", "'plain",
+            "",
+        ] {
+            let out = neutralised(cell.to_string());
+            assert!(!out.starts_with(FORMULA_STARTS), "{out:?}");
+            assert_eq!(restored(&out), cell);
+        }
+    }
+}
 
 /// How an import writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,11 +80,48 @@ pub struct ImportReport {
 /// At most this many failures are listed (all are counted).
 pub const MAX_REPORTED_FAILURES: usize = 1000;
 
+/// Most fields a row (or the header) may have: more than there are columns, so a few
+/// trailing empty cells still import. A row with more refuses the whole file.
+pub const MAX_FIELDS_PER_ROW: usize = 64;
+/// Longest field, in bytes. A longer one refuses the whole file.
+pub const MAX_FIELD_BYTES: usize = 4096;
+
+/// Cells that a spreadsheet would read as a formula (OWASP CSV injection) begin with one
+/// of these; an export prefixes them with `'`, and an import takes that quote off again.
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// True when the cell, past any leading quotes, begins like a formula.
+fn formula_like(cell: &str) -> bool {
+    cell.trim_start_matches('\'').starts_with(FORMULA_STARTS)
+}
+
+/// An exported cell: one more `'` in front of a cell that (past any quotes it already
+/// begins with) a spreadsheet would take for a formula.
+pub(crate) fn neutralised(cell: String) -> String {
+    match formula_like(&cell) {
+        true => format!("'{cell}"),
+        false => cell,
+    }
+}
+
+/// An imported cell: a cell that begins with `'` and then (past any further quotes) like a
+/// formula loses one quote, so an export imports back exactly.
+pub(crate) fn restored(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if formula_like(rest) => rest,
+        _ => cell,
+    }
+}
+
 /// Why a file cannot be imported at all. Nothing is written.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     #[error("line {line} is not UTF-8: save the file as UTF-8 (a byte-order mark is fine)")]
     Encoding { line: u64 },
+    #[error("line {line} has more than {MAX_FIELDS_PER_ROW} fields")]
+    TooManyFields { line: u64 },
+    #[error("line {line} has a field longer than {MAX_FIELD_BYTES} bytes")]
+    FieldTooLong { line: u64 },
     #[error("the file has no header row with a Name column")]
     MissingName,
     #[error("unknown columns: {}; columns are named as in createCustomer's input (e.g. Name, Email, Given Name, shortname)", .0.join(", "))]

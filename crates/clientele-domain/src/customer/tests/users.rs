@@ -141,6 +141,59 @@ fn editing_a_user_keeps_only_real_changes() {
 }
 
 #[test]
+fn one_email_is_one_user_of_the_customer_case_insensitively() {
+    let draft = |email: &str| UserDraft {
+        email: email.into(),
+        given_name: None,
+        family_name: None,
+        language: None,
+        user_type: UserType::CustomerUser,
+    };
+    for email in ["ann@acme.example", "ANN@Acme.Example"] {
+        Given::with(())
+            .given(with_user())
+            .when(CustomerCommand::User(UserCommand::AddUser {
+                user_id: "u2".into(),
+                draft: draft(email),
+                activation: activation("h2"),
+            }))
+            .then_expect_error(CustomerError::DuplicateUserEmail);
+    }
+    let mut given = with_user();
+    given.push(CustomerEvent::CustomerUserAdded(CustomerUserAdded {
+        user_id: "u2".into(),
+        user: profile("bob@acme.example"),
+    }));
+    let to = |email: &str| UserChanges {
+        email: Change::Set(email.into()),
+        ..Default::default()
+    };
+    Given::with(())
+        .given(given.clone())
+        .when(CustomerCommand::User(UserCommand::EditUser {
+            user_id: "u2".into(),
+            changes: to("Ann@ACME.example"),
+        }))
+        .then_expect_error(CustomerError::DuplicateUserEmail);
+    // A user may change the case of its own email.
+    Given::with(())
+        .given(given)
+        .when(CustomerCommand::User(UserCommand::EditUser {
+            user_id: "u1".into(),
+            changes: to("ANN@acme.example"),
+        }))
+        .then_expect_events(vec![CustomerEvent::CustomerUserEdited(
+            CustomerUserEdited {
+                user_id: "u1".into(),
+                changes: UserPatch {
+                    email: Some("ANN@acme.example".into()),
+                    ..Default::default()
+                },
+            },
+        )]);
+}
+
+#[test]
 fn disabling_and_enabling_are_idempotent_and_unknown_users_are_refused() {
     let disable = CustomerCommand::User(UserCommand::DisableUser {
         user_id: "u1".into(),

@@ -33,6 +33,20 @@ impl Customer {
         })
     }
 
+    /// Refuses an email that another user of this customer holds, case-insensitively. The
+    /// tenant-wide unique key only catches other customers' users: the key this customer
+    /// already holds is not claimed again, so the check for its own users lives here.
+    pub(super) fn check_email_free(&self, email: &str, except: &str) -> Result<(), CustomerError> {
+        let taken = self
+            .users
+            .iter()
+            .any(|(id, u)| id != except && u.profile.email.to_lowercase() == email.to_lowercase());
+        match taken {
+            true => Err(CustomerError::DuplicateUserEmail),
+            false => Ok(()),
+        }
+    }
+
     /// Refuses a new user past the limit.
     pub(super) fn check_user_room(&self) -> Result<(), CustomerError> {
         if self.users.len() >= MAX_USERS {
@@ -74,6 +88,7 @@ impl Customer {
                 }
                 self.check_user_room()?;
                 let user = draft.validate().map_err(CustomerError::Invalid)?;
+                self.check_email_free(&user.email, &user_id)?;
                 let added = E::CustomerUserAdded(CustomerUserAdded {
                     user_id: user_id.clone(),
                     user,
@@ -87,6 +102,9 @@ impl Customer {
                     .map_err(CustomerError::Invalid)?;
                 if patch.is_empty() {
                     return Ok(vec![]);
+                }
+                if let Some(email) = &patch.email {
+                    self.check_email_free(email, &user_id)?;
                 }
                 vec![E::CustomerUserEdited(CustomerUserEdited {
                     user_id,

@@ -8,8 +8,8 @@ use futures::{Stream, StreamExt};
 use super::shared::{parts, subscribe};
 use crate::error::{ApiError, ApiResult};
 use crate::guard::{self, needs, Ability};
+use crate::types::as_of::CustomerAsOf;
 use crate::types::audit::{CustomerEvent, CustomerEventFilter, HistoryConnection, HistoryEdge};
-use crate::types::customer::Customer;
 use crate::types::page::{self, history_cursor, PageInfo};
 
 #[derive(Default)]
@@ -52,18 +52,18 @@ impl AuditQuery {
         })
     }
 
-    /// The customer as it was at a past instant (its fields, version and account status),
-    /// folded from its events; null if it did not exist yet.
+    /// The customer as it was at a past instant, every field of that one instant, folded
+    /// from its events up to it; null if it did not exist yet.
     async fn customer_as_of(
         &self,
         ctx: &Context<'_>,
         id: ID,
         at: DateTime<Utc>,
-    ) -> ApiResult<Option<Customer>> {
+    ) -> ApiResult<Option<CustomerAsOf>> {
         guard::customer_for(ctx, &id, needs!(Query, "customerAsOf")).await?;
         let (me, store, _) = parts(ctx);
-        let record = store.customer_as_of(&me.tenant, &id, at).await?;
-        Ok(record.map(Into::into))
+        let snapshot = store.customer_snapshot(&me.tenant, &id, at).await?;
+        Ok(snapshot.map(Into::into))
     }
 
     /// A customer's whole history (or, without `customerId`, the tenant's) as NDJSON: one

@@ -7,6 +7,7 @@ mod consistency;
 mod creating;
 mod deletion;
 mod editing;
+mod history;
 mod hostile_input;
 mod http;
 mod import;

@@ -1,25 +1,24 @@
 //! For auditors: a customer's history, the customer as it was at a past instant, and whole
 //! histories as NDJSON.
 
-use clientele_domain::customer::Customer;
-use cqrs_es::Aggregate;
 use serde_json::json;
 
-use crate::events::{aggregate_events, tenant_log, LogPosition, StoredEvent};
+use crate::events::{customer_log_events, tenant_log, LogPosition, StoredEvent};
 use crate::{Store, StoreError};
 
 const PAGE: i64 = 1000;
 
 impl Store {
-    /// A customer's events in order, after `after_sequence`, at most `limit`.
+    /// A customer's history in global order after position `after`, at most `limit`: its
+    /// own events and the assignment events that name it.
     pub async fn customer_history(
         &self,
         tenant: &str,
         id: &str,
-        after_sequence: i64,
+        after: i64,
         limit: i64,
     ) -> Result<Vec<StoredEvent>, StoreError> {
-        let events = aggregate_events(self.db(), Customer::TYPE, id, after_sequence, limit).await?;
+        let events = customer_log_events(self.db(), tenant, id, after, limit).await?;
         Ok(events
             .into_iter()
             .filter(|e| e.metadata.tenant == tenant)
@@ -39,10 +38,9 @@ impl Store {
             Some(id) => {
                 let mut after = 0;
                 loop {
-                    let events =
-                        aggregate_events(self.db(), Customer::TYPE, id, after, PAGE).await?;
+                    let events = customer_log_events(self.db(), tenant, id, after, PAGE).await?;
                     let Some(last) = events.last() else { break };
-                    after = last.sequence;
+                    after = last.log_position.position;
                     for event in events.iter().filter(|e| e.metadata.tenant == tenant) {
                         out(line(event));
                         count += 1;

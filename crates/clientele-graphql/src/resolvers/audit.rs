@@ -17,7 +17,9 @@ pub struct AuditQuery;
 
 #[Object]
 impl AuditQuery {
-    /// A customer's events in order, oldest first (at most 100 a page, 20 by default).
+    /// A customer's history in global order, oldest first (at most 100 a page, 20 by
+    /// default): its own events and the device, asset, edge and dashboard assignment events
+    /// that name it (as the new or the previous owner).
     async fn customer_history(
         &self,
         ctx: &Context<'_>,
@@ -37,7 +39,7 @@ impl AuditQuery {
         let edges: Vec<HistoryEdge> = events
             .into_iter()
             .map(|e| HistoryEdge {
-                cursor: e.sequence.to_string(),
+                cursor: e.log_position.position.to_string(),
                 node: e.into(),
             })
             .collect();

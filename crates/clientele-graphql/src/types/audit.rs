@@ -13,7 +13,12 @@ pub struct HistoryEvent {
     /// The event type, e.g. `CustomerCreated`.
     #[graphql(name = "type")]
     pub event_type: String,
-    /// The customer's version after this event (1 for its creation).
+    /// The aggregate the event belongs to: `Customer`, or for an assignment `Device`,
+    /// `Asset`, `Edge` or `DashboardAssignment`.
+    pub aggregate_type: String,
+    /// The customer's id, or the assignment aggregate's (`tenant/entity`).
+    pub aggregate_id: String,
+    /// The aggregate's version after this event (1 for its creation).
     pub version: i64,
     /// The shape version of the stored event.
     pub event_version: String,
@@ -34,6 +39,8 @@ impl From<StoredEvent> for HistoryEvent {
         HistoryEvent {
             payload: Json(e.body().clone()),
             event_type: e.event_type,
+            aggregate_type: e.aggregate_type,
+            aggregate_id: e.aggregate_id,
             version: e.sequence,
             event_version: e.event_version,
             occurred_at: e.metadata.occurred_at,

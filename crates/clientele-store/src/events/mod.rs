@@ -19,7 +19,7 @@ use crate::StoreError;
 pub(crate) use append::{append, is_unique_violation, AppendError};
 pub(crate) use decoded::decode_all;
 pub use decoded::{Envelope, LogEvent};
-pub use load::{aggregate_events, fold_history};
+pub use load::{aggregate_events, customer_log_events, fold_history};
 pub(crate) use load::{load, save_snapshot};
 pub(crate) use log::{committed_after, log_end};
 pub use log::{read_log, read_log_exclusive, tenant_log};

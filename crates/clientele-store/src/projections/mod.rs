@@ -87,6 +87,7 @@ impl Projection {
                 "assigned_entities",
                 "dashboard_assignments",
                 "assignment_counts",
+                "customer_assignment_log",
             ],
         }
     }

@@ -2,12 +2,14 @@
 //! and leaving are in `customerHistory` and `historyExport(customerId:)`, and a
 //! re-assignment is in both customers' histories, naming the previous owner.
 
+use clientele_tests::ws::WsClient;
 use clientele_tests::{on_both_backends, spawn_app, Backend, TestApp};
 use serde_json::{json, Value};
 
 on_both_backends!(
     a_device_arriving_and_leaving_is_in_both_customers_histories,
     the_history_export_of_a_customer_includes_its_assignments,
+    a_customers_event_subscription_carries_its_assignments,
 );
 
 const HISTORY: &str = "query($id: ID!, $after: String) { customerHistory(id: $id, first: 100, after: $after) { edges { cursor node { type aggregateType aggregateId payload } } pageInfo { hasNextPage } } }";
@@ -117,4 +119,37 @@ async fn the_history_export_of_a_customer_includes_its_assignments(backend: Back
         .map(|l| l["aggregateType"].as_str().unwrap())
         .collect();
     assert_eq!(kinds, ["Customer", "Device", "Asset", "Edge"]);
+}
+
+async fn a_customers_event_subscription_carries_its_assignments(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let a = app.new_customer("watched", None).await;
+    let b = app.new_customer("other", None).await;
+    let assign =
+        "mutation($c: ID!, $d: ID!) { assignDevice(customerId: $c, deviceId: $d) { changed } }";
+    app.ok(assign, json!({ "c": a, "d": "dev-1" })).await;
+    let events = "subscription($after: String, $filter: CustomerEventFilter) { \
+        customerEvents(after: $after, filter: $filter) { type customerId aggregateType payload } }";
+    let mut client = WsClient::signed_in(&app.address, &app.token).await;
+    client
+        .subscribe(
+            "s",
+            events,
+            json!({ "after": "0-0", "filter": { "customerId": a } }),
+        )
+        .await;
+    // Replayed: the creation and the device's arrival.
+    let created = client.next_data("s", "customerEvents").await;
+    assert_eq!(created["type"], "CustomerCreated");
+    let arrived = client.next_data("s", "customerEvents").await;
+    assert_eq!(arrived["type"], "DeviceAssigned");
+    assert_eq!(arrived["customerId"], a.as_str());
+    // Live: the device leaves for another customer; the watched one sees it go.
+    app.ok(assign, json!({ "c": b, "d": "dev-1" })).await;
+    let left = client.next_data("s", "customerEvents").await;
+    assert_eq!(left["type"], "DeviceAssigned");
+    assert_eq!(left["aggregateType"], "Device");
+    assert_eq!(left["payload"]["previousCustomerId"], a.as_str());
+    assert_eq!(left["payload"]["customerId"], b.as_str());
+    client.close().await;
 }

@@ -81,8 +81,14 @@ pub struct CustomerEvent {
     /// The event type, e.g. `CustomerEdited`.
     #[graphql(name = "type")]
     pub event_type: String,
+    /// The customer the event is of; for an assignment event, the customer it names (the
+    /// new owner; `payload.previousCustomerId` names the previous one).
     pub customer_id: ID,
-    /// The customer's version after this event.
+    /// `Customer`, or for an assignment `Device`, `Asset`, `Edge` or `DashboardAssignment`.
+    pub aggregate_type: String,
+    /// The customer's id, or the assignment aggregate's (`tenant/entity`).
+    pub aggregate_id: String,
+    /// The aggregate's version after this event.
     pub version: i64,
     /// The shape version of the stored event.
     pub event_version: String,
@@ -102,7 +108,12 @@ impl From<&StoredEvent> for CustomerEvent {
         CustomerEvent {
             cursor: encode_cursor(e.log_position),
             event_type: e.event_type.clone(),
-            customer_id: ID(e.aggregate_id.clone()),
+            customer_id: ID(e
+                .customers_named()
+                .first()
+                .map_or_else(|| e.aggregate_id.clone(), |id| id.to_string())),
+            aggregate_type: e.aggregate_type.clone(),
+            aggregate_id: e.aggregate_id.clone(),
             version: e.sequence,
             event_version: e.event_version.clone(),
             occurred_at: e.metadata.occurred_at,

@@ -11,6 +11,7 @@ mod history;
 mod hostile_input;
 mod http;
 mod import;
+mod inner_deletion;
 mod isolation;
 mod listing;
 mod log_and_projections;

@@ -62,6 +62,7 @@ impl StoredAggregate for Customer {
                 ..
             } | CustomerCommand::MoveCustomer { .. }
                 | CustomerCommand::DeleteCustomer { .. }
+                | CustomerCommand::RequestDeletion { .. }
         )
     }
 
@@ -90,6 +91,21 @@ impl StoredAggregate for Customer {
             } => CustomerCommand::MoveCustomer {
                 id,
                 parent: Some(parent_facts(tx, tenant, parent.id).await?),
+            },
+            CustomerCommand::RequestDeletion {
+                request_id,
+                reason,
+                requested_by,
+                due_at,
+                delete_inner_customers,
+                ..
+            } => CustomerCommand::RequestDeletion {
+                request_id,
+                reason,
+                requested_by,
+                due_at,
+                delete_inner_customers,
+                inner_customers: live_children(tx, tenant, id).await?,
             },
             CustomerCommand::DeleteCustomer {
                 confirmation,

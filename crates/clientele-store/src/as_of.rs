@@ -25,6 +25,7 @@ pub struct OpenRequestAsOf {
     pub requested_at: DateTime<Utc>,
     pub reason: Option<String>,
     pub due_at: DateTime<Utc>,
+    pub delete_inner_customers: bool,
 }
 
 /// A customer folded from its events up to `at` (inclusive).
@@ -109,6 +110,7 @@ impl Store {
                         requested_at: when,
                         reason: r.reason.clone(),
                         due_at: r.due_at,
+                        delete_inner_customers: r.delete_inner_customers,
                     })
                 }
                 _ => {}

@@ -54,6 +54,11 @@ pub enum CustomerCommand {
         reason: Option<String>,
         requested_by: String,
         due_at: DateTime<Utc>,
+        /// Whether the customer's inner customers are deleted with it when it falls due;
+        /// without, a customer with inner customers is refused (as a manual deletion is).
+        delete_inner_customers: bool,
+        /// The live inner customers (children), filled in by the store.
+        inner_customers: Vec<String>,
     },
     /// Cancel the open request with a note; stopped products return to their statuses.
     CancelDeletionRequest { note: String, cancelled_by: String },

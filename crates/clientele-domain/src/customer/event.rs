@@ -131,6 +131,10 @@ pub struct DeletionRequested {
     pub due_at: DateTime<Utc>,
     /// The products stopped (PAUSED) by the request and their statuses before.
     pub stopped: Vec<StoppedProduct>,
+    /// Whether the inner customers are deleted with it when it falls due (added later:
+    /// older events decode as false).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub delete_inner_customers: bool,
 }
 
 /// The open deletion request was cancelled; stopped products returned to their statuses.
@@ -151,8 +155,14 @@ pub struct CustomerDeleted {
     /// The request this deletion carries out, if one was open.
     pub request_id: Option<String>,
     pub deleted_by: String,
-    /// True when the service deleted it because the request fell due.
+    /// True when the service deleted it because the request fell due (its own, or that of
+    /// the ancestor it was deleted with).
     pub automatic: bool,
+    /// The ancestor whose deletion took this customer with it (`request_id` is then that
+    /// ancestor's request); none when it was deleted itself (added later: older events
+    /// decode as none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_with: Option<String>,
 }
 
 /// The customer's own visibility of a product was set, overriding the global setting.

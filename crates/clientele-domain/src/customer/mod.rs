@@ -143,7 +143,15 @@ impl Customer {
                 reason,
                 requested_by,
                 due_at,
-            } => self.decide_request_deletion(request_id, reason, requested_by, due_at),
+                delete_inner_customers,
+                inner_customers,
+            } => self.decide_request_deletion(
+                request_id,
+                reason,
+                requested_by,
+                due_at,
+                (delete_inner_customers, inner_customers),
+            ),
             C::CancelDeletionRequest { note, cancelled_by } => {
                 self.decide_cancel_deletion(note, cancelled_by)
             }
@@ -253,6 +261,7 @@ impl Aggregate for Customer {
                     request_id: requested.request_id,
                     due_at: requested.due_at,
                     stopped: requested.stopped,
+                    delete_inner_customers: requested.delete_inner_customers,
                 });
             }
             CustomerEvent::DeletionCancelled(_) => self.open_request = None,
@@ -306,6 +315,9 @@ impl Aggregate for Customer {
             CustomerEvent::CustomerDeleted(_) => {
                 self.deleted = true;
                 self.open_request = None;
+                // A deleted customer has no dashboards, so no home dashboard.
+                self.home_dashboard = None;
+                self.hide_toolbar = false;
                 if let Some(profile) = &mut self.profile {
                     erase_personal_data(profile);
                 }

@@ -142,6 +142,7 @@ impl AsOfParts {
             closed_at: None,
             note: None,
             automatic: false,
+            delete_inner_customers: r.delete_inner_customers,
         })
     }
 

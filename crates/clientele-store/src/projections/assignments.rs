@@ -106,6 +106,12 @@ async fn customer(tx: &mut Tx, e: &Envelope, event: &CustomerEvent) -> Result<()
                 &args,
             )
             .await?;
+            // A deleted customer has no dashboards, so no home dashboard.
+            tx.execute(
+                "UPDATE customers SET home_dashboard_id = NULL, hide_toolbar = $3 WHERE tenant_id = $1 AND id = $2",
+                &[args[0].clone(), args[1].clone(), Arg::Bool(false)],
+            )
+            .await?;
             Ok(())
         }
         // The home dashboard is a column of `customers`, written by that projection

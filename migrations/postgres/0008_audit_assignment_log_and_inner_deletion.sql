@@ -12,3 +12,7 @@ CREATE TABLE customer_assignment_log
     sequence       bigint NOT NULL,
     PRIMARY KEY (tenant_id, customer_id, aggregate_type, aggregate_id, sequence)
 );
+
+-- Whether a deletion request takes the customer's inner customers with it when it falls
+-- due (decided when it is made; the rule of a manual deletion). Older requests: false.
+ALTER TABLE deletion_requests ADD COLUMN delete_inner_customers boolean NOT NULL DEFAULT false;

@@ -177,6 +177,7 @@ fn delete_command(confirmation: Confirmation, deleted_by: &str) -> CustomerComma
         confirmation,
         deleted_by: deleted_by.to_string(),
         inner_customers: Vec::new(),
+        released: Default::default(),
     }
 }
 

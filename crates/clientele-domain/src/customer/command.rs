@@ -77,6 +77,9 @@ pub enum CustomerCommand {
         deleted_by: String,
         /// Live inner customers (filled in by the store); a customer that has any is refused.
         inner_customers: Vec<String>,
+        /// What is assigned to it, to release (filled in by the store): device, asset,
+        /// edge and dashboard ids.
+        released: [Vec<String>; 4],
     },
     /// A command on one of the customer's users.
     User(UserCommand),

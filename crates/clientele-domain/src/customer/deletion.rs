@@ -153,6 +153,7 @@ impl Customer {
         confirmation: Confirmation,
         deleted_by: String,
         inner_customers: Vec<String>,
+        released: [Vec<String>; 4],
     ) -> Result<Vec<CustomerEvent>, CustomerError> {
         self.require_created()?;
         let own_request = self.check_confirmation(&confirmation)?;
@@ -187,14 +188,20 @@ impl Customer {
                 user_id: user_id.clone(),
             })
         });
-        let released = CustomerEvent::AssignmentsReleased(AssignmentsReleased {});
+        let released = AssignmentsReleased::chunked(released)
+            .into_iter()
+            .map(CustomerEvent::AssignmentsReleased);
         let deleted = CustomerEvent::CustomerDeleted(CustomerDeleted {
             request_id,
             deleted_by,
             automatic,
             deleted_with,
         });
-        Ok(ended.chain(removed).chain([released, deleted]).collect())
+        Ok(ended
+            .chain(removed)
+            .chain(released)
+            .chain([deleted])
+            .collect())
     }
 
     /// Products a deletion request stops: those in use or about to be.

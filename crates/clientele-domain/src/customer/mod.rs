@@ -159,7 +159,8 @@ impl Customer {
                 confirmation,
                 deleted_by,
                 inner_customers,
-            } => self.decide_delete(confirmation, deleted_by, inner_customers),
+                released,
+            } => self.decide_delete(confirmation, deleted_by, inner_customers, released),
             C::User(command) => self.decide_user(command),
             C::MoveCustomer { id, parent } => self.decide_move(&id, parent),
             C::SetHomeDashboard {

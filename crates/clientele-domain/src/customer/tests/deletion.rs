@@ -73,6 +73,7 @@ fn delete(confirmation: Confirmation) -> CustomerCommand {
         confirmation,
         deleted_by: "user:bob".into(),
         inner_customers: vec![],
+        released: Default::default(),
     }
 }
 
@@ -215,6 +216,7 @@ fn a_customer_with_inner_customers_is_deleted_only_with_its_subtree() {
         confirmation,
         deleted_by: "bob".into(),
         inner_customers: inner,
+        released: Default::default(),
     };
     Given::with(())
         .given(with_user())
@@ -299,4 +301,36 @@ fn an_inner_customer_deleted_with_its_ancestors_due_request_carries_the_cause() 
     assert_eq!(deleted.request_id.as_deref(), Some("r-parent"));
     assert!(deleted.automatic);
     assert_eq!(deleted.deleted_with.as_deref(), Some("parent"));
+}
+
+#[test]
+fn the_release_names_every_id_in_chunks_of_a_thousand() {
+    let devices: Vec<String> = (0..1500).map(|i| format!("d{i}")).collect();
+    let events = Given::with(())
+        .given(active_customer())
+        .when(CustomerCommand::DeleteCustomer {
+            confirmation: Confirmation::Typed("acme1".into()),
+            deleted_by: "user:bob".into(),
+            inner_customers: vec![],
+            released: [
+                devices.clone(),
+                vec![],
+                vec!["e1".into()],
+                vec!["dash".into()],
+            ],
+        })
+        .inspect_result()
+        .unwrap();
+    let released: Vec<&AssignmentsReleased> = events
+        .iter()
+        .filter_map(|e| match e {
+            CustomerEvent::AssignmentsReleased(r) => Some(r),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(released.len(), 2);
+    assert_eq!(released[0].devices.len(), 1000);
+    assert_eq!(released[1].devices.len(), 500);
+    assert_eq!(released[1].edges, ["e1"]);
+    assert_eq!(released[1].dashboards, ["dash"]);
 }

@@ -1,5 +1,6 @@
 //! End-to-end tests: the real app on a random port, over real PostgreSQL and SQLite.
 
+mod as_of;
 mod assignments;
 mod auth;
 mod consistency;
@@ -7,9 +8,11 @@ mod creating;
 mod deletion;
 mod editing;
 mod fuzz;
+mod history;
 mod hostile_input;
 mod http;
 mod import;
+mod inner_deletion;
 mod isolation;
 mod listing;
 mod log_and_projections;

@@ -264,11 +264,14 @@ async fn events_of_an_older_shape_reach_every_projection_and_aggregate_in_the_cu
         .unwrap();
     assert_eq!(tenant.deletion_grace_days, 14);
     let as_of = store
-        .customer_as_of(TENANT, CUSTOMER, Utc::now())
+        .customer_snapshot(TENANT, CUSTOMER, Utc::now())
         .await
         .unwrap()
         .expect("the customer existed");
-    assert_eq!(as_of.profile.name, "Old Shape Ltd");
+    assert_eq!(
+        as_of.customer.profile.expect("a profile").name,
+        "Old Shape Ltd"
+    );
     let edited = store
         .execute::<Customer>(CUSTOMER, rename_organization(1), &metadata())
         .await

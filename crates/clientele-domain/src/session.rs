@@ -130,6 +130,7 @@ mod tests {
             request_id: None,
             deleted_by: "ann".into(),
             automatic: false,
+            deleted_with: None,
         });
         assert_eq!(
             ended_by_customer_event("c1", &deleted),

@@ -64,7 +64,10 @@ pub async fn run_once(store: &Store, clock: &Clock) -> Result<usize, clientele_s
             .delete_customer(
                 &due.customer_id,
                 confirmation,
-                true,
+                // The rule decided when the request was made: inner customers go with it
+                // only if the request said so (a customer that has gained inner customers
+                // since is refused, and the refusal is logged each time it is tried).
+                due.delete_inner_customers,
                 SCHEDULER_ACTOR,
                 &metadata,
             )

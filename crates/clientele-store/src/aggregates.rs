@@ -62,6 +62,7 @@ impl StoredAggregate for Customer {
                 ..
             } | CustomerCommand::MoveCustomer { .. }
                 | CustomerCommand::DeleteCustomer { .. }
+                | CustomerCommand::RequestDeletion { .. }
         )
     }
 
@@ -91,6 +92,21 @@ impl StoredAggregate for Customer {
                 id,
                 parent: Some(parent_facts(tx, tenant, parent.id).await?),
             },
+            CustomerCommand::RequestDeletion {
+                request_id,
+                reason,
+                requested_by,
+                due_at,
+                delete_inner_customers,
+                ..
+            } => CustomerCommand::RequestDeletion {
+                request_id,
+                reason,
+                requested_by,
+                due_at,
+                delete_inner_customers,
+                inner_customers: live_children(tx, tenant, id).await?,
+            },
             CustomerCommand::DeleteCustomer {
                 confirmation,
                 deleted_by,
@@ -99,6 +115,7 @@ impl StoredAggregate for Customer {
                 confirmation,
                 deleted_by,
                 inner_customers: live_children(tx, tenant, id).await?,
+                released: assigned_ids(tx, tenant, id).await?,
             },
             CustomerCommand::SetHomeDashboard {
                 dashboard: Some(mut dashboard),
@@ -240,4 +257,27 @@ impl StoredAggregate for DashboardAssignment {
             }
         })
     }
+}
+
+/// The device, asset, edge and dashboard ids assigned to a customer, by kind, by id (what
+/// its deletion releases, named in its `AssignmentsReleased` events).
+async fn assigned_ids(tx: &mut Tx, tenant: &str, id: &str) -> Result<[Vec<String>; 4], StoreError> {
+    let mut out: [Vec<String>; 4] = Default::default();
+    for (slot, kind) in ["DEVICE", "ASSET", "EDGE"].into_iter().enumerate() {
+        let rows: Vec<(String,)> = tx
+            .fetch_all(
+                "SELECT entity_id FROM assigned_entities WHERE tenant_id = $1 AND customer_id = $2 AND kind = $3 ORDER BY entity_id",
+                &[tenant.into(), id.into(), kind.into()],
+            )
+            .await?;
+        out[slot] = rows.into_iter().map(|(e,)| e).collect();
+    }
+    let rows: Vec<(String,)> = tx
+        .fetch_all(
+            "SELECT dashboard_id FROM dashboard_assignments WHERE tenant_id = $1 AND customer_id = $2 AND assigned = $3 ORDER BY dashboard_id",
+            &[tenant.into(), id.into(), crate::db::Arg::Bool(true)],
+        )
+        .await?;
+    out[3] = rows.into_iter().map(|(d,)| d).collect();
+    Ok(out)
 }

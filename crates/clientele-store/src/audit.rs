@@ -1,80 +1,28 @@
 //! For auditors: a customer's history, the customer as it was at a past instant, and whole
 //! histories as NDJSON.
 
-use chrono::{DateTime, Utc};
-use clientele_domain::customer::Customer;
-use cqrs_es::Aggregate;
 use serde_json::json;
 
-use crate::events::{aggregate_events, tenant_log, LogPosition, StoredEvent};
-use crate::{CustomerRecord, Store, StoreError};
+use crate::events::{customer_log_events, tenant_log, LogPosition, StoredEvent};
+use crate::{Store, StoreError};
 
 const PAGE: i64 = 1000;
 
 impl Store {
-    /// A customer's events in order, after `after_sequence`, at most `limit`.
+    /// A customer's history in global order after position `after`, at most `limit`: its
+    /// own events and the assignment events that name it.
     pub async fn customer_history(
         &self,
         tenant: &str,
         id: &str,
-        after_sequence: i64,
+        after: i64,
         limit: i64,
     ) -> Result<Vec<StoredEvent>, StoreError> {
-        let events = aggregate_events(self.db(), Customer::TYPE, id, after_sequence, limit).await?;
+        let events = customer_log_events(self.db(), tenant, id, after, limit).await?;
         Ok(events
             .into_iter()
             .filter(|e| e.metadata.tenant == tenant)
             .collect())
-    }
-
-    /// The customer as it was at `at`, by folding its events up to that instant.
-    /// `None` when it did not exist yet (or not in this tenant).
-    pub async fn customer_as_of(
-        &self,
-        tenant: &str,
-        id: &str,
-        at: DateTime<Utc>,
-    ) -> Result<Option<CustomerRecord>, StoreError> {
-        let mut customer = Customer::default();
-        let (mut created_at, mut updated_at, mut version) = (None, None, 0);
-        'pages: loop {
-            let events = aggregate_events(self.db(), Customer::TYPE, id, version, PAGE).await?;
-            if events.is_empty() {
-                break;
-            }
-            for event in &events {
-                if event.metadata.occurred_at > at {
-                    break 'pages;
-                }
-                if event.metadata.tenant != tenant {
-                    return Ok(None);
-                }
-                customer.apply(event.decode::<Customer>(self.upcasters())?);
-                created_at.get_or_insert(event.metadata.occurred_at);
-                updated_at = Some(event.metadata.occurred_at);
-                version = event.sequence;
-            }
-        }
-        let (Some(profile), Some(created_at), Some(updated_at)) =
-            (customer.profile.clone(), created_at, updated_at)
-        else {
-            return Ok(None);
-        };
-        Ok(Some(CustomerRecord {
-            tenant: tenant.to_string(),
-            id: id.to_string(),
-            version,
-            account_status: customer.account_status(),
-            own_company: customer.own_company,
-            profile,
-            created_at,
-            updated_at,
-            // The path at that instant is not kept; the parent is.
-            ancestry: "/".into(),
-            parent_id: customer.parent.clone(),
-            home_dashboard_id: customer.home_dashboard.clone(),
-            hide_toolbar: customer.hide_toolbar,
-        }))
     }
 
     /// Every event of one customer, or of the whole tenant, as NDJSON lines in order.
@@ -90,10 +38,9 @@ impl Store {
             Some(id) => {
                 let mut after = 0;
                 loop {
-                    let events =
-                        aggregate_events(self.db(), Customer::TYPE, id, after, PAGE).await?;
+                    let events = customer_log_events(self.db(), tenant, id, after, PAGE).await?;
                     let Some(last) = events.last() else { break };
-                    after = last.sequence;
+                    after = last.log_position.position;
                     for event in events.iter().filter(|e| e.metadata.tenant == tenant) {
                         out(line(event));
                         count += 1;

@@ -24,6 +24,8 @@ pub struct DeletionRequestRecord {
     pub closed_at: Option<DateTime<Utc>>,
     pub note: Option<String>,
     pub automatic: bool,
+    /// Whether the inner customers go with it when it falls due.
+    pub delete_inner_customers: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -38,6 +40,7 @@ struct Row {
     closed_at: Option<i64>,
     note: Option<String>,
     automatic: bool,
+    delete_inner_customers: bool,
 }
 
 /// A request that is due: (tenant, customer, request).
@@ -46,6 +49,8 @@ pub struct DueRequest {
     pub tenant_id: String,
     pub customer_id: String,
     pub request_id: String,
+    /// Whether the request takes the inner customers with it.
+    pub delete_inner_customers: bool,
 }
 
 impl Store {
@@ -58,7 +63,7 @@ impl Store {
         let rows: Vec<Row> = self
             .db()
             .fetch_all(
-                "SELECT request_id, requested_by, requested_at, reason, due_at, status, closed_by, closed_at, note, automatic \
+                "SELECT request_id, requested_by, requested_at, reason, due_at, status, closed_by, closed_at, note, automatic, delete_inner_customers \
                  FROM deletion_requests WHERE tenant_id = $1 AND customer_id = $2 ORDER BY requested_at, version",
                 &[tenant.into(), customer.into()],
             )
@@ -76,6 +81,7 @@ impl Store {
                 closed_at: r.closed_at.map(time),
                 note: r.note,
                 automatic: r.automatic,
+                delete_inner_customers: r.delete_inner_customers,
             })
             .collect())
     }
@@ -88,7 +94,7 @@ impl Store {
     ) -> Result<Vec<DueRequest>, StoreError> {
         self.db()
             .fetch_all(
-                "SELECT tenant_id, customer_id, request_id FROM deletion_requests \
+                "SELECT tenant_id, customer_id, request_id, delete_inner_customers FROM deletion_requests \
                  WHERE status = 'OPEN' AND due_at <= $1 ORDER BY due_at LIMIT $2",
                 &[Arg::Int(now.timestamp_micros()), Arg::Int(limit)],
             )
@@ -128,8 +134,16 @@ impl Store {
             let mut ending = Vec::new();
             if subtree {
                 for inner in live_descendants(&mut tx, tenant, id).await? {
-                    let command =
-                        delete_command(Confirmation::Subtree { root: id.into() }, deleted_by);
+                    // An automatic deletion carries its cause to every inner customer.
+                    let due_request = match &confirmation {
+                        Confirmation::DueRequest { request_id, .. } => Some(request_id.clone()),
+                        _ => None,
+                    };
+                    let subtree = Confirmation::Subtree {
+                        root: id.into(),
+                        due_request,
+                    };
+                    let command = delete_command(subtree, deleted_by);
                     let outcome = self
                         .attempt::<Customer>(&mut tx, &inner, command, metadata)
                         .await;
@@ -171,6 +185,7 @@ fn delete_command(confirmation: Confirmation, deleted_by: &str) -> CustomerComma
         confirmation,
         deleted_by: deleted_by.to_string(),
         inner_customers: Vec::new(),
+        released: Default::default(),
     }
 }
 

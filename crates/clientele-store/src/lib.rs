@@ -15,6 +15,7 @@
 
 mod account_status;
 mod aggregates;
+mod as_of;
 mod assignments;
 mod audit;
 mod commands;
@@ -38,6 +39,7 @@ use cqrs_es::persist::EventUpcaster;
 use tokio::sync::Notify;
 
 pub use account_status::StatusTransition;
+pub use as_of::{CustomerSnapshot, OpenRequestAsOf};
 pub use assignments::{
     dashboard_aggregate_id, entity_aggregate_id, AssignedPage, AssignmentCounts,
 };
@@ -94,7 +96,7 @@ impl Store {
 
     /// A store over open pools, with `extra` upcasters run after the built-in ones. Every
     /// read through the store decodes with them: loading aggregates, the projections'
-    /// runner and `rebuild`, and `customer_as_of`.
+    /// runner and `rebuild`, and `customer_snapshot`.
     pub fn from_db_with_upcasters(db: Db, extra: Vec<Box<dyn EventUpcaster>>) -> Self {
         let mut upcasters = builtin_upcasters();
         upcasters.extend(extra);

@@ -54,6 +54,11 @@ pub enum CustomerCommand {
         reason: Option<String>,
         requested_by: String,
         due_at: DateTime<Utc>,
+        /// Whether the customer's inner customers are deleted with it when it falls due;
+        /// without, a customer with inner customers is refused (as a manual deletion is).
+        delete_inner_customers: bool,
+        /// The live inner customers (children), filled in by the store.
+        inner_customers: Vec<String>,
     },
     /// Cancel the open request with a note; stopped products return to their statuses.
     CancelDeletionRequest { note: String, cancelled_by: String },
@@ -79,6 +84,9 @@ pub enum CustomerCommand {
         deleted_by: String,
         /// Live inner customers (filled in by the store); a customer that has any is refused.
         inner_customers: Vec<String>,
+        /// What is assigned to it, to release (filled in by the store): device, asset,
+        /// edge and dashboard ids.
+        released: [Vec<String>; 4],
     },
     /// A command on one of the customer's users.
     User(UserCommand),

@@ -20,6 +20,9 @@ pub struct OpenRequest {
     pub request_id: String,
     pub due_at: DateTime<Utc>,
     pub stopped: Vec<StoppedProduct>,
+    /// Whether the inner customers go with it when it falls due.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub delete_inner_customers: bool,
 }
 
 /// How a deletion is confirmed.
@@ -33,7 +36,12 @@ pub enum Confirmation {
         now: DateTime<Utc>,
     },
     /// Deleted with its ancestor `root`, whose deletion was confirmed (a subtree deletion).
-    Subtree { root: String },
+    Subtree {
+        root: String,
+        /// The root's request, when the root is deleted because it fell due.
+        #[serde(default)]
+        due_request: Option<String>,
+    },
 }
 
 /// The customer fields that are personal data, erased when the customer is deleted.
@@ -69,10 +77,15 @@ impl Customer {
         reason: Option<String>,
         requested_by: String,
         due_at: DateTime<Utc>,
+        (delete_inner_customers, inner_customers): (bool, Vec<String>),
     ) -> Result<Vec<CustomerEvent>, CustomerError> {
         self.require_created()?;
         if self.open_request.is_some() {
             return Err(CustomerError::RequestAlreadyOpen);
+        }
+        // The rule of a manual deletion, decided when the request is made.
+        if !delete_inner_customers && !inner_customers.is_empty() {
+            return Err(CustomerError::HasInnerCustomers(inner_customers));
         }
         let stopped = self.products_to_stop();
         let paused: Vec<CustomerEvent> = stopped
@@ -91,6 +104,7 @@ impl Customer {
             requested_by,
             due_at,
             stopped,
+            delete_inner_customers,
         });
         Ok([requested].into_iter().chain(paused).collect())
     }
@@ -139,9 +153,23 @@ impl Customer {
         confirmation: Confirmation,
         deleted_by: String,
         inner_customers: Vec<String>,
+        released: [Vec<String>; 4],
     ) -> Result<Vec<CustomerEvent>, CustomerError> {
         self.require_created()?;
-        let request_id = self.check_confirmation(&confirmation)?;
+        let own_request = self.check_confirmation(&confirmation)?;
+        // What caused it: a person, this customer's due request, or its ancestor's.
+        let (request_id, automatic, deleted_with) = match &confirmation {
+            Confirmation::Typed(_) => (own_request, false, None),
+            Confirmation::DueRequest { request_id, .. } => (Some(request_id.clone()), true, None),
+            Confirmation::Subtree {
+                root,
+                due_request: Some(request),
+            } => (Some(request.clone()), true, Some(root.clone())),
+            Confirmation::Subtree {
+                root,
+                due_request: None,
+            } => (own_request, false, Some(root.clone())),
+        };
         if !inner_customers.is_empty() {
             return Err(CustomerError::HasInnerCustomers(inner_customers));
         }
@@ -160,13 +188,20 @@ impl Customer {
                 user_id: user_id.clone(),
             })
         });
-        let released = CustomerEvent::AssignmentsReleased(AssignmentsReleased {});
+        let released = AssignmentsReleased::chunked(released)
+            .into_iter()
+            .map(CustomerEvent::AssignmentsReleased);
         let deleted = CustomerEvent::CustomerDeleted(CustomerDeleted {
             request_id,
             deleted_by,
-            automatic: matches!(confirmation, Confirmation::DueRequest { .. }),
+            automatic,
+            deleted_with,
         });
-        Ok(ended.chain(removed).chain([released, deleted]).collect())
+        Ok(ended
+            .chain(removed)
+            .chain(released)
+            .chain([deleted])
+            .collect())
     }
 
     /// Products a deletion request stops: those in use or about to be.

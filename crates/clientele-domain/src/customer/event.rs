@@ -92,10 +92,51 @@ pub struct HomeDashboardSet {
 
 /// Every device, asset, edge and dashboard assigned to the customer is released (written
 /// when the customer is deleted). The entities' own aggregates treat an owner that is
-/// deleted as no owner, so a million devices are released by this one event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// deleted as no owner. The ids released are named, at most `RELEASED_PER_EVENT` per
+/// event, in as many events as it takes (added later: older events decode as empty lists).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AssignmentsReleased {}
+pub struct AssignmentsReleased {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assets: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub edges: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dashboards: Vec<String>,
+}
+
+/// How many ids one `AssignmentsReleased` names at most.
+pub const RELEASED_PER_EVENT: usize = 1000;
+
+impl AssignmentsReleased {
+    /// The released ids of each kind in chunks of at most `RELEASED_PER_EVENT` ids; one
+    /// empty event when there are none.
+    pub fn chunked(kinds: [Vec<String>; 4]) -> Vec<AssignmentsReleased> {
+        let mut out = vec![AssignmentsReleased::default()];
+        for (kind, ids) in kinds.into_iter().enumerate() {
+            for id in ids {
+                let last = out.last_mut().expect("never empty");
+                if last.len() == RELEASED_PER_EVENT {
+                    out.push(AssignmentsReleased::default());
+                }
+                let last = out.last_mut().expect("never empty");
+                match kind {
+                    0 => last.devices.push(id),
+                    1 => last.assets.push(id),
+                    2 => last.edges.push(id),
+                    _ => last.dashboards.push(id),
+                }
+            }
+        }
+        out
+    }
+
+    fn len(&self) -> usize {
+        self.devices.len() + self.assets.len() + self.edges.len() + self.dashboards.len()
+    }
+}
 
 /// Someone started acting as this customer's admin ("log in as a customer").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -146,6 +187,10 @@ pub struct DeletionRequested {
     pub due_at: DateTime<Utc>,
     /// The products stopped (PAUSED) by the request and their statuses before.
     pub stopped: Vec<StoppedProduct>,
+    /// Whether the inner customers are deleted with it when it falls due (added later:
+    /// older events decode as false).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub delete_inner_customers: bool,
 }
 
 /// The open deletion request was cancelled; stopped products returned to their statuses.
@@ -166,8 +211,14 @@ pub struct CustomerDeleted {
     /// The request this deletion carries out, if one was open.
     pub request_id: Option<String>,
     pub deleted_by: String,
-    /// True when the service deleted it because the request fell due.
+    /// True when the service deleted it because the request fell due (its own, or that of
+    /// the ancestor it was deleted with).
     pub automatic: bool,
+    /// The ancestor whose deletion took this customer with it (`request_id` is then that
+    /// ancestor's request); none when it was deleted itself (added later: older events
+    /// decode as none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_with: Option<String>,
 }
 
 /// The customer's own visibility of a product was set, overriding the global setting.

@@ -152,7 +152,15 @@ impl Customer {
                 reason,
                 requested_by,
                 due_at,
-            } => self.decide_request_deletion(request_id, reason, requested_by, due_at),
+                delete_inner_customers,
+                inner_customers,
+            } => self.decide_request_deletion(
+                request_id,
+                reason,
+                requested_by,
+                due_at,
+                (delete_inner_customers, inner_customers),
+            ),
             C::CancelDeletionRequest { note, cancelled_by } => {
                 self.decide_cancel_deletion(note, cancelled_by)
             }
@@ -160,7 +168,8 @@ impl Customer {
                 confirmation,
                 deleted_by,
                 inner_customers,
-            } => self.decide_delete(confirmation, deleted_by, inner_customers),
+                released,
+            } => self.decide_delete(confirmation, deleted_by, inner_customers, released),
             C::User(command) => self.decide_user(command),
             C::MoveCustomer { id, parent } => self.decide_move(&id, parent),
             C::SetHomeDashboard {
@@ -262,6 +271,7 @@ impl Aggregate for Customer {
                     request_id: requested.request_id,
                     due_at: requested.due_at,
                     stopped: requested.stopped,
+                    delete_inner_customers: requested.delete_inner_customers,
                 });
             }
             CustomerEvent::DeletionCancelled(_) => self.open_request = None,
@@ -320,6 +330,9 @@ impl Aggregate for Customer {
             CustomerEvent::CustomerDeleted(_) => {
                 self.deleted = true;
                 self.open_request = None;
+                // A deleted customer has no dashboards, so no home dashboard.
+                self.home_dashboard = None;
+                self.hide_toolbar = false;
                 if let Some(profile) = &mut self.profile {
                     erase_personal_data(profile);
                 }

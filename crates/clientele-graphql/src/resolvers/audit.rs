@@ -8,8 +8,8 @@ use futures::{Stream, StreamExt};
 use super::shared::{parts, subscribe};
 use crate::error::{ApiError, ApiResult};
 use crate::guard::{self, needs, Ability};
+use crate::types::as_of::CustomerAsOf;
 use crate::types::audit::{CustomerEvent, CustomerEventFilter, HistoryConnection, HistoryEdge};
-use crate::types::customer::Customer;
 use crate::types::page::{self, history_cursor, PageInfo};
 
 #[derive(Default)]
@@ -17,7 +17,9 @@ pub struct AuditQuery;
 
 #[Object]
 impl AuditQuery {
-    /// A customer's events in order, oldest first (at most 100 a page, 20 by default).
+    /// A customer's history in global order, oldest first (at most 100 a page, 20 by
+    /// default): its own events and the device, asset, edge and dashboard assignment events
+    /// that name it (as the new or the previous owner).
     async fn customer_history(
         &self,
         ctx: &Context<'_>,
@@ -37,7 +39,7 @@ impl AuditQuery {
         let edges: Vec<HistoryEdge> = events
             .into_iter()
             .map(|e| HistoryEdge {
-                cursor: e.sequence.to_string(),
+                cursor: e.log_position.position.to_string(),
                 node: e.into(),
             })
             .collect();
@@ -52,18 +54,18 @@ impl AuditQuery {
         })
     }
 
-    /// The customer as it was at a past instant (its fields, version and account status),
-    /// folded from its events; null if it did not exist yet.
+    /// The customer as it was at a past instant, every field of that one instant, folded
+    /// from its events up to it; null if it did not exist yet.
     async fn customer_as_of(
         &self,
         ctx: &Context<'_>,
         id: ID,
         at: DateTime<Utc>,
-    ) -> ApiResult<Option<Customer>> {
+    ) -> ApiResult<Option<CustomerAsOf>> {
         guard::customer_for(ctx, &id, needs!(Query, "customerAsOf")).await?;
         let (me, store, _) = parts(ctx);
-        let record = store.customer_as_of(&me.tenant, &id, at).await?;
-        Ok(record.map(Into::into))
+        let snapshot = store.customer_snapshot(&me.tenant, &id, at).await?;
+        Ok(snapshot.map(Into::into))
     }
 
     /// A customer's whole history (or, without `customerId`, the tenant's) as NDJSON: one

@@ -43,6 +43,11 @@ impl DeletionMutation {
         ctx: &Context<'_>,
         customer_id: ID,
         reason: Option<String>,
+        #[graphql(
+            default,
+            desc = "Whether its inner customers are deleted with it when it falls due. A customer with inner customers is refused without it (CONFLICT, as `deleteCustomer` without `deleteInnerCustomers`)."
+        )]
+        delete_inner_customers: bool,
     ) -> ApiResult<Customer> {
         guard::customer_for(ctx, &customer_id, needs!(Mutation, "requestDeletion")).await?;
         let (me, store, clock) = parts(ctx);
@@ -53,6 +58,8 @@ impl DeletionMutation {
             reason,
             requested_by: me.actor(),
             due_at: clock.now() + chrono::Duration::days(i64::from(days)),
+            delete_inner_customers,
+            inner_customers: Vec::new(),
         };
         customer_command(ctx, &customer_id, command).await
     }

@@ -34,16 +34,17 @@ impl Selection {
     }
 
     async fn accepts(&self, store: &Store, event: &StoredEvent) -> Result<bool, StoreError> {
-        if event.aggregate_type != "Customer" || event.metadata.tenant != self.me.tenant {
+        if event.metadata.tenant != self.me.tenant {
             return Ok(false);
         }
-        if self
-            .customer
-            .as_ref()
-            .is_some_and(|id| *id != event.aggregate_id)
-        {
-            return Ok(false);
-        }
+        // With a customer, its whole history: its events and the assignment events that
+        // name it. Without, the tenant's customer events.
+        let subject = match &self.customer {
+            Some(id) if event.customers_named().contains(&id.as_str()) => id.as_str(),
+            Some(_) => return Ok(false),
+            None if event.aggregate_type == "Customer" => event.aggregate_id.as_str(),
+            None => return Ok(false),
+        };
         if self
             .types
             .as_ref()
@@ -54,14 +55,14 @@ impl Selection {
         Ok(match self.me.role {
             Role::TenantAdmin | Role::Reseller | Role::Auditor => true,
             Role::CustomerAdmin | Role::CustomerUser
-                if self.me.customer.as_deref() == Some(event.aggregate_id.as_str()) =>
+                if self.me.customer.as_deref() == Some(subject) =>
             {
                 true
             }
             // A seller's customers can change hands, and inner customers can move: asked of
             // the read model each time.
             Role::Seller | Role::CustomerAdmin | Role::CustomerUser => store
-                .customer(&self.me.tenant, &event.aggregate_id)
+                .customer(&self.me.tenant, subject)
                 .await?
                 .is_some_and(|record| guard::can_see(&self.me, &record)),
         })

@@ -140,7 +140,7 @@ fn known_types(types: Option<Vec<String>>) -> ApiResult<Option<Vec<String>>> {
     if let Some(unknown) = types
         .iter()
         .flatten()
-        .find(|t| !EVENT_TYPES.contains(&t.as_str()))
+        .find(|t| !EVENT_TYPES.contains(&t.as_str()) && !assignment_type(t))
     {
         return Err(ApiError::argument(
             "filter.types",
@@ -152,4 +152,11 @@ fn known_types(types: Option<Vec<String>>) -> ApiResult<Option<Vec<String>>> {
         ));
     }
     Ok(types)
+}
+
+/// An assignment event type (`DeviceAssigned`, `DashboardUnassigned`, …), which a
+/// customer's `customerEvents` carries too.
+fn assignment_type(name: &str) -> bool {
+    clientele_domain::assignment::OwnershipEvent::TYPES.contains(&name)
+        || clientele_domain::assignment::DashboardEvent::TYPES.contains(&name)
 }

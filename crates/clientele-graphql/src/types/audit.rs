@@ -13,7 +13,12 @@ pub struct HistoryEvent {
     /// The event type, e.g. `CustomerCreated`.
     #[graphql(name = "type")]
     pub event_type: String,
-    /// The customer's version after this event (1 for its creation).
+    /// The aggregate the event belongs to: `Customer`, or for an assignment `Device`,
+    /// `Asset`, `Edge` or `DashboardAssignment`.
+    pub aggregate_type: String,
+    /// The customer's id, or the assignment aggregate's (`tenant/entity`).
+    pub aggregate_id: String,
+    /// The aggregate's version after this event (1 for its creation).
     pub version: i64,
     /// The shape version of the stored event.
     pub event_version: String,
@@ -34,6 +39,8 @@ impl From<StoredEvent> for HistoryEvent {
         HistoryEvent {
             payload: Json(e.body().clone()),
             event_type: e.event_type,
+            aggregate_type: e.aggregate_type,
+            aggregate_id: e.aggregate_id,
             version: e.sequence,
             event_version: e.event_version,
             occurred_at: e.metadata.occurred_at,
@@ -74,8 +81,14 @@ pub struct CustomerEvent {
     /// The event type, e.g. `CustomerEdited`.
     #[graphql(name = "type")]
     pub event_type: String,
+    /// The customer the event is of; for an assignment event, the customer it names (the
+    /// new owner; `payload.previousCustomerId` names the previous one).
     pub customer_id: ID,
-    /// The customer's version after this event.
+    /// `Customer`, or for an assignment `Device`, `Asset`, `Edge` or `DashboardAssignment`.
+    pub aggregate_type: String,
+    /// The customer's id, or the assignment aggregate's (`tenant/entity`).
+    pub aggregate_id: String,
+    /// The aggregate's version after this event.
     pub version: i64,
     /// The shape version of the stored event.
     pub event_version: String,
@@ -95,7 +108,12 @@ impl From<&StoredEvent> for CustomerEvent {
         CustomerEvent {
             cursor: encode_cursor(e.log_position),
             event_type: e.event_type.clone(),
-            customer_id: ID(e.aggregate_id.clone()),
+            customer_id: ID(e
+                .customers_named()
+                .first()
+                .map_or_else(|| e.aggregate_id.clone(), |id| id.to_string())),
+            aggregate_type: e.aggregate_type.clone(),
+            aggregate_id: e.aggregate_id.clone(),
             version: e.sequence,
             event_version: e.event_version.clone(),
             occurred_at: e.metadata.occurred_at,

@@ -32,6 +32,8 @@ pub struct DeletionRequest {
     pub note: Option<String>,
     /// True when the service deleted the customer because the request fell due.
     pub automatic: bool,
+    /// Whether the customer's inner customers are deleted with it when it falls due.
+    pub delete_inner_customers: bool,
 }
 
 impl From<DeletionRequestRecord> for DeletionRequest {
@@ -51,6 +53,7 @@ impl From<DeletionRequestRecord> for DeletionRequest {
             closed_at: r.closed_at,
             note: r.note,
             automatic: r.automatic,
+            delete_inner_customers: r.delete_inner_customers,
         }
     }
 }

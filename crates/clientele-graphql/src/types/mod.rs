@@ -2,6 +2,7 @@
 //! customer into the one `Customer` type, and `page.rs` holds what every list shares.
 
 pub mod account_status;
+pub mod as_of;
 pub mod assignments;
 pub mod audit;
 pub mod customer;

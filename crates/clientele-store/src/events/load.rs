@@ -1,6 +1,7 @@
 //! Loading an aggregate: from its snapshot plus the events after it for a command, or from
 //! its full history (the reference a snapshot must equal).
 
+use clientele_domain::customer::Customer;
 use cqrs_es::persist::EventUpcaster;
 use cqrs_es::Aggregate;
 
@@ -28,6 +29,38 @@ pub async fn aggregate_events<'a>(
         aggregate_type.into(),
         aggregate_id.into(),
         after_sequence.into(),
+        limit.into(),
+    ];
+    let rows: Vec<EventRow> = on.fetch_all(&sql, &args).await?;
+    opened(&mut on, rows).await
+}
+
+/// A customer's whole history after global position `after`, at most `limit`, in position
+/// order: its own events and the assignment events that name it (`customer_assignment_log`:
+/// a device arriving, leaving, or moving on to another customer).
+pub async fn customer_log_events<'a>(
+    on: impl Into<Executor<'a>>,
+    tenant: &str,
+    customer_id: &str,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<StoredEvent>, StoreError> {
+    let mut on = on.into();
+    let columns = columns(on.backend());
+    let sql = format!(
+        "SELECT * FROM (\
+           SELECT {columns} FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 \
+           UNION ALL \
+           SELECT {columns} FROM events WHERE (aggregate_type, aggregate_id, sequence) IN \
+             (SELECT aggregate_type, aggregate_id, sequence FROM customer_assignment_log \
+              WHERE tenant_id = $4 AND customer_id = $2)\
+         ) AS history WHERE position > $3 ORDER BY position LIMIT $5"
+    );
+    let args = [
+        Customer::TYPE.into(),
+        customer_id.into(),
+        after.into(),
+        tenant.into(),
         limit.into(),
     ];
     let rows: Vec<EventRow> = on.fetch_all(&sql, &args).await?;

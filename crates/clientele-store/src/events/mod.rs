@@ -19,7 +19,7 @@ use crate::StoreError;
 pub(crate) use append::{append, is_unique_violation, AppendError};
 pub(crate) use decoded::decode_all;
 pub use decoded::{Envelope, LogEvent};
-pub use load::{aggregate_events, fold_history};
+pub use load::{aggregate_events, customer_log_events, fold_history};
 pub(crate) use load::{load, save_snapshot};
 pub(crate) use log::{committed_after, log_end, read_log_of_types};
 pub use log::{read_log, read_log_exclusive, tenant_log};
@@ -64,10 +64,30 @@ pub struct StoredEvent {
     pub log_position: LogPosition,
 }
 
+/// The aggregate types of assignments, whose events name a customer.
+pub const ASSIGNMENT_TYPES: [&str; 4] = ["Device", "Asset", "Edge", "DashboardAssignment"];
+
 impl StoredEvent {
     /// The event's own fields, without the enum tag.
     pub fn body(&self) -> &serde_json::Value {
         self.payload.get(&self.event_type).unwrap_or(&self.payload)
+    }
+
+    /// The customers the event belongs to the history of: a customer event its customer; an
+    /// assignment event (device, asset, edge, dashboard) the customer it names and, for a
+    /// re-assignment, the previous owner; none for a tenant event.
+    pub fn customers_named(&self) -> Vec<&str> {
+        if self.aggregate_type == "Customer" {
+            return vec![self.aggregate_id.as_str()];
+        }
+        if !ASSIGNMENT_TYPES.contains(&self.aggregate_type.as_str()) {
+            return vec![];
+        }
+        let body = self.body();
+        ["customerId", "previousCustomerId"]
+            .iter()
+            .filter_map(|field| body.get(field).and_then(|v| v.as_str()))
+            .collect()
     }
 
     /// Deserialises into the aggregate's event type, upcasting older shapes first.

@@ -20,8 +20,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use clientele_domain::customer::Customer;
-use cqrs_es::Aggregate;
 use tokio::sync::{broadcast, watch};
 
 use crate::db::Db;
@@ -107,15 +105,23 @@ impl Feed {
         }
         for event in events {
             let tenant = event.metadata.tenant.clone();
-            let customer = (event.aggregate_type == Customer::TYPE)
-                .then(|| Topic::Customer(tenant.clone(), event.aggregate_id.clone()));
+            // A customer's topic carries its own events and the assignment events that
+            // name it (a re-assignment names the new and the previous owner).
+            let mut customers: Vec<Topic> = event
+                .customers_named()
+                .into_iter()
+                .map(|id| Topic::Customer(tenant.clone(), id.to_string()))
+                .collect();
+            customers.dedup();
             let event = Arc::new(event);
             // No receiver is not an error: nobody follows the topic right now.
             if let Some(sender) = topics.get(&Topic::Tenant(tenant)) {
                 let _ = sender.send(event.clone());
             }
-            if let Some(sender) = customer.and_then(|topic| topics.get(&topic)) {
-                let _ = sender.send(event);
+            for topic in customers {
+                if let Some(sender) = topics.get(&topic) {
+                    let _ = sender.send(event.clone());
+                }
             }
         }
         topics.retain(|_, sender| sender.receiver_count() > 0);

@@ -23,17 +23,67 @@ pub(crate) async fn apply(tx: &mut Tx, e: &Envelope) -> Result<(), StoreError> {
                 OwnershipEvent::EdgeUnassigned(u) => (EntityKind::Edge, &u.entity_id, None),
             };
             let to = owner.map(|a| a.customer_id.as_str());
+            let named: Vec<&str> = match event {
+                OwnershipEvent::DeviceAssigned(a)
+                | OwnershipEvent::AssetAssigned(a)
+                | OwnershipEvent::EdgeAssigned(a) => std::iter::once(a.customer_id.as_str())
+                    .chain(a.previous_customer_id.as_deref())
+                    .collect(),
+                OwnershipEvent::DeviceUnassigned(u)
+                | OwnershipEvent::AssetUnassigned(u)
+                | OwnershipEvent::EdgeUnassigned(u) => vec![u.customer_id.as_str()],
+            };
+            log_for_customers(tx, e, kind_type(kind), &named).await?;
             set_owner(tx, e, kind, entity_id, to).await
         }
         LogEvent::Dashboard(DashboardEvent::DashboardAssigned(link)) => {
+            log_for_customers(tx, e, DASHBOARD_TYPE, &[link.customer_id.as_str()]).await?;
             set_dashboard(tx, e, link, true).await
         }
         LogEvent::Dashboard(DashboardEvent::DashboardUnassigned(link)) => {
+            log_for_customers(tx, e, DASHBOARD_TYPE, &[link.customer_id.as_str()]).await?;
             set_dashboard(tx, e, link, false).await
         }
         LogEvent::Customer(event) => customer(tx, e, event).await,
         LogEvent::Tenant(_) => Ok(()),
     }
+}
+
+const DASHBOARD_TYPE: &str = "DashboardAssignment";
+
+/// The aggregate type of an entity kind's ownership events.
+fn kind_type(kind: EntityKind) -> &'static str {
+    match kind {
+        EntityKind::Device => "Device",
+        EntityKind::Asset => "Asset",
+        EntityKind::Edge => "Edge",
+        EntityKind::Dashboard => DASHBOARD_TYPE,
+    }
+}
+
+/// Lists the event under every customer it names (`customer_assignment_log`), so that the
+/// customer's history finds it by the customer's id.
+async fn log_for_customers(
+    tx: &mut Tx,
+    e: &Envelope,
+    aggregate_type: &str,
+    customers: &[&str],
+) -> Result<(), StoreError> {
+    for customer in customers {
+        tx.execute(
+            "INSERT INTO customer_assignment_log (tenant_id, customer_id, aggregate_type, aggregate_id, sequence) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            &[
+                Arg::from(e.tenant()),
+                Arg::from(*customer),
+                Arg::from(aggregate_type),
+                Arg::from(e.aggregate_id.as_str()),
+                Arg::Int(e.sequence),
+            ],
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 async fn customer(tx: &mut Tx, e: &Envelope, event: &CustomerEvent) -> Result<(), StoreError> {
@@ -54,6 +104,12 @@ async fn customer(tx: &mut Tx, e: &Envelope, event: &CustomerEvent) -> Result<()
             tx.execute(
                 "DELETE FROM assignment_counts WHERE tenant_id = $1 AND customer_id = $2",
                 &args,
+            )
+            .await?;
+            // A deleted customer has no dashboards, so no home dashboard.
+            tx.execute(
+                "UPDATE customers SET home_dashboard_id = NULL, hide_toolbar = $3 WHERE tenant_id = $1 AND id = $2",
+                &[args[0].clone(), args[1].clone(), Arg::Bool(false)],
             )
             .await?;
             Ok(())

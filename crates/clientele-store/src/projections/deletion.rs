@@ -16,7 +16,7 @@ pub(crate) async fn apply(tx: &mut Tx, e: &Envelope) -> Result<(), StoreError> {
         CustomerEvent::DeletionRequested(requested) => {
             tx.execute(
                 "INSERT INTO deletion_requests (tenant_id, customer_id, request_id, requested_by, requested_at, reason, \
-                 due_at, status, version) VALUES ($1, $2, $3, $4, $5, $6, $7, 'OPEN', $8) \
+                 due_at, status, version, delete_inner_customers) VALUES ($1, $2, $3, $4, $5, $6, $7, 'OPEN', $8, $9) \
                  ON CONFLICT (tenant_id, customer_id, request_id) DO NOTHING",
                 &[
                     Arg::from(e.tenant()),
@@ -27,6 +27,7 @@ pub(crate) async fn apply(tx: &mut Tx, e: &Envelope) -> Result<(), StoreError> {
                     Arg::OptText(requested.reason.clone()),
                     Arg::Int(requested.due_at.timestamp_micros()),
                     Arg::Int(e.sequence),
+                    Arg::Bool(requested.delete_inner_customers),
                 ],
             )
             .await?;

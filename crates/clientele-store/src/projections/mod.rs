@@ -89,6 +89,7 @@ impl Projection {
                 "assigned_entities",
                 "dashboard_assignments",
                 "assignment_counts",
+                "customer_assignment_log",
             ],
             Projection::Sessions => &["ended_sessions", "session_not_before"],
         }

@@ -41,6 +41,8 @@ fn request() -> CustomerCommand {
         reason: Some("moving on".into()),
         requested_by: "user:ann".into(),
         due_at: at(10),
+        delete_inner_customers: false,
+        inner_customers: vec![],
     }
 }
 
@@ -54,6 +56,7 @@ fn requested() -> CustomerEvent {
             product: "CDN".into(),
             previous: ProductStatus::Active,
         }],
+        delete_inner_customers: false,
     })
 }
 
@@ -70,6 +73,7 @@ fn delete(confirmation: Confirmation) -> CustomerCommand {
         confirmation,
         deleted_by: "user:bob".into(),
         inner_customers: vec![],
+        released: Default::default(),
     }
 }
 
@@ -172,6 +176,7 @@ fn deleting_ends_products_erases_personal_data_and_is_final() {
         request_id: None,
         deleted_by: "user:bob".into(),
         automatic: false,
+        deleted_with: None,
     }));
     Given::with(())
         .given(given)
@@ -211,6 +216,7 @@ fn a_customer_with_inner_customers_is_deleted_only_with_its_subtree() {
         confirmation,
         deleted_by: "bob".into(),
         inner_customers: inner,
+        released: Default::default(),
     };
     Given::with(())
         .given(with_user())
@@ -225,6 +231,7 @@ fn a_customer_with_inner_customers_is_deleted_only_with_its_subtree() {
             vec![],
             Confirmation::Subtree {
                 root: "parent".into(),
+                due_request: None,
             },
         ))
         .inspect_result()
@@ -247,4 +254,83 @@ fn a_customer_with_inner_customers_is_deleted_only_with_its_subtree() {
         customer.apply(event);
     }
     assert!(customer.users.is_empty(), "users go with the customer");
+}
+
+#[test]
+fn a_request_on_a_customer_with_inner_customers_needs_them_to_go_with_it() {
+    let with_children = |delete_inner_customers| CustomerCommand::RequestDeletion {
+        request_id: "r1".into(),
+        reason: None,
+        requested_by: "user:ann".into(),
+        due_at: at(10),
+        delete_inner_customers,
+        inner_customers: vec!["child".into()],
+    };
+    Given::with(())
+        .given(active_customer())
+        .when(with_children(false))
+        .then_expect_error(CustomerError::HasInnerCustomers(vec!["child".into()]));
+    let events = Given::with(())
+        .given(active_customer())
+        .when(with_children(true))
+        .inspect_result()
+        .unwrap();
+    assert!(matches!(
+        &events[0],
+        CustomerEvent::DeletionRequested(r) if r.delete_inner_customers
+    ));
+}
+
+#[test]
+fn an_inner_customer_deleted_with_its_ancestors_due_request_carries_the_cause() {
+    let events = Given::with(())
+        .given(active_customer())
+        .when(delete(Confirmation::Subtree {
+            root: "parent".into(),
+            due_request: Some("r-parent".into()),
+        }))
+        .inspect_result()
+        .unwrap();
+    let deleted = events
+        .iter()
+        .find_map(|e| match e {
+            CustomerEvent::CustomerDeleted(d) => Some(d.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(deleted.request_id.as_deref(), Some("r-parent"));
+    assert!(deleted.automatic);
+    assert_eq!(deleted.deleted_with.as_deref(), Some("parent"));
+}
+
+#[test]
+fn the_release_names_every_id_in_chunks_of_a_thousand() {
+    let devices: Vec<String> = (0..1500).map(|i| format!("d{i}")).collect();
+    let events = Given::with(())
+        .given(active_customer())
+        .when(CustomerCommand::DeleteCustomer {
+            confirmation: Confirmation::Typed("acme1".into()),
+            deleted_by: "user:bob".into(),
+            inner_customers: vec![],
+            released: [
+                devices.clone(),
+                vec![],
+                vec!["e1".into()],
+                vec!["dash".into()],
+            ],
+        })
+        .inspect_result()
+        .unwrap();
+    let released: Vec<&AssignmentsReleased> = events
+        .iter()
+        .filter_map(|e| match e {
+            CustomerEvent::AssignmentsReleased(r) => Some(r),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(released.len(), 2);
+    assert_eq!(released[0].devices.len(), 1000);
+    assert_eq!(released[1].devices.len(), 500);
+    assert_eq!(released[1].edges, ["e1"]);
+    assert_eq!(released[1].dashboards, ["dash"]);
 }

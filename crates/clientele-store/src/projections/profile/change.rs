@@ -100,7 +100,12 @@ impl Fold<'_> {
     pub(super) fn apply(&self, record: &mut CustomerRecord, e: &Envelope) {
         match self {
             Fold::Edit(patch) => patch.apply_to(&mut record.profile),
-            Fold::Erase => erase_personal_data(&mut record.profile),
+            Fold::Erase => {
+                erase_personal_data(&mut record.profile);
+                // A deleted customer has no dashboards, so no home dashboard.
+                record.home_dashboard_id = None;
+                record.hide_toolbar = false;
+            }
             Fold::Status(status) => record.account_status = *status,
             Fold::Version => {}
         }

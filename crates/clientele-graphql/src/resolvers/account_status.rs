@@ -150,6 +150,12 @@ impl CountsState {
                     _ = self.closing.changed() => return None,
                 }
             }
+            if self.last.is_none() {
+                // The first answer includes what was committed before the subscription.
+                if let Err(error) = self.store.wait_projected(COUNTS_POLL).await {
+                    return Some(Err(error.into()));
+                }
+            }
             let counts = match self.store.customer_counts(&self.tenant).await {
                 Ok(counts) => counts,
                 Err(error) => return Some(Err(error.into())),

@@ -160,10 +160,34 @@ impl Store {
     /// readable because an older transaction is still running somewhere in the PostgreSQL
     /// cluster (it waits for those). Returns how many were applied.
     pub async fn catch_up(&self, projection: Projection) -> Result<u64, StoreError> {
+        self.catch_up_until(projection, None).await
+    }
+
+    /// Waits, at most `within`, until this instance's runner has applied every event
+    /// committed before the call to the asynchronous projections: a first read of them then
+    /// includes the caller's own writes.
+    pub async fn wait_projected(&self, within: Duration) -> Result<(), StoreError> {
+        let end = crate::events::log_end(self.db()).await?;
+        let mut projected = self.projected();
+        let _ = tokio::time::timeout(within, projected.wait_for(|p| *p >= end)).await;
+        Ok(())
+    }
+
+    /// As `catch_up`, but returns early once `stop` says so: between batches, never inside
+    /// one. (Dropping a batch's transaction mid-statement could hand SQLite's one write
+    /// connection back to the pool with the transaction still open.)
+    async fn catch_up_until(
+        &self,
+        projection: Projection,
+        mut stop: Option<&mut watch::Receiver<bool>>,
+    ) -> Result<u64, StoreError> {
         let mut total = 0;
         let mut waited = std::time::Instant::now();
         let mut pause = Duration::from_millis(2);
         loop {
+            if stop.as_ref().is_some_and(|stop| *stop.borrow()) {
+                return Ok(total);
+            }
             let applied = self.catch_up_batch(projection, BATCH).await?;
             total += applied as u64;
             if applied as i64 == BATCH {
@@ -187,7 +211,15 @@ impl Store {
                 waited = std::time::Instant::now();
             }
             // Held back: look again soon, then less and less often (at most every 100 ms).
-            tokio::time::sleep(pause).await;
+            match stop.as_deref_mut() {
+                Some(stop) => {
+                    tokio::select! {
+                        _ = tokio::time::sleep(pause) => {}
+                        _ = stop.changed() => {}
+                    }
+                }
+                None => tokio::time::sleep(pause).await,
+            }
             pause = (pause * 2).min(Duration::from_millis(100));
         }
     }
@@ -255,12 +287,12 @@ async fn run(
         let (mut projected, mut all_applied) = (None::<LogPosition>, true);
         for projection in Projection::ALL.into_iter().filter(|p| !p.is_inline()) {
             // `catch_up` may wait for an old transaction elsewhere in the cluster; shutdown
-            // must not wait with it. Dropping it mid-batch rolls the batch back, checkpoint
-            // included, so the next start resumes from the same place.
-            let result = tokio::select! {
-                result = store.catch_up(projection) => result,
-                _ = shutdown.changed() => return,
-            };
+            // must not wait with it. It stops between batches (each is one transaction, with
+            // its checkpoint), so the next start resumes from the same place.
+            let result = store.catch_up_until(projection, Some(&mut shutdown)).await;
+            if *shutdown.borrow() {
+                return;
+            }
             // The checkpoint, also when another instance's runner moved it.
             let result = match result {
                 Ok(_) => checkpoint(store.db(), projection).await,

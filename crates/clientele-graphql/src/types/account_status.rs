@@ -62,6 +62,27 @@ pub struct AccountStatusExplanation {
     pub products: Vec<ProductStatusEntry>,
 }
 
+impl AccountStatusExplanation {
+    /// The explanation of `derive_account_status` for these product statuses.
+    pub fn of(
+        deleted: bool,
+        statuses: Vec<(String, clientele_domain::ProductStatus)>,
+    ) -> AccountStatusExplanation {
+        let (status, reason) = clientele_domain::explain_account_status(deleted, &statuses);
+        AccountStatusExplanation {
+            status: status.into(),
+            reason,
+            products: statuses
+                .into_iter()
+                .map(|(key, status)| ProductStatusEntry {
+                    key,
+                    status: status.into(),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// How many of the tenant's customers are in one account status.
 #[derive(SimpleObject)]
 pub struct StatusCount {
@@ -135,17 +156,6 @@ impl CustomerAccountStatus {
             .filter_map(|p| p.status.map(|s| (p.key.clone(), s.into())))
             .collect();
         let deleted = self.0.account_status == clientele_domain::AccountStatus::Deleted;
-        let (status, reason) = clientele_domain::explain_account_status(deleted, &statuses);
-        Ok(AccountStatusExplanation {
-            status: status.into(),
-            reason,
-            products: statuses
-                .into_iter()
-                .map(|(key, status)| ProductStatusEntry {
-                    key,
-                    status: status.into(),
-                })
-                .collect(),
-        })
+        Ok(AccountStatusExplanation::of(deleted, statuses))
     }
 }

@@ -6,15 +6,12 @@ use std::sync::Arc;
 
 use async_graphql::{Context, MergedObject, Object};
 use chrono::{DateTime, Utc};
-use clientele_domain::explain_account_status;
 use clientele_store::{CustomerRecord, CustomerSnapshot, Store};
 
-use super::account_status::{
-    AccountStatusExplanation, AccountStatusTransition, ProductStatusEntry,
-};
+use super::account_status::{AccountStatusExplanation, AccountStatusTransition};
 use super::customer::CustomerFields;
 use super::deletion::{DeletionRequest, DeletionRequestStatus};
-use super::products::{CustomerProduct, VisibilitySource};
+use super::products::CustomerProduct;
 use super::users::CustomerUser;
 use crate::error::ApiResult;
 use crate::guard::{self, needs};
@@ -61,18 +58,7 @@ impl AsOfParts {
             .iter()
             .map(|p| {
                 let row = own.get(&p.key);
-                let visible = row.and_then(|r| r.visible);
-                CustomerProduct {
-                    key: p.key.clone(),
-                    name: p.name.clone(),
-                    visible: visible.unwrap_or(p.visible),
-                    visibility_source: if visible.is_some() {
-                        VisibilitySource::Customer
-                    } else {
-                        VisibilitySource::Global
-                    },
-                    status: row.and_then(|r| r.status).map(Into::into),
-                }
+                CustomerProduct::of(p, row.and_then(|r| r.visible), row.and_then(|r| r.status))
             })
             .collect()
     }
@@ -109,18 +95,7 @@ impl AsOfParts {
             .iter()
             .filter_map(|(key, p)| p.status.map(|s| (key.clone(), s)))
             .collect();
-        let (status, reason) = explain_account_status(self.0.customer.deleted, &statuses);
-        AccountStatusExplanation {
-            status: status.into(),
-            reason,
-            products: statuses
-                .into_iter()
-                .map(|(key, status)| ProductStatusEntry {
-                    key,
-                    status: status.into(),
-                })
-                .collect(),
-        }
+        AccountStatusExplanation::of(self.0.customer.deleted, statuses)
     }
 
     /// The customer's users at `at`, by email (not for CUSTOMER_USER).

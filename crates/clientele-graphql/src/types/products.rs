@@ -42,6 +42,28 @@ pub struct CustomerProduct {
     pub status: Option<ProductStatus>,
 }
 
+impl CustomerProduct {
+    /// A catalogue product for one customer: its own visibility override, if any, else the
+    /// catalogue's; and its status once activated.
+    pub fn of(
+        product: &CatalogueProduct,
+        visible: Option<bool>,
+        status: Option<clientele_domain::ProductStatus>,
+    ) -> CustomerProduct {
+        CustomerProduct {
+            key: product.key.clone(),
+            name: product.name.clone(),
+            visible: visible.unwrap_or(product.visible),
+            visibility_source: if visible.is_some() {
+                VisibilitySource::Customer
+            } else {
+                VisibilitySource::Global
+            },
+            status: status.map(Into::into),
+        }
+    }
+}
+
 /// Loads the products of every customer on a page in two queries (catalogue and rows),
 /// whatever the page size. Keys are (tenant, customer id).
 pub struct ProductsLoader(pub Store);
@@ -72,18 +94,11 @@ impl Loader<(String, String)> for ProductsLoader {
                     .iter()
                     .map(|p| {
                         let row = own.iter().find(|r| r.product == p.key);
-                        let visible = row.and_then(|r| r.visible);
-                        CustomerProduct {
-                            key: p.key.clone(),
-                            name: p.name.clone(),
-                            visible: visible.unwrap_or(p.visible),
-                            visibility_source: if visible.is_some() {
-                                VisibilitySource::Customer
-                            } else {
-                                VisibilitySource::Global
-                            },
-                            status: row.and_then(|r| r.status()).map(Into::into),
-                        }
+                        CustomerProduct::of(
+                            p,
+                            row.and_then(|r| r.visible),
+                            row.and_then(|r| r.status()),
+                        )
                     })
                     .collect();
                 result.insert((tenant.clone(), id), products);

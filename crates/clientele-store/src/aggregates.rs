@@ -66,6 +66,11 @@ impl StoredAggregate for Customer {
         )
     }
 
+    /// The create resolvers and the import give every new customer a new UUID.
+    fn creates(command: &CustomerCommand) -> bool {
+        matches!(command, CustomerCommand::CreateCustomer { .. })
+    }
+
     async fn prepare(
         command: CustomerCommand,
         tx: &mut Tx,

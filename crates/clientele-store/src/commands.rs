@@ -6,11 +6,10 @@ use std::future::Future;
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 
-use crate::db::{Arg, Tx};
+use crate::db::Tx;
 use crate::events::Envelope;
 use crate::events::{
-    append, is_unique_violation, load, save_snapshot, AppendError, EventMetadata, LogEvent,
-    StoredEvent,
+    append, load, AppendError, EventMetadata, Loaded, LogEvent, StoredEvent, Write,
 };
 use crate::projections::apply_inline;
 use crate::sessions::ended_by;
@@ -45,6 +44,12 @@ where
         false
     }
 
+    /// True when the command creates the aggregate under an id generated for it (a new
+    /// UUID), so it need not be loaded: it has no events yet.
+    fn creates(_command: &Self::Command) -> bool {
+        false
+    }
+
     /// Completes the command with facts from read models (which customer is live, who
     /// the parent is), read in the command's own transaction, so they cannot go stale
     /// before it commits. The domain then decides on them.
@@ -69,6 +74,17 @@ pub struct Committed<A> {
     pub events: Vec<StoredEvent>,
     /// Those of them that end sessions, typed: recorded in memory once committed.
     pub(crate) ending: Vec<Envelope>,
+    /// All of them, typed (as the inline projections received them).
+    pub(crate) typed: Vec<Envelope>,
+}
+
+impl Committed<clientele_domain::customer::Customer> {
+    /// The `customers` row of the customer this command created, as its transaction wrote
+    /// it (folded in memory from its events); `None` when the command did not create one,
+    /// or when the row also took facts from other rows: then read it back.
+    pub fn created_record(&self) -> Option<crate::profile::CustomerRecord> {
+        crate::projections::created_row(&self.typed)
+    }
 }
 
 /// One attempt at a command inside a transaction.
@@ -98,7 +114,7 @@ impl Store {
                 lock_hierarchy(&mut tx, &metadata.tenant).await?;
             }
             let outcome = self
-                .attempt::<A>(&mut tx, id, command.clone(), metadata)
+                .attempt_on::<A>(&mut tx, id, command.clone(), metadata, attempt == 1)
                 .await;
             match retryable(outcome) {
                 Ok(Attempt::Done(committed)) if committed.events.is_empty() => {
@@ -128,16 +144,12 @@ impl Store {
     /// the command answers), and wakes the projection runner and the feeds.
     pub(crate) async fn commit(
         &self,
-        mut tx: Tx,
+        tx: Tx,
         appended: usize,
         ending: &[Envelope],
     ) -> Result<(), StoreError> {
-        if let Tx::Pg(_) = tx {
-            // Delivered at commit, to every instance listening (the live feeds). Only a
-            // wake-up: readers take the events from the log itself.
-            tx.execute("SELECT pg_notify('clientele_events', '')", &[])
-                .await?;
-        }
+        // On PostgreSQL the log's trigger (migration 0011) notifies every instance's feed at
+        // commit: a wake-up only, readers take the events from the log itself.
         tx.commit().await?;
         for event in ending {
             self.sessions().record(event);
@@ -159,7 +171,33 @@ impl Store {
         A: StoredAggregate,
         A::Command: Clone + Send + Sync,
     {
-        let loaded = load::<A>(tx, id, self.upcasters()).await?;
+        self.attempt_on::<A>(tx, id, command, metadata, false).await
+    }
+
+    /// [`Store::attempt`]; with `first`, a command that creates its aggregate under a fresh
+    /// id (`StoredAggregate::creates`) is decided on the empty aggregate without loading it.
+    /// Should the id exist after all, the write conflicts and the next attempt loads.
+    pub(crate) async fn attempt_on<A>(
+        &self,
+        tx: &mut Tx,
+        id: &str,
+        command: A::Command,
+        metadata: &EventMetadata,
+        first: bool,
+    ) -> Result<Attempt<A>, CommandError<A::Error>>
+    where
+        A: StoredAggregate,
+        A::Command: Clone + Send + Sync,
+    {
+        let fresh = first && A::creates(&command);
+        let loaded = if fresh {
+            Loaded {
+                aggregate: A::default(),
+                version: 0,
+            }
+        } else {
+            load::<A>(tx, id, self.upcasters()).await?
+        };
         if let Some(owner) = loaded.aggregate.tenant() {
             if owner != metadata.tenant {
                 return Err(CommandError::NotFound);
@@ -180,28 +218,42 @@ impl Store {
                 version: loaded.version,
                 events: Vec::new(),
                 ending: Vec::new(),
+                typed: Vec::new(),
             }));
         }
         let version = loaded.version + events.len() as u64;
         let events = events.into_iter().map(A::logged).collect();
-        let (stored, typed) = match append(tx, A::TYPE, id, loaded.version, events, metadata).await
-        {
+        let (old, new) = (before.unique_keys(), aggregate.unique_keys());
+        let write = Write {
+            aggregate_type: A::TYPE,
+            aggregate_id: id,
+            from_version: loaded.version,
+            fresh,
+            events,
+            metadata,
+            released: old.iter().filter(|k| !new.contains(k)).cloned().collect(),
+            claimed: new.iter().filter(|k| !old.contains(k)).cloned().collect(),
+            snapshot: serde_json::to_string(&aggregate).expect("aggregates serialise"),
+        };
+        let (stored, typed) = match append(tx, write).await {
             Ok(appended) => appended,
             Err(AppendError::Conflict) => return Ok(Attempt::Retry),
+            // The runner's own retry cannot help: another aggregate holds the value.
+            Err(AppendError::Duplicate(field)) => return Err(CommandError::Duplicate { field }),
             Err(AppendError::Store(error)) => return Err(error.into()),
         };
-        update_unique_keys(tx, &metadata.tenant, id, &before, &aggregate).await?;
-        save_snapshot(tx, id, &aggregate, version).await?;
         apply_inline(tx, &typed).await?;
         let ending = typed
-            .into_iter()
+            .iter()
             .filter(|e| !ended_by(e).is_empty())
+            .cloned()
             .collect();
         Ok(Attempt::Done(Committed {
             aggregate,
             version,
             events: stored,
             ending,
+            typed,
         }))
     }
 }
@@ -230,48 +282,6 @@ pub(crate) async fn lock_hierarchy(tx: &mut Tx, tenant: &str) -> Result<(), Stor
             &[tenant.into()],
         )
         .await?;
-    }
-    Ok(())
-}
-
-/// Releases the unique values the aggregate gave up and claims the new ones; a value
-/// another aggregate holds refuses the whole command.
-async fn update_unique_keys<A, E>(
-    tx: &mut Tx,
-    tenant: &str,
-    id: &str,
-    before: &A,
-    after: &A,
-) -> Result<(), CommandError<E>>
-where
-    A: StoredAggregate,
-    A::Command: Clone + Send + Sync,
-    E: std::error::Error,
-{
-    let old = before.unique_keys();
-    let new = after.unique_keys();
-    for (kind, value) in old.iter().filter(|k| !new.contains(k)) {
-        tx.execute(
-            "DELETE FROM unique_keys WHERE tenant_id = $1 AND kind = $2 AND value = $3 AND aggregate_id = $4",
-            &[tenant.into(), (*kind).into(), value.as_str().into(), id.into()],
-        )
-        .await?;
-    }
-    for (kind, value) in new.iter().filter(|k| !old.contains(k)) {
-        let claimed = tx
-            .execute(
-                "INSERT INTO unique_keys (tenant_id, kind, value, aggregate_id) VALUES ($1, $2, $3, $4)",
-                &[Arg::from(tenant), (*kind).into(), value.as_str().into(), id.into()],
-            )
-            .await;
-        match claimed {
-            Ok(_) => {}
-            Err(error) if is_unique_violation(&error) => {
-                // The runner's own retry cannot help: another aggregate holds the value.
-                return Err(CommandError::Duplicate { field: kind });
-            }
-            Err(error) => return Err(CommandError::Store(error)),
-        }
     }
     Ok(())
 }

@@ -144,13 +144,20 @@ pub(crate) async fn key_for(tx: &mut Tx, aggregate_id: &str) -> Result<Key, Stor
     {
         return Ok(key);
     }
-    let key = ChaCha20Poly1305::generate_key(&mut OsRng);
-    tx.execute(
-        "INSERT INTO subject_keys (aggregate_id, key) VALUES ($1, $2)",
-        &[aggregate_id.into(), Arg::Text(STANDARD.encode(key))],
-    )
-    .await?;
+    let (key, sql, args) = new_key(aggregate_id);
+    tx.execute(sql, &args).await?;
     Ok(key)
+}
+
+/// A new key for an aggregate that has none, and the statement that stores it (which
+/// fails on the primary key if the aggregate has one after all).
+pub(crate) fn new_key(aggregate_id: &str) -> (Key, &'static str, Vec<Arg>) {
+    let key = ChaCha20Poly1305::generate_key(&mut OsRng);
+    (
+        key,
+        "INSERT INTO subject_keys (aggregate_id, key) VALUES ($1, $2)",
+        vec![aggregate_id.into(), Arg::Text(STANDARD.encode(key))],
+    )
 }
 
 /// Destroys the aggregate's key: its sealed values become unrecoverable.

@@ -43,11 +43,16 @@ pub(crate) async fn run_customer_command(
     prefix: &'static str,
 ) -> ApiResult<Customer> {
     let (me, store, clock) = parts(ctx);
-    store
+    let committed = store
         .execute::<CustomerAggregate>(id, command, &me.metadata(clock.now()))
         .await
         .map_err(|e| ApiError::from_customer(e, prefix))?;
-    stored(store, &me.tenant, id).await
+    // A new customer's row is known without reading it: the transaction wrote it from
+    // these events.
+    match committed.created_record() {
+        Some(record) => Ok(record.into()),
+        None => stored(store, &me.tenant, id).await,
+    }
 }
 
 /// Runs a customer command whose fields are named by argument.

@@ -16,7 +16,10 @@ use sqlx::{FromRow, PgPool, SqlitePool};
 
 use crate::StoreError;
 
+mod batch;
 mod executor;
+
+pub(crate) use batch::Batch;
 
 pub use executor::{Executor, Tx};
 

@@ -3,14 +3,16 @@
 use clientele_domain::customer::CustomerEvent;
 
 use super::{Envelope, EventMetadata, LogEvent, LogPosition, StoredEvent};
-use crate::db::{Arg, Tx};
+use crate::db::{Arg, Batch, Tx};
 use crate::vault;
 use crate::StoreError;
 
-/// The outcome of appending: a sequence clash means another writer got there first.
+/// The outcome of writing: a sequence clash means another writer got there first; a
+/// unique value another aggregate holds refuses the command.
 #[derive(Debug)]
 pub(crate) enum AppendError {
     Conflict,
+    Duplicate(&'static str),
     Store(StoreError),
 }
 
@@ -20,48 +22,77 @@ impl From<StoreError> for AppendError {
     }
 }
 
-/// Appends `events` of aggregate `aggregate_type`/`aggregate_id` after `from_version` in
-/// `tx`. The primary key (type, id, sequence) refuses a second writer of the same version.
+/// What one command writes for one aggregate, besides its inline read models.
+pub(crate) struct Write<'a> {
+    pub aggregate_type: &'a str,
+    pub aggregate_id: &'a str,
+    /// The version the command was decided on.
+    pub from_version: u64,
+    /// The aggregate was not loaded: the command creates it under an id nobody else can
+    /// have chosen, so it has no events and no key (were it otherwise, the primary keys
+    /// refuse the write with `Conflict`, and the command is decided again on a load).
+    pub fresh: bool,
+    pub events: Vec<LogEvent>,
+    pub metadata: &'a EventMetadata,
+    /// Unique values the aggregate gives up and claims: (kind, value).
+    pub released: Vec<(&'static str, String)>,
+    pub claimed: Vec<(&'static str, String)>,
+    /// The aggregate after the events, serialised.
+    pub snapshot: String,
+}
+
+/// Writes a command's events after `from_version`, its unique values and its snapshot in
+/// `tx`: on PostgreSQL one statement (a batch), on SQLite one statement each. The primary
+/// key (type, id, sequence) refuses a second writer of the same version.
+///
 /// Returns the events as stored (personal fields in clear, as readers see them) and, for
 /// the inline projections, the same events still typed: they are not decoded again.
 pub(crate) async fn append(
     tx: &mut Tx,
-    aggregate_type: &str,
-    aggregate_id: &str,
-    from_version: u64,
-    events: Vec<LogEvent>,
-    metadata: &EventMetadata,
+    write: Write<'_>,
 ) -> Result<(Vec<StoredEvent>, Vec<Envelope>), AppendError> {
+    let Write {
+        aggregate_type,
+        aggregate_id,
+        from_version,
+        fresh,
+        events,
+        metadata,
+        released,
+        claimed,
+        snapshot,
+    } = write;
     let meta_json = serde_json::to_string(metadata).expect("metadata serialises");
+    let mut batch = Batch::default();
+    let mut key = None;
+    let personal = events
+        .iter()
+        .any(|e| vault::is_personal(aggregate_type, &e.event_type()));
+    if personal {
+        if fresh {
+            let (new, sql, args) = vault::new_key(aggregate_id);
+            batch.push(sql, args);
+            key = Some(new);
+        } else {
+            key = Some(vault::key_for(tx, aggregate_id).await?);
+        }
+    }
+    let postgres = matches!(tx, Tx::Pg(_));
+    let mut rows = Vec::with_capacity(events.len());
     let mut stored = Vec::with_capacity(events.len());
     let mut typed = Vec::with_capacity(events.len());
-    let mut key = None;
+    let mut deleted = false;
     for (i, event) in events.into_iter().enumerate() {
         let sequence = (from_version + 1 + i as u64) as i64;
         let payload = serde_json::to_value(&event).expect("events serialise");
         let event_type = event.event_type();
         let mut sealed = payload.clone();
-        if vault::is_personal(aggregate_type, &event_type) {
-            if key.is_none() {
-                key = Some(vault::key_for(tx, aggregate_id).await?);
+        if let Some(key) = &key {
+            if vault::is_personal(aggregate_type, &event_type) {
+                vault::seal(aggregate_type, &event_type, &mut sealed, key);
             }
-            let key = key.as_ref().expect("just set");
-            vault::seal(aggregate_type, &event_type, &mut sealed, key);
         }
-        let sql = match tx {
-            Tx::Pg(_) => {
-                "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, \
-                 payload, metadata, tenant_id, occurred_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6::json, $7::json, $8, $9)"
-            }
-            Tx::Lite(_) => {
-                "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, \
-                 payload, metadata, tenant_id, occurred_at, position) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-                 (SELECT coalesce(max(position), 0) + 1 FROM events))"
-            }
-        };
-        let args = [
+        rows.push(vec![
             Arg::from(aggregate_type),
             Arg::from(aggregate_id),
             Arg::Int(sequence),
@@ -71,18 +102,11 @@ pub(crate) async fn append(
             Arg::Text(meta_json.clone()),
             Arg::from(metadata.tenant.as_str()),
             Arg::Int(metadata.occurred_at.timestamp_micros()),
-        ];
-        if let Err(error) = tx.execute(sql, &args).await {
-            return Err(if is_unique_violation(&error) {
-                AppendError::Conflict
-            } else {
-                AppendError::Store(error)
-            });
-        }
-        // A deleted customer's key goes with it: its sealed values can never be read again.
-        if let LogEvent::Customer(CustomerEvent::CustomerDeleted(_)) = &event {
-            vault::shred(tx, aggregate_id).await?;
-        }
+        ]);
+        deleted |= matches!(
+            &event,
+            LogEvent::Customer(CustomerEvent::CustomerDeleted(_))
+        );
         let written = StoredEvent {
             aggregate_type: aggregate_type.to_string(),
             aggregate_id: aggregate_id.to_string(),
@@ -95,6 +119,97 @@ pub(crate) async fn append(
         };
         typed.push(Envelope::new(&written, event));
         stored.push(written);
+    }
+    if postgres {
+        // One statement for all of them; the log's position is the column's default.
+        let values: Vec<String> = (0..rows.len())
+            .map(|r| {
+                let p = |c: usize| r * 9 + c;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}::json, ${}::json, ${}, ${})",
+                    p(1),
+                    p(2),
+                    p(3),
+                    p(4),
+                    p(5),
+                    p(6),
+                    p(7),
+                    p(8),
+                    p(9)
+                )
+            })
+            .collect();
+        batch.push(
+            format!(
+                "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, \
+                 payload, metadata, tenant_id, occurred_at) VALUES {}",
+                values.join(", ")
+            ),
+            rows.into_iter().flatten().collect(),
+        );
+    } else {
+        // Each its own statement: the position is the log's end plus one, event by event.
+        for row in rows {
+            batch.push(
+                "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, \
+                 payload, metadata, tenant_id, occurred_at, position) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+                 (SELECT coalesce(max(position), 0) + 1 FROM events))",
+                row,
+            );
+        }
+    }
+    let tenant = metadata.tenant.as_str();
+    for (kind, value) in &released {
+        batch.push(
+            "DELETE FROM unique_keys WHERE tenant_id = $1 AND kind = $2 AND value = $3 AND aggregate_id = $4",
+            vec![tenant.into(), (*kind).into(), value.as_str().into(), aggregate_id.into()],
+        );
+    }
+    if !claimed.is_empty() {
+        let values: Vec<String> = (0..claimed.len())
+            .map(|i| format!("($1, $2, ${}, ${})", 3 + 2 * i, 4 + 2 * i))
+            .collect();
+        let mut args = vec![Arg::from(tenant), Arg::from(aggregate_id)];
+        for (kind, value) in &claimed {
+            args.push((*kind).into());
+            args.push(value.as_str().into());
+        }
+        // A value another aggregate holds is not inserted (and not returned): after a
+        // concurrent claim commits, this one sees it and does nothing.
+        batch.push_returning(
+            format!(
+                "INSERT INTO unique_keys (tenant_id, aggregate_id, kind, value) VALUES {} \
+                 ON CONFLICT DO NOTHING RETURNING kind || '/' || value AS value",
+                values.join(", ")
+            ),
+            args,
+        );
+    }
+    batch.push(
+        "INSERT INTO aggregate_snapshots (aggregate_type, aggregate_id, version, payload) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE SET version = excluded.version, payload = excluded.payload",
+        vec![
+            aggregate_type.into(),
+            aggregate_id.into(),
+            Arg::Int(from_version as i64 + stored.len() as i64),
+            Arg::Text(snapshot),
+        ],
+    );
+    let inserted = match batch.run(tx).await {
+        Ok(inserted) => inserted,
+        Err(error) if is_unique_violation(&error) => return Err(AppendError::Conflict),
+        Err(error) => return Err(AppendError::Store(error)),
+    };
+    if let Some((kind, _)) = claimed
+        .iter()
+        .find(|(kind, value)| !inserted.contains(&format!("{kind}/{value}")))
+    {
+        return Err(AppendError::Duplicate(kind));
+    }
+    // A deleted customer's key goes with it: its sealed values can never be read again.
+    if deleted {
+        vault::shred(tx, aggregate_id).await?;
     }
     Ok((stored, typed))
 }

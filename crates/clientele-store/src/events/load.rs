@@ -6,7 +6,7 @@ use cqrs_es::persist::EventUpcaster;
 use cqrs_es::Aggregate;
 
 use super::{columns, opened, upcast, EventRow, StoredEvent};
-use crate::db::{Arg, Db, Executor, Tx};
+use crate::db::{Db, Executor, Tx};
 use crate::vault;
 use crate::StoreError;
 
@@ -163,21 +163,4 @@ pub async fn fold_history<A: Aggregate>(
         aggregate.apply(decoded);
     }
     Ok((aggregate, version))
-}
-
-/// Writes the aggregate's state at `version` in the command's transaction.
-pub(crate) async fn save_snapshot<A: Aggregate>(
-    tx: &mut Tx,
-    aggregate_id: &str,
-    aggregate: &A,
-    version: u64,
-) -> Result<(), StoreError> {
-    let payload = serde_json::to_string(aggregate).expect("aggregates serialise");
-    tx.execute(
-        "INSERT INTO aggregate_snapshots (aggregate_type, aggregate_id, version, payload) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE SET version = excluded.version, payload = excluded.payload",
-        &[A::TYPE.into(), aggregate_id.into(), Arg::Int(version as i64), Arg::Text(payload)],
-    )
-    .await?;
-    Ok(())
 }

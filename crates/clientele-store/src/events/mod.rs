@@ -16,11 +16,11 @@ use crate::db::{Backend, Executor};
 use crate::vault;
 use crate::StoreError;
 
-pub(crate) use append::{append, is_unique_violation, AppendError};
+pub(crate) use append::{append, AppendError, Write};
 pub(crate) use decoded::decode_all;
 pub use decoded::{Envelope, LogEvent};
 pub use load::{aggregate_events, customer_log_events, fold_history};
-pub(crate) use load::{load, save_snapshot};
+pub(crate) use load::{load, Loaded};
 pub(crate) use log::{committed_after, log_end, read_log_of_types};
 pub use log::{read_log, read_log_exclusive, tenant_log};
 

@@ -18,6 +18,7 @@ mod settings;
 mod tree;
 mod users;
 
+pub(crate) use profile::created_row;
 pub use runner::{catch_up, catch_up_batch, checkpoint, lag, rebuild, reset};
 
 use crate::db::Tx;

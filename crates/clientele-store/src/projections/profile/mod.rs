@@ -8,6 +8,7 @@ mod rows;
 
 use crate::db::Tx;
 use crate::events::{Envelope, LogEvent};
+use crate::profile::CustomerRecord;
 use crate::StoreError;
 
 pub(crate) use batch::apply_batch;
@@ -19,4 +20,27 @@ pub(crate) async fn apply(tx: &mut Tx, e: &Envelope) -> Result<(), StoreError> {
         LogEvent::Customer(event) => rows::apply_change(tx, e, change::row_change(event)).await,
         LogEvent::Tenant(_) | LogEvent::Entity(_) | LogEvent::Dashboard(_) => Ok(()),
     }
+}
+
+/// The row that `events`, a command's events, leave for the customer they create, folded in
+/// memory exactly as the inline path writes it, so the command can answer without reading
+/// the row back. `None` unless they begin with the creation and need nothing of other rows
+/// (a move under a parent, a home dashboard): the caller then reads the row.
+pub(crate) fn created_row(events: &[Envelope]) -> Option<CustomerRecord> {
+    let mut record = None;
+    for e in events {
+        let LogEvent::Customer(event) = &e.event else {
+            return None;
+        };
+        match (change::row_change(event), record.as_mut()) {
+            (change::RowChange::Tracked(change::Tracked::Insert(created)), None) => {
+                record = Some(change::created_record(e, created));
+            }
+            (change::RowChange::Tracked(change::Tracked::Fold(fold)), Some(record)) => {
+                fold.apply(record, e);
+            }
+            _ => return None,
+        }
+    }
+    record
 }

@@ -7,6 +7,7 @@ pub mod auth;
 mod charset;
 mod codes;
 pub mod context;
+mod documents;
 pub mod error;
 pub mod guard;
 pub mod ids;
@@ -58,11 +59,12 @@ pub fn build_schema(
     .data(auth)
     .data(ImpersonationTtl(impersonation_ttl))
     .data(activation)
-    // Outermost first: observe counts the codes that codes gives; the limits are
-    // checked before async-graphql walks the document, the charset before any resolver.
+    // Outermost first: observe counts the codes that codes gives; documents parses (or
+    // reuses) the document and checks the limits before async-graphql walks it, the
+    // charset is checked before any resolver.
     .extension(observe::Observe)
     .extension(codes::Codes)
-    .extension(limits::AliasLimit)
+    .extension(documents::Documents::default())
     .extension(charset::Charset)
     .limit_complexity(MAX_COMPLEXITY)
     .finish()

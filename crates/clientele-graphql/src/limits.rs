@@ -1,4 +1,5 @@
-//! Abuse limits, checked once the document is parsed and before async-graphql's own checks
+//! Abuse limits, checked once the document is parsed (by `documents`, which keeps the
+//! documents that passed) and before async-graphql's own checks
 //! and validation walk it: a cap on aliases per document, on nesting depth (one limit for
 //! data, a higher one for introspection, whose standard query from graphql-js nests 13
 //! levels), and on the document's size once its fragments are expanded.
@@ -10,13 +11,9 @@
 //! the budget never reaches the walks that would expand it.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest,
-};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{Request, ServerError, ServerResult};
+use async_graphql::{ServerError, ServerResult};
 
 /// Most aliases one document may use (each alias can repeat an expensive field).
 pub const MAX_ALIASES: usize = 30;
@@ -35,37 +32,8 @@ pub const MAX_SELECTIONS: usize = 2 * crate::MAX_COMPLEXITY;
 /// own recursion limit (its default), checked here first so it is refused with a code.
 const MAX_NESTING: usize = 32;
 
-/// Refuses documents over the limits above, before async-graphql's validation runs.
-pub struct AliasLimit;
-
-impl ExtensionFactory for AliasLimit {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(AliasLimitExtension)
-    }
-}
-
-struct AliasLimitExtension;
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for AliasLimitExtension {
-    /// Parses the document here (async-graphql keeps it and does not parse again), so the
-    /// limits are checked before its recursive-depth check and validation walk it. A
-    /// document that does not parse is left to async-graphql, which reports why.
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        mut request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        if let Ok(document) = request.parsed_query() {
-            check(document)?;
-        }
-        next.run(ctx, request).await
-    }
-}
-
 /// The first limit the document breaks, as a `LIMIT_EXCEEDED` error.
-fn check(document: &ExecutableDocument) -> ServerResult<()> {
+pub(crate) fn check(document: &ExecutableDocument) -> ServerResult<()> {
     let used = aliases(document);
     if used > MAX_ALIASES {
         return Err(limit_exceeded(format!(

@@ -5,7 +5,146 @@ use clientele_graphql::Role;
 use clientele_tests::{code, mint, on_both_backends, spawn_app, Backend};
 use serde_json::json;
 
-on_both_backends!(devices_have_one_customer_and_dashboards_many_with_lists_and_counts,);
+on_both_backends!(
+    devices_have_one_customer_and_dashboards_many_with_lists_and_counts,
+    a_bulk_assignment_moves_each_entity_by_its_own_event_and_names_the_previous_customer,
+    a_bulk_assignment_leaves_the_same_read_models_as_single_assignments,
+    a_bulk_assignment_that_breaks_a_rule_writes_nothing,
+);
+
+const BULK: &str = "mutation($c: ID!, $ids: [ID!]!) { assignDevices(customerId: $c, deviceIds: $ids) { kind customerId assigned unchanged } }";
+const COUNTS: &str =
+    "query($c: ID!) { customer(id: $c) { assignmentCounts { devices assets edges dashboards } } }";
+
+fn devices(range: std::ops::Range<usize>) -> Vec<String> {
+    range.map(|i| format!("dev-{i:05}")).collect()
+}
+
+async fn a_bulk_assignment_moves_each_entity_by_its_own_event_and_names_the_previous_customer(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let a = app.new_customer("bulk a", None).await;
+    let b = app.new_customer("bulk b", None).await;
+    // 2,500 devices: more than one statement's worth of rows.
+    let first = app
+        .ok(BULK, json!({ "c": a, "ids": devices(0..2500) }))
+        .await;
+    assert_eq!(
+        first["assignDevices"],
+        json!({ "kind": "DEVICE", "customerId": a, "assigned": 2500, "unchanged": 0 })
+    );
+    // Half of them again to a (nothing to write), a duplicate id counted once.
+    let mut again = devices(0..1250);
+    again.push("dev-00000".into());
+    let same = app.ok(BULK, json!({ "c": a, "ids": again })).await;
+    assert_eq!(same["assignDevices"]["assigned"], 0);
+    assert_eq!(same["assignDevices"]["unchanged"], 1250);
+    // Moving 1,000 of them to b, and 500 new ones.
+    let moved = app
+        .ok(BULK, json!({ "c": b, "ids": devices(2000..3500) }))
+        .await;
+    assert_eq!(moved["assignDevices"]["assigned"], 1500);
+    assert_eq!(
+        app.ok(COUNTS, json!({ "c": a })).await["customer"]["assignmentCounts"]["devices"],
+        2000
+    );
+    assert_eq!(
+        app.ok(COUNTS, json!({ "c": b })).await["customer"]["assignmentCounts"]["devices"],
+        1500
+    );
+    // One event per entity that moved, each naming the customer it left.
+    let rows: Vec<(String, String)> = app
+        .store
+        .db()
+        .fetch_all(
+            "SELECT aggregate_id, CAST(payload AS TEXT) FROM events WHERE aggregate_type = 'Device' AND sequence = 2 ORDER BY aggregate_id",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 500);
+    for (_, payload) in &rows {
+        let payload: serde_json::Value = serde_json::from_str(payload).unwrap();
+        let assigned = &payload["DeviceAssigned"];
+        assert_eq!(assigned["customerId"], b.as_str(), "{payload}");
+        assert_eq!(assigned["previousCustomerId"], a.as_str(), "{payload}");
+    }
+    // Both customers' histories list the moves.
+    let history = app.history_types(&a).await;
+    assert_eq!(
+        history.iter().filter(|t| *t == "DeviceAssigned").count(),
+        3000
+    );
+}
+
+async fn a_bulk_assignment_leaves_the_same_read_models_as_single_assignments(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let a = app.new_customer("single a", None).await;
+    let b = app.new_customer("single b", None).await;
+    let one =
+        "mutation($c: ID!, $e: ID!) { assignDevice(customerId: $c, deviceId: $e) { changed } }";
+    for id in devices(0..6) {
+        app.ok(one, json!({ "c": a, "e": id })).await;
+    }
+    app.ok(BULK, json!({ "c": b, "ids": devices(3..9) })).await;
+    let page =
+        "query($c: ID!) { customer(id: $c) { devices(first: 20) { edges { node { id } } } } }";
+    let ids = |body: serde_json::Value| -> Vec<String> {
+        body["customer"]["devices"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(ids(app.ok(page, json!({ "c": a })).await), devices(0..3));
+    assert_eq!(ids(app.ok(page, json!({ "c": b })).await), devices(3..9));
+    // A single unassignment after a bulk one sees the bulk's rows.
+    app.ok(
+        "mutation { unassignDevice(deviceId: \"dev-00004\") { changed } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        app.ok(COUNTS, json!({ "c": b })).await["customer"]["assignmentCounts"]["devices"],
+        5
+    );
+}
+
+async fn a_bulk_assignment_that_breaks_a_rule_writes_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let a = app.new_customer("rules a", None).await;
+    let before = app.event_count().await;
+    let bad = app
+        .graphql(
+            BULK,
+            json!({ "c": a, "ids": ["ok-1", "has space", "ok-2"] }),
+        )
+        .await;
+    assert_eq!(code(&bad), "BAD_USER_INPUT", "{bad}");
+    assert_eq!(bad["errors"][0]["extensions"]["field"], "deviceIds.1");
+    assert_eq!(bad["errors"][0]["extensions"]["rule"], "CHARSET");
+    let too_many = app
+        .graphql(BULK, json!({ "c": a, "ids": devices(0..10_001) }))
+        .await;
+    assert_eq!(code(&too_many), "BAD_USER_INPUT", "{too_many}");
+    assert_eq!(too_many["errors"][0]["extensions"]["field"], "deviceIds");
+    assert_eq!(too_many["errors"][0]["extensions"]["rule"], "LIMIT");
+    let nobody = app
+        .graphql(
+            BULK,
+            json!({ "c": "01a2344e-bbcf-7795-ada8-b36d5f0dab09", "ids": ["d-1"] }),
+        )
+        .await;
+    assert_eq!(code(&nobody), "NOT_FOUND", "{nobody}");
+    let user = mint("una", "default", Role::CustomerUser, Some(&a));
+    let refused = app
+        .graphql_as(&user, BULK, json!({ "c": a, "ids": ["d-1"] }))
+        .await;
+    assert_eq!(code(&refused), "FORBIDDEN");
+    assert_eq!(app.event_count().await, before);
+}
 
 async fn devices_have_one_customer_and_dashboards_many_with_lists_and_counts(backend: Backend) {
     let app = spawn_app(backend).await;

@@ -3,8 +3,8 @@
 //!
 //! On a fresh database it creates two customers through the store's command path (the one
 //! the GraphQL mutations use), "big" and "fresh", and fills "big" with N devices through
-//! `Store::assign_devices` (each device its own `Assign` command, a batch per
-//! transaction); on PostgreSQL it then analyzes the read models, as autovacuum would
+//! `Store::assign_many`, what the `assignDevices` mutation runs (each device its own
+//! `Assign` decision and event, a bulk per transaction); on PostgreSQL it then analyzes the read models, as autovacuum would
 //! (`--no-analyze` skips that). It then measures, alternating between the two customers so
 //! that both see the same machine noise, the latency of an edit of the customer, an
 //! assignment of a new device, an unassignment, the device count and the first page of the
@@ -207,7 +207,7 @@ async fn bench(store: &Store, args: &DevicesArgs, url: &str) -> anyhow::Result<(
     let (big, confirm_big) = create_customer(store, "big").await?;
     let (fresh, _) = create_customer(store, "fresh").await?;
 
-    // Fill: each device is its own `Assign` command; one transaction per batch.
+    // Fill: as `assignDevices` does, each device its own decision; a transaction per bulk.
     let started = Instant::now();
     let mut last_report = Instant::now();
     let mut assigned = 0usize;
@@ -217,9 +217,10 @@ async fn bench(store: &Store, args: &DevicesArgs, url: &str) -> anyhow::Result<(
             .map(|i| format!("dev-{i:08}"))
             .collect();
         let written = store
-            .assign_devices(&big, &ids, &metadata())
+            .assign_many(EntityKind::Device, &big, &ids, &metadata())
             .await
-            .context("filling the big customer")?;
+            .context("filling the big customer")?
+            .assigned;
         anyhow::ensure!(written == n, "{written} of {n} devices were assigned");
         assigned += n;
         if last_report.elapsed() >= Duration::from_secs(30) || assigned == args.count {

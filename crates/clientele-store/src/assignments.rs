@@ -7,15 +7,26 @@ use clientele_domain::assignment::{
     EntityKind, Exclusive, Owned, OwnershipCommand,
 };
 
-use crate::commands::{retryable, Attempt, ATTEMPTS};
+use crate::commands::ATTEMPTS;
 use crate::db::{time, Arg};
 use crate::{CommandError, EventMetadata, Store, StoreError};
+
+mod bulk;
 
 /// One page of entity ids assigned to a customer, with when each was assigned.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AssignedPage {
     pub items: Vec<(String, DateTime<Utc>)>,
     pub has_next_page: bool,
+}
+
+/// What a bulk assignment did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BulkAssigned {
+    /// Entities that moved to the customer (one event each).
+    pub assigned: usize,
+    /// Entities the customer already had.
+    pub unchanged: usize,
 }
 
 /// How many entities of each kind a customer has.
@@ -130,38 +141,66 @@ impl Store {
         Ok(committed.events.len())
     }
 
-    /// Assigns many devices to one customer in one transaction, each through the same
-    /// command as `assign` (all or nothing). For bulk loads such as the benchmark's setup.
-    pub async fn assign_devices(
+    /// Assigns many devices, assets or edges to one customer in one transaction (all or
+    /// nothing): each entity decided by the same command as `assign`, one event per entity
+    /// that changes owner (naming its previous owner), none for one it already has. Loads,
+    /// writes and read-model updates go a thousand rows a statement.
+    pub async fn assign_many(
+        &self,
+        kind: EntityKind,
+        customer_id: &str,
+        entity_ids: &[String],
+        metadata: &EventMetadata,
+    ) -> Result<BulkAssigned, CommandError<AssignmentError>> {
+        match kind {
+            EntityKind::Device => {
+                self.assign_many_of::<Device>(customer_id, entity_ids, metadata)
+                    .await
+            }
+            EntityKind::Asset => {
+                self.assign_many_of::<Asset>(customer_id, entity_ids, metadata)
+                    .await
+            }
+            EntityKind::Edge => {
+                self.assign_many_of::<Edge>(customer_id, entity_ids, metadata)
+                    .await
+            }
+            EntityKind::Dashboard => Err(CommandError::Store(StoreError::Corrupt(
+                "dashboards are assigned one at a time".into(),
+            ))),
+        }
+    }
+
+    async fn assign_many_of<K: Exclusive>(
         &self,
         customer_id: &str,
-        device_ids: &[String],
+        entity_ids: &[String],
         metadata: &EventMetadata,
-    ) -> Result<usize, CommandError<AssignmentError>> {
-        let tenant = metadata.tenant.as_str();
-        'attempts: for _ in 0..ATTEMPTS {
+    ) -> Result<BulkAssigned, CommandError<AssignmentError>> {
+        // Sorted, so that concurrent bulk assignments lock entities in the same order.
+        let mut ids: Vec<&str> = entity_ids.iter().map(String::as_str).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        for attempt in 1..=ATTEMPTS {
             let mut tx = self.db().begin().await?;
-            let mut written = 0;
-            for device in device_ids {
-                let command = OwnershipCommand::Assign {
-                    tenant: tenant.to_string(),
-                    entity_id: device.clone(),
-                    customer_id: customer_id.to_string(),
-                    target: CustomerState::Missing,
-                    owner_deleted: false,
-                };
-                let id = entity_aggregate_id(tenant, device);
-                let outcome = self
-                    .attempt::<Owned<Device>>(&mut tx, &id, command, metadata)
-                    .await;
-                match retryable(outcome)? {
-                    Attempt::Done(committed) => written += committed.events.len(),
-                    Attempt::Retry => continue 'attempts,
+            let outcome = bulk::assign::<K>(self, &mut tx, customer_id, &ids, metadata).await;
+            match outcome {
+                Ok(Some(done)) => {
+                    if done.assigned > 0 {
+                        // Entities' events end no session.
+                        self.commit(tx, done.assigned, &[]).await?;
+                    } else {
+                        tx.rollback().await?;
+                    }
+                    return Ok(done);
                 }
+                Ok(None) => {
+                    tracing::debug!(attempt, "concurrent write; deciding the bulk again");
+                }
+                Err(CommandError::Store(StoreError::Database(sqlx::Error::Database(db))))
+                    if matches!(db.code().as_deref(), Some("40P01" | "40001")) => {}
+                Err(error) => return Err(error),
             }
-            // Entities' events end no session.
-            self.commit(tx, written, &[]).await?;
-            return Ok(written);
         }
         Err(CommandError::Contended)
     }

@@ -41,7 +41,7 @@ use tokio::sync::Notify;
 pub use account_status::StatusTransition;
 pub use as_of::{CustomerSnapshot, OpenRequestAsOf};
 pub use assignments::{
-    dashboard_aggregate_id, entity_aggregate_id, AssignedPage, AssignmentCounts,
+    dashboard_aggregate_id, entity_aggregate_id, AssignedPage, AssignmentCounts, BulkAssigned,
 };
 pub use commands::{Committed, StoredAggregate};
 pub use db::{redact, Arg, Backend, ConnectOptions, Db, Executor, Tx};

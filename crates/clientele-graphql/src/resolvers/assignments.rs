@@ -4,12 +4,13 @@
 use async_graphql::{Context, Object, ID};
 use clientele_domain::assignment::{check_entity_id, EntityKind as Kind};
 use clientele_domain::customer::{CustomerCommand, DashboardFacts};
+use clientele_domain::Rule;
 use clientele_store::CommandError;
 
 use super::shared::{customer_command, parts};
 use crate::error::{ApiError, ApiResult};
 use crate::guard::{self, needs, Ability};
-use crate::types::assignments::Assignment;
+use crate::types::assignments::{Assignment, BulkAssignment};
 use crate::types::customer::Customer;
 
 /// BAD_USER_INPUT unless `id` is a valid id of an entity of this kind.
@@ -36,6 +37,57 @@ async fn assign(
         entity_id: ID(entity_id.to_string()),
         customer_id: Some(ID(customer.to_string())),
         changed: written > 0,
+    })
+}
+
+/// Most entities one bulk assignment takes.
+pub const MAX_BULK_ASSIGN: usize = 10_000;
+
+/// Assigns many devices, assets or edges to one customer, all or nothing.
+async fn assign_many(
+    ctx: &Context<'_>,
+    ability: Ability,
+    kind: Kind,
+    argument: &str,
+    customer: &str,
+    entity_ids: Vec<ID>,
+) -> ApiResult<BulkAssignment> {
+    guard::customer_for(ctx, customer, ability).await?;
+    if entity_ids.len() > MAX_BULK_ASSIGN {
+        return Err(ApiError::argument(
+            argument,
+            Rule::Limit,
+            format!(
+                "{argument} holds {} ids; at most {MAX_BULK_ASSIGN} are allowed a call",
+                entity_ids.len()
+            ),
+        ));
+    }
+    for (i, id) in entity_ids.iter().enumerate() {
+        // Each refusal names the id's place in the list: `deviceIds.3`.
+        check_entity_id(kind, id).map_err(|e| match ApiError::from(CommandError::Rejected(e)) {
+            ApiError::BadUserInput {
+                mut violations,
+                prefix,
+            } => {
+                for violation in &mut violations {
+                    violation.field = format!("{argument}.{i}");
+                }
+                ApiError::BadUserInput { violations, prefix }
+            }
+            other => other,
+        })?;
+    }
+    let ids: Vec<String> = entity_ids.into_iter().map(|id| id.0).collect();
+    let (me, store, clock) = parts(ctx);
+    let done = store
+        .assign_many(kind, customer, &ids, &me.metadata(clock.now()))
+        .await?;
+    Ok(BulkAssignment {
+        kind: kind.into(),
+        customer_id: ID(customer.to_string()),
+        assigned: done.assigned as i32,
+        unchanged: done.unchanged as i32,
     })
 }
 
@@ -111,6 +163,58 @@ impl AssignmentsMutation {
     ) -> ApiResult<Assignment> {
         let needed = needs!(Mutation, "assignDevice");
         assign(ctx, needed, Kind::Device, &customer_id, &device_id).await
+    }
+
+    /// Assigns up to 10,000 devices to a customer in one transaction, all or nothing: one
+    /// event per device that moves (naming its previous customer), none for the devices the
+    /// customer already has. The same rules as `assignDevice`, each device by its own
+    /// aggregate.
+    async fn assign_devices(
+        &self,
+        ctx: &Context<'_>,
+        customer_id: ID,
+        device_ids: Vec<ID>,
+    ) -> ApiResult<BulkAssignment> {
+        let needed = needs!(Mutation, "assignDevices");
+        assign_many(
+            ctx,
+            needed,
+            Kind::Device,
+            "deviceIds",
+            &customer_id,
+            device_ids,
+        )
+        .await
+    }
+
+    /// Assigns up to 10,000 assets to a customer, all or nothing (as `assignDevices`).
+    async fn assign_assets(
+        &self,
+        ctx: &Context<'_>,
+        customer_id: ID,
+        asset_ids: Vec<ID>,
+    ) -> ApiResult<BulkAssignment> {
+        let needed = needs!(Mutation, "assignAssets");
+        assign_many(
+            ctx,
+            needed,
+            Kind::Asset,
+            "assetIds",
+            &customer_id,
+            asset_ids,
+        )
+        .await
+    }
+
+    /// Assigns up to 10,000 edges to a customer, all or nothing (as `assignDevices`).
+    async fn assign_edges(
+        &self,
+        ctx: &Context<'_>,
+        customer_id: ID,
+        edge_ids: Vec<ID>,
+    ) -> ApiResult<BulkAssignment> {
+        let needed = needs!(Mutation, "assignEdges");
+        assign_many(ctx, needed, Kind::Edge, "edgeIds", &customer_id, edge_ids).await
     }
 
     /// Takes a device from its customer.

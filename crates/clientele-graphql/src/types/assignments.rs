@@ -33,6 +33,18 @@ pub struct Assignment {
     pub changed: bool,
 }
 
+/// What a bulk assignment did (all of it, or nothing).
+#[derive(SimpleObject, Debug, Clone)]
+pub struct BulkAssignment {
+    pub kind: EntityKind,
+    /// The customer the entities are assigned to now.
+    pub customer_id: ID,
+    /// Entities that moved to the customer: one event each, naming the previous customer.
+    pub assigned: i32,
+    /// Entities the customer already had (nothing written for them).
+    pub unchanged: i32,
+}
+
 /// An entity assigned to a customer.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct AssignedEntity {

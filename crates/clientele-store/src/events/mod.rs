@@ -16,7 +16,7 @@ use crate::db::{Backend, Executor};
 use crate::vault;
 use crate::StoreError;
 
-pub(crate) use append::{append, AppendError, Write};
+pub(crate) use append::{append, append_many, AppendError, Appended, Write};
 pub(crate) use decoded::decode_all;
 pub use decoded::{Envelope, LogEvent};
 pub use load::{aggregate_events, customer_log_events, fold_history};

@@ -108,8 +108,10 @@ impl Projection {
         tx: &mut Tx,
         events: &[Envelope],
     ) -> Result<(), StoreError> {
-        if self == Projection::Customers {
-            return profile::apply_batch(tx, events).await;
+        match self {
+            Projection::Customers => return profile::apply_batch(tx, events).await,
+            Projection::Assignments => return assignments::apply_batch(tx, events).await,
+            _ => {}
         }
         for event in events {
             self.apply(tx, event).await?;
@@ -132,6 +134,15 @@ impl Projection {
             Projection::Sessions => sessions::apply(tx, event).await,
         }
     }
+}
+
+/// Applies every inline projection to many events of one transaction (a bulk command),
+/// projection by projection, each with its batch path: the same rows as `apply_inline`.
+pub(crate) async fn apply_inline_batch(tx: &mut Tx, events: &[Envelope]) -> Result<(), StoreError> {
+    for projection in Projection::ALL.into_iter().filter(|p| p.is_inline()) {
+        projection.apply_batch(tx, events).await?;
+    }
+    Ok(())
 }
 
 /// Applies every inline projection to the typed events being committed in `tx`.

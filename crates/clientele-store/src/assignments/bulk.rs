@@ -11,7 +11,7 @@ use cqrs_es::Aggregate;
 use super::{entity_aggregate_id, BulkAssigned};
 use crate::aggregates::customer_state;
 use crate::commands::StoredAggregate;
-use crate::db::{Arg, Tx};
+use crate::db::{Arg, Executor, Tx};
 use crate::events::{append_many, load, AppendError, Appended, EventMetadata};
 use crate::projections::apply_inline_batch;
 use crate::{CommandError, Store, StoreError};
@@ -109,8 +109,9 @@ async fn load_many<K: Exclusive>(
     };
     let mut args = vec![Arg::from(Owned::<K>::TYPE)];
     args.extend(aggregate_ids.iter().map(|id| Arg::from(id.as_str())));
-    let snapshots: Vec<(String, i64, String)> = tx
-        .fetch_all(
+    // Planned for these ids (a generic plan, made while the tables were small, scans them).
+    let snapshots: Vec<(String, i64, String)> = Executor::Tx(tx)
+        .fetch_all_planned(
             &format!(
                 "SELECT aggregate_id, version, payload FROM aggregate_snapshots \
                  WHERE aggregate_type = $1 AND aggregate_id IN ({}){lock}",
@@ -119,8 +120,8 @@ async fn load_many<K: Exclusive>(
             &args,
         )
         .await?;
-    let heads: Vec<(String, i64)> = tx
-        .fetch_all(
+    let heads: Vec<(String, i64)> = Executor::Tx(tx)
+        .fetch_all_planned(
             &format!(
                 "SELECT aggregate_id, max(sequence) FROM events \
                  WHERE aggregate_type = $1 AND aggregate_id IN ({}) GROUP BY aggregate_id",
@@ -169,8 +170,8 @@ async fn live_customers(
     let marks: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
     let mut args = vec![Arg::from(tenant)];
     args.extend(ids.iter().map(|id| Arg::from(*id)));
-    let rows: Vec<(String, String)> = tx
-        .fetch_all(
+    let rows: Vec<(String, String)> = Executor::Tx(tx)
+        .fetch_all_planned(
             &format!(
                 "SELECT id, account_status FROM customers WHERE tenant_id = $1 AND id IN ({})",
                 marks.join(", ")

@@ -7,7 +7,7 @@
 use clientele_domain::assignment::{DashboardEvent, DashboardLink, EntityKind, OwnershipEvent};
 use clientele_domain::customer::{CustomerEvent, HomeDashboardSet};
 
-use crate::db::{Arg, Tx};
+use crate::db::{Arg, Executor, Tx};
 use crate::events::{Envelope, LogEvent};
 use crate::StoreError;
 
@@ -312,7 +312,9 @@ async fn owned_run(tx: &mut Tx, run: &[Envelope]) -> Result<(), StoreError> {
         );
         let mut args = vec![Arg::from(tenant.as_str()), Arg::from(kind.as_str())];
         args.extend(ids.iter().map(|id| Arg::from(id.as_str())));
-        let found: Vec<(String, Option<String>, i64, i64)> = tx.fetch_all(&sql, &args).await?;
+        // Planned for these ids: a generic plan, made while the table was small, scans it.
+        let found: Vec<(String, Option<String>, i64, i64)> =
+            Executor::Tx(tx).fetch_all_planned(&sql, &args).await?;
         for (entity_id, customer_id, assigned_at, version) in found {
             let row = Row {
                 customer_id,

@@ -34,7 +34,7 @@ const OPERATIONS: &[(&str, bool, Scope, &str)] = &[
     ("customerCountsByStatus", false, Scope::Tenant, "{ customerCountsByStatus { status count } }"),
     ("products", false, Scope::Tenant, "{ products { key visible } }"),
     ("accountStatusHistory", false, Scope::Customer, "query($id: ID!) { accountStatusHistory(customerId: $id) { to } }"),
-    ("deletionRequests", false, Scope::Customer, "query($id: ID!) { deletionRequests(customerId: $id) { id } }"),
+    ("deletionRequests", false, Scope::Customer, "query($id: ID!) { deletionRequests(filter: { customerId: $id }) { edges { node { id } } } }"),
     ("customerAsOf", false, Scope::Customer, "query($id: ID!) { customerAsOf(id: $id, at: \"2100-01-01T00:00:00Z\") { id name } }"),
     ("historyExport", false, Scope::Customer, "query($id: ID!) { historyExport(customerId: $id) }"),
     ("createCustomer", true, Scope::Tenant, "mutation { createCustomer(input: { name: \"intruder\" }) { id } }"),

@@ -6,6 +6,7 @@ mod auth;
 mod consistency;
 mod creating;
 mod deletion;
+mod deletion_lists;
 mod editing;
 mod fuzz;
 mod history;

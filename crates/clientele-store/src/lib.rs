@@ -45,7 +45,10 @@ pub use assignments::{
 };
 pub use commands::{Committed, StoredAggregate};
 pub use db::{redact, Arg, Backend, ConnectOptions, Db, Executor, Tx};
-pub use deletion::{DeletionRequestRecord, DueRequest};
+pub use deletion::{
+    DeletionRequestCursor, DeletionRequestFilter, DeletionRequestPage, DeletionRequestRecord,
+    DueRequest,
+};
 pub use error::{CommandError, StoreError};
 pub use events::{Envelope, EventMetadata, LogEvent, LogPosition, StoredEvent};
 pub use products::{CatalogueProduct, CustomerProductRow};

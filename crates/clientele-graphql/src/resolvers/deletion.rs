@@ -6,27 +6,72 @@ use clientele_domain::customer::{Confirmation, CustomerCommand};
 use clientele_domain::tenant::TenantCommand;
 use clientele_domain::Rule;
 
-use super::shared::{customer_command, free_text, parts, stored, tenant_command};
+use clientele_store::DeletionRequestCursor;
+
+use super::shared::{customer_command, free_text, parts, stored, tenant_command, within_reach};
 use crate::error::{ApiError, ApiResult};
 use crate::guard::{self, needs};
 use crate::types::customer::Customer;
-use crate::types::deletion::DeletionRequest;
+use crate::types::deletion::{DeletionRequestConnection, DeletionRequestFilter};
+use crate::types::page::first as first_page;
 
 #[derive(Default)]
 pub struct DeletionQuery;
 
 #[Object]
 impl DeletionQuery {
-    /// Every deletion request of a customer, oldest first, with how each ended.
+    /// The deletion requests of the customers the caller can see, soonest due first, with
+    /// how each ended (at most 100 a page, 20 by default). A reseller's home screen asks
+    /// `filter: { status: OPEN, dueBefore: <end of the week> }`.
     async fn deletion_requests(
         &self,
         ctx: &Context<'_>,
-        customer_id: ID,
-    ) -> ApiResult<Vec<DeletionRequest>> {
-        guard::customer_for(ctx, &customer_id, needs!(Query, "deletionRequests")).await?;
-        let (me, store, _) = parts(ctx);
-        let requests = store.deletion_requests(&me.tenant, &customer_id).await?;
-        Ok(requests.into_iter().map(Into::into).collect())
+        filter: Option<DeletionRequestFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<DeletionRequestConnection> {
+        let needed = needs!(Query, "deletionRequests");
+        let filter = filter.unwrap_or_default();
+        if let Some(id) = &filter.customer_id {
+            // A customer out of reach is NOT_FOUND, as everywhere.
+            guard::customer_for(ctx, id, needed).await?;
+        }
+        let me = guard::require(ctx, needed)?;
+        let (_, store, _) = parts(ctx);
+        let cursor = after
+            .as_deref()
+            .map(|c| {
+                DeletionRequestCursor::decode(c).ok_or_else(|| {
+                    ApiError::argument(
+                        "after",
+                        Rule::Format,
+                        "after is not a cursor this list gave out",
+                    )
+                })
+            })
+            .transpose()?;
+        let mut customers = clientele_store::CustomerFilter {
+            include_deleted: true,
+            include_test_accounts: true,
+            ..Default::default()
+        };
+        within_reach(ctx, &mut customers).await?;
+        let reached = customers
+            != clientele_store::CustomerFilter {
+                include_deleted: true,
+                include_test_accounts: true,
+                ..Default::default()
+            };
+        let query = clientele_store::DeletionRequestFilter {
+            status: filter.status.map(|s| s.as_str().to_string()),
+            due_before: filter.due_before,
+            customer_id: filter.customer_id.map(|id| id.0),
+            customers: reached.then_some(customers),
+        };
+        let page = store
+            .list_deletion_requests(&me.tenant, &query, first_page(first)?, cursor.as_ref())
+            .await?;
+        Ok(DeletionRequestConnection::new(page, cursor.is_some()))
     }
 }
 

@@ -4,6 +4,7 @@ mod as_of;
 mod assignments;
 mod auth;
 mod consistency;
+mod counts;
 mod creating;
 mod deletion;
 mod deletion_lists;

@@ -49,6 +49,8 @@ const OPERATIONS: &[(&str, bool, Scope, &str)] = &[
     ("cancelDeletionRequest", true, Scope::Customer, "mutation($id: ID!) { cancelDeletionRequest(customerId: $id, note: \"x\") { id } }"),
     ("deleteCustomer", true, Scope::Customer, "mutation($id: ID!) { deleteCustomer(id: $id, confirm: \"victim1\") { id } }"),
     ("setDeletionGracePeriod", true, Scope::Tenant, "mutation { setDeletionGracePeriod(days: 1) }"),
+    ("setDeletionNotices", true, Scope::Tenant, "mutation { setDeletionNotices(recipients: [\"intruder@evil.example\"]) { recipients } }"),
+    ("deletionNotices", false, Scope::Tenant, "{ deletionNotices { recipients } }"),
     ("loginAs", true, Scope::Customer, "mutation($id: ID!) { loginAs(customerId: $id, reason: \"x\") { token } }"),
     ("endImpersonation", true, Scope::Tenant, "mutation { endImpersonation }"),
     ("revokeSessions", true, Scope::Tenant, "mutation { revokeSessions(subject: \"vic-seller\") }"),

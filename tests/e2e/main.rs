@@ -8,6 +8,7 @@ mod counts;
 mod creating;
 mod deletion;
 mod deletion_lists;
+mod deletion_notices;
 mod editing;
 mod fuzz;
 mod history;

@@ -123,6 +123,7 @@ pub const OPERATIONS: &[Operation] = {
         row(Query,        "accountStatusHistory",       Read),
         row(Query,        "customerCountsByStatus",     Audit),
         row(Query,        "deletionRequests",           ReadHistory),
+        row(Query,        "deletionNotices",            ReadTenant),
         row(Query,        "customerHistory",            ReadHistory),
         row(Query,        "customerAsOf",               Audit),
         // Of one customer; without `customerId`, of the whole tenant: ReadTenant.
@@ -141,6 +142,7 @@ pub const OPERATIONS: &[Operation] = {
         row(Mutation,     "cancelDeletionRequest",      ManageCustomers),
         row(Mutation,     "deleteCustomer",             AdministerTenant),
         row(Mutation,     "setDeletionGracePeriod",     AdministerTenant),
+        row(Mutation,     "setDeletionNotices",         AdministerTenant),
         row(Mutation,     "loginAs",                    ManageCustomers),
         row(Mutation,     "endImpersonation",           EndImpersonation),
         row(Mutation,     "revokeSessions",             AdministerTenant),

@@ -161,6 +161,15 @@ impl Application {
             clock,
             shutdown,
         } = self;
+        let notices = notice_mailer(&settings)?.map(|mailer| {
+            crate::deletion_notices::spawn(
+                store.clone(),
+                clock.clone(),
+                mailer,
+                Duration::from_millis(settings.deletion_poll_ms),
+                shutdown.subscribe(),
+            )
+        });
         let scheduler = crate::scheduler::spawn(
             store.clone(),
             clock,
@@ -252,6 +261,9 @@ impl Application {
         let _ = feed_task.await;
         let _ = runner.await;
         let _ = scheduler.await;
+        if let Some(notices) = notices {
+            let _ = notices.await;
+        }
         // Closing waits for every connection to come back to its pool: a request still
         // running past the deadline would hold one forever.
         if tokio::time::timeout_at(deadline + Duration::from_secs(1), store.db().close())
@@ -304,6 +316,18 @@ async fn body_limits(
     let body = axum::body::Body::new(http_body_util::Limited::new(body, limit));
     next.run(axum::extract::Request::from_parts(parts, body))
         .await
+}
+
+/// The mailer of deletion notices: none without `--smtp-url`.
+fn notice_mailer(settings: &Settings) -> anyhow::Result<Option<Arc<crate::mail::SmtpMailer>>> {
+    use secrecy::ExposeSecret;
+    settings
+        .smtp_url
+        .as_ref()
+        .map(|url| {
+            crate::mail::SmtpMailer::new(url.expose_secret(), &settings.smtp_from).map(Arc::new)
+        })
+        .transpose()
 }
 
 /// Activation links and emails, from the settings.

@@ -45,6 +45,26 @@ impl SmtpMailer {
     }
 }
 
+impl SmtpMailer {
+    /// Sends one plain-text mail to every address of `to` (deletion notices).
+    pub async fn send_text(&self, to: &[String], subject: &str, body: &str) -> Result<(), String> {
+        let mut builder = Message::builder().from(self.from.clone()).subject(subject);
+        for address in to {
+            let mailbox: Mailbox = address.parse().map_err(|e| format!("bad recipient: {e}"))?;
+            builder = builder.to(mailbox);
+        }
+        let message = builder
+            .header(ContentType::TEXT_PLAIN)
+            .body(body.to_string())
+            .map_err(|e| e.to_string())?;
+        self.transport
+            .send(message)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}
+
 impl Mailer for SmtpMailer {
     fn send_activation<'a>(
         &'a self,

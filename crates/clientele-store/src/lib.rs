@@ -21,6 +21,7 @@ mod audit;
 mod commands;
 mod db;
 mod deletion;
+mod deletion_notices;
 mod error;
 pub mod events;
 pub mod feed;
@@ -49,6 +50,7 @@ pub use deletion::{
     DeletionRequestCursor, DeletionRequestFilter, DeletionRequestPage, DeletionRequestRecord,
     DueRequest,
 };
+pub use deletion_notices::{NoticeKind, NoticeSettings, PendingNotice};
 pub use error::{CommandError, StoreError};
 pub use events::{Envelope, EventMetadata, LogEvent, LogPosition, StoredEvent};
 pub use products::{CatalogueProduct, CustomerProductRow};

@@ -73,10 +73,36 @@ impl DeletionQuery {
             .await?;
         Ok(DeletionRequestConnection::new(page, cursor.is_some()))
     }
+
+    /// Who the tenant tells about deletion requests.
+    async fn deletion_notices(&self, ctx: &Context<'_>) -> ApiResult<DeletionNotices> {
+        let me = guard::require(ctx, needs!(Query, "deletionNotices"))?;
+        let (_, store, _) = parts(ctx);
+        Ok(store.notice_settings(&me.tenant).await?.into())
+    }
 }
 
 #[derive(Default)]
 pub struct DeletionMutation;
+
+/// Who the tenant tells about deletion requests.
+#[derive(async_graphql::SimpleObject, Debug, Clone)]
+pub struct DeletionNotices {
+    /// Mailed when a request is made, cancelled or carried out, and one day before it falls
+    /// due. Empty: nobody is told.
+    pub recipients: Vec<String>,
+    /// `en`, `de`, `fr` or `es`.
+    pub language: String,
+}
+
+impl From<clientele_store::NoticeSettings> for DeletionNotices {
+    fn from(s: clientele_store::NoticeSettings) -> Self {
+        DeletionNotices {
+            recipients: s.recipients,
+            language: s.language,
+        }
+    }
+}
 
 #[Object]
 impl DeletionMutation {
@@ -154,6 +180,25 @@ impl DeletionMutation {
             .await
             .map_err(|e| ApiError::from_customer(e, ""))?;
         stored(store, &me.tenant, &id).await
+    }
+
+    /// Names who is told about deletion requests (at most 20 addresses; an empty list tells
+    /// no one) and the language of the mails (`en`, `de`, `fr`, `es`). Requests made,
+    /// cancelled or carried out before this are not announced.
+    async fn set_deletion_notices(
+        &self,
+        ctx: &Context<'_>,
+        recipients: Vec<String>,
+        #[graphql(default_with = "String::from(\"en\")")] language: String,
+    ) -> ApiResult<DeletionNotices> {
+        let me = guard::require(ctx, needs!(Mutation, "setDeletionNotices"))?;
+        let command = TenantCommand::SetDeletionNotices {
+            recipients,
+            language,
+        };
+        tenant_command(ctx, command).await?;
+        let (_, store, _) = parts(ctx);
+        Ok(store.notice_settings(&me.tenant).await?.into())
     }
 
     /// Sets the days between a deletion request and the automatic deletion (1 to 365).

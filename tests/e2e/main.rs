@@ -6,6 +6,7 @@ mod auth;
 mod consistency;
 mod counts;
 mod creating;
+mod dashboard;
 mod deletion;
 mod deletion_lists;
 mod deletion_notices;

@@ -101,6 +101,8 @@ impl Application {
             .route("/graphql", get(graphql_get).post(graphql_post))
             .route("/graphql/ws", get(crate::ws::graphql_ws))
             .route("/graphiql/{*path}", get(crate::graphiql::asset))
+            .route("/dashboard", get(crate::dashboard::page))
+            .route("/dashboard/{*path}", get(crate::dashboard::asset))
             .route("/healthz", get(healthz))
             .route("/readyz", get(readyz))
             .route("/metrics", get(crate::telemetry::metrics_endpoint))

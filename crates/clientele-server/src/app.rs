@@ -320,6 +320,7 @@ fn activation_settings(
         Some(url) => Some(Arc::new(crate::mail::SmtpMailer::new(
             url.expose_secret(),
             &settings.smtp_from,
+            crate::mail::Templates::new(settings.mail_templates_dir.clone()),
         )?) as Arc<dyn clientele_graphql::Mailer>),
         None => None,
     };

@@ -321,15 +321,16 @@ async fn body_limits(
 }
 
 /// The mailer of deletion notices: none without `--smtp-url`.
-fn notice_mailer(settings: &Settings) -> anyhow::Result<Option<Arc<crate::mail::SmtpMailer>>> {
+fn notice_mailer(
+    settings: &Settings,
+) -> anyhow::Result<Option<Arc<dyn clientele_graphql::Mailer>>> {
     use secrecy::ExposeSecret;
-    settings
-        .smtp_url
-        .as_ref()
-        .map(|url| {
-            crate::mail::SmtpMailer::new(url.expose_secret(), &settings.smtp_from).map(Arc::new)
-        })
-        .transpose()
+    let Some(url) = &settings.smtp_url else {
+        return Ok(None);
+    };
+    let templates = crate::mail::Templates::new(settings.mail_templates_dir.clone());
+    let mailer = crate::mail::SmtpMailer::new(url.expose_secret(), &settings.smtp_from, templates)?;
+    Ok(Some(Arc::new(mailer)))
 }
 
 /// Activation links and emails, from the settings.
@@ -346,6 +347,7 @@ fn activation_settings(
         Some(url) => Some(Arc::new(crate::mail::SmtpMailer::new(
             url.expose_secret(),
             &settings.smtp_from,
+            crate::mail::Templates::new(settings.mail_templates_dir.clone()),
         )?) as Arc<dyn clientele_graphql::Mailer>),
         None => None,
     };

@@ -7,17 +7,15 @@
 //! marked sent after, so instances do not mail it twice; a claim that was never marked sent
 //! (a crash, a failing mail server) is taken again after `STALE`: at least once.
 //!
-//! The templates are this file's own (one per kind and language: en, de, fr, es), plain
-//! text, until the mail module has a shared template mechanism.
+//! The mails are rendered by the mail module's templates (`mail/templates/<lang>/
+//! deletion_*.txt`: en, de, fr, es, and a tenant's overrides), one mail per address.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use clientele_graphql::Clock;
+use clientele_graphql::{Clock, Mail, Mailer};
 use clientele_store::{NoticeKind, PendingNotice, Store, StoreError};
 use tokio::sync::watch;
-
-use crate::mail::SmtpMailer;
 
 /// After this long, a claimed notice that was not sent is taken again.
 const STALE: chrono::Duration = chrono::Duration::minutes(5);
@@ -26,13 +24,13 @@ const STALE: chrono::Duration = chrono::Duration::minutes(5);
 pub fn spawn(
     store: Store,
     clock: Clock,
-    mailer: Arc<SmtpMailer>,
+    mailer: Arc<dyn Mailer>,
     poll: Duration,
     mut shutdown: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            if let Err(error) = run_once(&store, &clock, &mailer).await {
+            if let Err(error) = run_once(&store, &clock, mailer.as_ref()).await {
                 tracing::error!(%error, "deletion notices failed; will retry");
             }
             tokio::select! {
@@ -50,7 +48,7 @@ pub fn spawn(
 pub async fn run_once(
     store: &Store,
     clock: &Clock,
-    mailer: &SmtpMailer,
+    mailer: &dyn Mailer,
 ) -> Result<usize, StoreError> {
     let mut sent = 0;
     for kind in NoticeKind::ALL {
@@ -59,8 +57,14 @@ pub async fn run_once(
             if !store.claim_notice(&notice, now, now - STALE).await? {
                 continue;
             }
-            let (subject, body) = render(&notice, now);
-            match mailer.send_text(&notice.recipients, &subject, &body).await {
+            let mut outcome = Ok(());
+            for mail in mails(&notice, now) {
+                if let Err(error) = mailer.send(mail).await {
+                    outcome = Err(error);
+                    break;
+                }
+            }
+            match outcome {
                 Ok(()) => {
                     store.notice_sent(&notice, clock.now()).await?;
                     sent += 1;
@@ -76,55 +80,63 @@ pub async fn run_once(
     Ok(sent)
 }
 
-/// The subject and body of a notice, in the tenant's language.
-pub fn render(notice: &PendingNotice, now: chrono::DateTime<chrono::Utc>) -> (String, String) {
-    let t = texts(&notice.language, notice.kind);
-    let due = notice.due_at.format("%Y-%m-%d %H:%M UTC").to_string();
-    let hours = (notice.due_at - now).num_hours().max(0).to_string();
-    let fill = |text: &str| {
-        text.replace("{customer}", &notice.customer_name)
-            .replace("{due}", &due)
-            .replace("{hours}", &hours)
-            .replace("{reason}", notice.reason.as_deref().unwrap_or("-"))
-            .replace("{note}", notice.note.as_deref().unwrap_or("-"))
-            .replace("{by}", notice.closed_by.as_deref().unwrap_or("-"))
-            .replace("{id}", &notice.customer_id)
-    };
-    (fill(t.0), fill(t.1))
+/// The template of a kind (`mail/templates/<lang>/<kind>.txt`).
+pub fn template(kind: NoticeKind) -> &'static str {
+    match kind {
+        NoticeKind::Requested => "deletion_requested",
+        NoticeKind::Cancelled => "deletion_cancelled",
+        NoticeKind::CarriedOut => "deletion_carried_out",
+        NoticeKind::DueSoon => "deletion_due_soon",
+    }
 }
 
-/// (subject, body) of a kind in a language; English for a language without texts.
-fn texts(language: &str, kind: NoticeKind) -> (&'static str, &'static str) {
-    use NoticeKind::*;
-    match (language, kind) {
-        ("de", Requested) => ("Löschantrag für {customer}", "Für den Kunden {customer} ({id}) wurde die Löschung beantragt.\nGrund: {reason}\nDer Kunde wird am {due} gelöscht, wenn der Antrag nicht vorher zurückgezogen wird.\n"),
-        ("de", Cancelled) => ("Löschantrag für {customer} zurückgezogen", "Der Löschantrag für den Kunden {customer} ({id}) wurde zurückgezogen.\nNotiz: {note}\n"),
-        ("de", CarriedOut) => ("{customer} wurde gelöscht", "Der Kunde {customer} ({id}) wurde gelöscht (durch {by}).\n"),
-        ("de", DueSoon) => ("{customer} wird in {hours} Stunden gelöscht", "Der Löschantrag für den Kunden {customer} ({id}) wird am {due} ausgeführt.\nGrund: {reason}\n"),
-        ("fr", Requested) => ("Demande de suppression pour {customer}", "La suppression du client {customer} ({id}) a été demandée.\nMotif : {reason}\nLe client sera supprimé le {due} si la demande n'est pas annulée d'ici là.\n"),
-        ("fr", Cancelled) => ("Demande de suppression annulée pour {customer}", "La demande de suppression du client {customer} ({id}) a été annulée.\nNote : {note}\n"),
-        ("fr", CarriedOut) => ("{customer} a été supprimé", "Le client {customer} ({id}) a été supprimé (par {by}).\n"),
-        ("fr", DueSoon) => ("{customer} sera supprimé dans {hours} heures", "La demande de suppression du client {customer} ({id}) sera exécutée le {due}.\nMotif : {reason}\n"),
-        ("es", Requested) => ("Solicitud de eliminación de {customer}", "Se ha solicitado eliminar el cliente {customer} ({id}).\nMotivo: {reason}\nEl cliente se eliminará el {due} si la solicitud no se cancela antes.\n"),
-        ("es", Cancelled) => ("Solicitud de eliminación cancelada para {customer}", "Se ha cancelado la solicitud de eliminación del cliente {customer} ({id}).\nNota: {note}\n"),
-        ("es", CarriedOut) => ("{customer} ha sido eliminado", "El cliente {customer} ({id}) ha sido eliminado (por {by}).\n"),
-        ("es", DueSoon) => ("{customer} se eliminará en {hours} horas", "La solicitud de eliminación del cliente {customer} ({id}) se ejecutará el {due}.\nMotivo: {reason}\n"),
-        (_, Requested) => ("Deletion requested for {customer}", "Deletion of the customer {customer} ({id}) was requested.\nReason: {reason}\nThe customer will be deleted at {due} unless the request is cancelled before.\n"),
-        (_, Cancelled) => ("Deletion request cancelled for {customer}", "The deletion request of the customer {customer} ({id}) was cancelled.\nNote: {note}\n"),
-        (_, CarriedOut) => ("{customer} was deleted", "The customer {customer} ({id}) was deleted (by {by}).\n"),
-        (_, DueSoon) => ("{customer} will be deleted in {hours} hours", "The deletion request of the customer {customer} ({id}) falls due at {due}.\nReason: {reason}\n"),
-    }
+/// One mail per address of a notice, in the tenant's language, with the values its
+/// template fills in: customer, customerId, due, hours, reason, note, by.
+pub fn mails(notice: &PendingNotice, now: chrono::DateTime<chrono::Utc>) -> Vec<Mail> {
+    let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    let values = vec![
+        ("customer", notice.customer_name.clone()),
+        ("customerId", notice.customer_id.clone()),
+        (
+            "due",
+            notice.due_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        ),
+        (
+            "hours",
+            (notice.due_at - now).num_hours().max(0).to_string(),
+        ),
+        ("reason", or_dash(&notice.reason)),
+        ("note", or_dash(&notice.note)),
+        ("by", or_dash(&notice.closed_by)),
+    ];
+    notice
+        .recipients
+        .iter()
+        .map(|to| Mail {
+            kind: template(notice.kind),
+            tenant: notice.tenant_id.clone(),
+            to: to.clone(),
+            language: notice.language.clone(),
+            values: values.clone(),
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mail::Templates;
 
     #[test]
-    fn every_language_and_kind_has_its_own_text_with_every_placeholder_filled() {
+    fn every_language_and_kind_has_its_own_template_with_every_value_filled() {
         let now = chrono::Utc::now();
+        let templates = Templates::new(None);
         for language in clientele_domain::tenant::NOTICE_LANGUAGES {
             for kind in NoticeKind::ALL {
+                assert!(
+                    crate::mail::templates::built_in(template(kind), language).is_some(),
+                    "{kind:?} {language}"
+                );
                 let notice = PendingNotice {
                     kind,
                     tenant_id: "t".into(),
@@ -135,18 +147,21 @@ mod tests {
                     reason: Some("price".into()),
                     note: None,
                     closed_by: None,
-                    recipients: vec!["ops@reseller.example".into()],
+                    recipients: vec!["ops@reseller.example".into(), "b@reseller.example".into()],
                     language: language.into(),
                 };
-                let (subject, body) = render(&notice, now);
-                assert!(subject.contains("acme"), "{language} {kind:?}: {subject}");
-                assert!(!subject.contains('{') && !body.contains('{'), "{body}");
+                let mails = mails(&notice, now);
+                assert_eq!(mails.len(), 2);
+                let rendered = templates.render(&mails[0]).unwrap();
+                assert!(rendered.subject.contains("acme"), "{language} {kind:?}");
+                assert!(rendered.text.contains("c-id"), "{}", rendered.text);
                 if language != "en" {
-                    let english = PendingNotice {
+                    let english = Mail {
                         language: "en".into(),
-                        ..notice.clone()
+                        ..mails[0].clone()
                     };
-                    assert_ne!(render(&english, now).0, subject, "{language} {kind:?}");
+                    let english = templates.render(&english).unwrap();
+                    assert_ne!(english.subject, rendered.subject, "{language} {kind:?}");
                 }
             }
         }

@@ -52,11 +52,15 @@ async fn request_deletion(app: &TestApp, id: &str) -> Value {
 async fn requests(app: &TestApp, id: &str) -> Vec<Value> {
     let data = app
         .ok(
-            "query($id: ID!) { deletionRequests(customerId: $id) { id requestedBy requestedAt reason dueAt status closedBy closedAt note automatic } }",
+            "query($id: ID!) { deletionRequests(filter: { customerId: $id }) { edges { node { id requestedBy requestedAt reason dueAt status closedBy closedAt note automatic } } } }",
             json!({ "id": id }),
         )
         .await;
-    data["deletionRequests"].as_array().unwrap().clone()
+    // The list is soonest due first; these tests read a customer's requests in the order made.
+    let edges = data["deletionRequests"]["edges"].as_array().unwrap();
+    let mut requests: Vec<Value> = edges.iter().map(|e| e["node"].clone()).collect();
+    requests.sort_by_key(|r| time(&r["requestedAt"]));
+    requests
 }
 
 fn cdn(customer: &Value) -> Value {

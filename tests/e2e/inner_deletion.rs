@@ -48,11 +48,11 @@ async fn a_request_on_a_parent_says_whether_inner_customers_go_and_each_deletion
     app.ok(REQUEST, json!({ "id": parent, "sub": true })).await;
     let requests = app
         .ok(
-            "query($id: ID!) { deletionRequests(customerId: $id) { id deleteInnerCustomers } }",
+            "query($id: ID!) { deletionRequests(filter: { customerId: $id }) { edges { node { id deleteInnerCustomers } } } }",
             json!({ "id": parent }),
         )
         .await;
-    let request = requests["deletionRequests"][0].clone();
+    let request = requests["deletionRequests"]["edges"][0]["node"].clone();
     assert_eq!(request["deleteInnerCustomers"], true);
 
     app.clock.advance(Days::days(10) + Days::minutes(1));

@@ -81,7 +81,8 @@ pub fn ended_by_tenant_event(event: &TenantEvent) -> Vec<SessionEnd> {
         TenantEvent::RequiredCustomerFieldsSet { .. }
         | TenantEvent::ProductAdded { .. }
         | TenantEvent::GlobalProductVisibilitySet { .. }
-        | TenantEvent::DeletionGracePeriodSet { .. } => Vec::new(),
+        | TenantEvent::DeletionGracePeriodSet { .. }
+        | TenantEvent::DeletionNoticesSet { .. } => Vec::new(),
     }
 }
 

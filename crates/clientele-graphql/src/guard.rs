@@ -20,9 +20,10 @@ pub enum Ability {
     Read,
     /// Read a customer's history, its live events, its deletion requests and its users.
     ReadHistory,
-    /// Read a customer's past: its state at an instant, its whole history as NDJSON.
+    /// Read a customer's past: its state at an instant, its whole history as NDJSON; and
+    /// the status counts of the customers it can see (a SELLER: its own).
     Audit,
-    /// Read the whole tenant at once: status counts, the CSV export, the tenant's history.
+    /// Read the whole tenant at once: the CSV export, the tenant's history.
     ReadTenant,
     /// Create customers (one by one or by import), and manage the customers it can see:
     /// products, cancelling a deletion request, the place in the tree, logging in as them
@@ -120,8 +121,9 @@ pub const OPERATIONS: &[Operation] = {
         row(Query,        "requiredCustomerFields",     Read),
         row(Query,        "products",                   Read),
         row(Query,        "accountStatusHistory",       Read),
-        row(Query,        "customerCountsByStatus",     ReadTenant),
+        row(Query,        "customerCountsByStatus",     Audit),
         row(Query,        "deletionRequests",           ReadHistory),
+        row(Query,        "deletionNotices",            ReadTenant),
         row(Query,        "customerHistory",            ReadHistory),
         row(Query,        "customerAsOf",               Audit),
         // Of one customer; without `customerId`, of the whole tenant: ReadTenant.
@@ -140,6 +142,7 @@ pub const OPERATIONS: &[Operation] = {
         row(Mutation,     "cancelDeletionRequest",      ManageCustomers),
         row(Mutation,     "deleteCustomer",             AdministerTenant),
         row(Mutation,     "setDeletionGracePeriod",     AdministerTenant),
+        row(Mutation,     "setDeletionNotices",         AdministerTenant),
         row(Mutation,     "loginAs",                    ManageCustomers),
         row(Mutation,     "endImpersonation",           EndImpersonation),
         row(Mutation,     "revokeSessions",             AdministerTenant),
@@ -165,7 +168,7 @@ pub const OPERATIONS: &[Operation] = {
         row(Mutation,     "unassignDashboard",          AdministerTenant),
         row(Subscription, "customerEvents",             ReadHistory),
         row(Subscription, "accountStatusChanged",       Read),
-        row(Subscription, "customerCountsByStatus",     ReadTenant),
+        row(Subscription, "customerCountsByStatus",     Audit),
         // Every other field of a customer is Read: whoever sees the customer.
         row(Customer,     "users",                      ReadHistory),
     ]

@@ -12,6 +12,7 @@ pub mod error;
 pub mod guard;
 pub mod ids;
 mod limits;
+pub mod mail;
 mod observe;
 mod resolvers;
 pub mod types;
@@ -24,9 +25,9 @@ pub use auth::{Authenticator, Claims, Grant, Impersonator, Role};
 pub use context::{Clock, RequestContext};
 pub use error::{ApiError, ApiResult};
 pub use limits::{MAX_ALIASES, MAX_DEPTH, MAX_INTROSPECTION_DEPTH, MAX_SELECTIONS};
+pub use mail::{Mail, Mailer};
 pub use resolvers::{
-    token_hash, ActivationSettings, ImpersonationTtl, Mailer, MutationRoot, QueryRoot,
-    SubscriptionRoot,
+    token_hash, ActivationSettings, ImpersonationTtl, MutationRoot, QueryRoot, SubscriptionRoot,
 };
 pub use types::page::{encode_cursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use types::products::ProductsLoader;

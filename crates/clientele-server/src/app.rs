@@ -101,6 +101,8 @@ impl Application {
             .route("/graphql", get(graphql_get).post(graphql_post))
             .route("/graphql/ws", get(crate::ws::graphql_ws))
             .route("/graphiql/{*path}", get(crate::graphiql::asset))
+            .route("/dashboard", get(crate::dashboard::page))
+            .route("/dashboard/{*path}", get(crate::dashboard::asset))
             .route("/healthz", get(healthz))
             .route("/readyz", get(readyz))
             .route("/metrics", get(crate::telemetry::metrics_endpoint))
@@ -161,6 +163,15 @@ impl Application {
             clock,
             shutdown,
         } = self;
+        let notices = notice_mailer(&settings)?.map(|mailer| {
+            crate::deletion_notices::spawn(
+                store.clone(),
+                clock.clone(),
+                mailer,
+                Duration::from_millis(settings.deletion_poll_ms),
+                shutdown.subscribe(),
+            )
+        });
         let scheduler = crate::scheduler::spawn(
             store.clone(),
             clock,
@@ -252,6 +263,9 @@ impl Application {
         let _ = feed_task.await;
         let _ = runner.await;
         let _ = scheduler.await;
+        if let Some(notices) = notices {
+            let _ = notices.await;
+        }
         // Closing waits for every connection to come back to its pool: a request still
         // running past the deadline would hold one forever.
         if tokio::time::timeout_at(deadline + Duration::from_secs(1), store.db().close())
@@ -306,6 +320,19 @@ async fn body_limits(
         .await
 }
 
+/// The mailer of deletion notices: none without `--smtp-url`.
+fn notice_mailer(
+    settings: &Settings,
+) -> anyhow::Result<Option<Arc<dyn clientele_graphql::Mailer>>> {
+    use secrecy::ExposeSecret;
+    let Some(url) = &settings.smtp_url else {
+        return Ok(None);
+    };
+    let templates = crate::mail::Templates::new(settings.mail_templates_dir.clone());
+    let mailer = crate::mail::SmtpMailer::new(url.expose_secret(), &settings.smtp_from, templates)?;
+    Ok(Some(Arc::new(mailer)))
+}
+
 /// Activation links and emails, from the settings.
 fn activation_settings(
     settings: &Settings,
@@ -320,6 +347,7 @@ fn activation_settings(
         Some(url) => Some(Arc::new(crate::mail::SmtpMailer::new(
             url.expose_secret(),
             &settings.smtp_from,
+            crate::mail::Templates::new(settings.mail_templates_dir.clone()),
         )?) as Arc<dyn clientele_graphql::Mailer>),
         None => None,
     };

@@ -3,6 +3,8 @@
 mod app;
 pub mod auth;
 pub mod cli;
+mod dashboard;
+mod deletion_notices;
 mod graphiql;
 mod mail;
 mod routes;

@@ -252,8 +252,10 @@ pub struct Settings {
     /// `http://` and the listen address).
     #[arg(long, env = "CLIENTELE_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
-    /// SMTP server for activation emails: `smtp://[user:password@]host[:port]`. Without
-    /// it, activation links are returned to the caller.
+    /// SMTP server for mail (activation, password reset): `smtp://[user:password@]host[:port]`
+    /// (plain), `smtp://…?tls=required` (STARTTLS, port 587 by default) or `smtps://…`
+    /// (implicit TLS, port 465 by default). Without it, activation links are returned to
+    /// the caller.
     #[arg(
         long,
         env = "CLIENTELE_SMTP_URL",
@@ -269,6 +271,10 @@ pub struct Settings {
         global = true
     )]
     pub smtp_from: String,
+    /// A folder of tenants' own mail templates: `<tenant>/<kind>.<lang>.txt` or
+    /// `<tenant>/<kind>.txt` override the built-in ones.
+    #[arg(long, env = "CLIENTELE_MAIL_TEMPLATES_DIR", global = true)]
+    pub mail_templates_dir: Option<std::path::PathBuf>,
     /// How long an activation token lives, in hours.
     #[arg(
         long,

@@ -63,40 +63,69 @@ impl Store {
             .collect()
     }
 
+    /// Customers per account status (every status, in order) among those `filter` passes,
+    /// counted in the `customers` read model: the same rules as the list, and as current
+    /// as the last commit (the read model is inline). Deleted customers are their own
+    /// status; the filter's `account_status` is ignored.
+    pub async fn customer_counts_of(
+        &self,
+        tenant: &str,
+        filter: &crate::CustomerFilter,
+    ) -> Result<Vec<(AccountStatus, i64)>, StoreError> {
+        let filter = crate::CustomerFilter {
+            account_status: None,
+            include_deleted: true,
+            ..filter.clone()
+        };
+        let mut args = Vec::new();
+        let sql = format!(
+            "SELECT account_status, count(*) AS customers FROM customers {} GROUP BY account_status",
+            crate::profile::filter_sql(tenant, &filter, &mut args)
+        );
+        let rows: Vec<CountRow> = self.db().fetch_all(&sql, &args).await?;
+        Ok(every_status(&rows))
+    }
+
     /// Customers per account status (every status, in order), from the asynchronous
-    /// `customer_counts` projection.
+    /// `customer_counts` projection: every customer of the tenant, test accounts and the
+    /// own company included.
     pub async fn customer_counts(
         &self,
         tenant: &str,
     ) -> Result<Vec<(AccountStatus, i64)>, StoreError> {
-        #[derive(sqlx::FromRow)]
-        struct Row {
-            account_status: String,
-            customers: i64,
-        }
-        let rows: Vec<Row> = self
+        let rows: Vec<CountRow> = self
             .db()
             .fetch_all(
                 "SELECT account_status, customers FROM customer_counts WHERE tenant_id = $1",
                 &[tenant.into()],
             )
             .await?;
-        let all = [
-            AccountStatus::Preparation,
-            AccountStatus::Trial,
-            AccountStatus::Active,
-            AccountStatus::TrialEnd,
-            AccountStatus::Deleted,
-        ];
-        Ok(all
-            .into_iter()
-            .map(|status| {
-                let count = rows
-                    .iter()
-                    .find(|r| r.account_status == status.as_str())
-                    .map_or(0, |r| r.customers);
-                (status, count)
-            })
-            .collect())
+        Ok(every_status(&rows))
     }
+}
+
+#[derive(sqlx::FromRow)]
+struct CountRow {
+    account_status: String,
+    customers: i64,
+}
+
+/// Every status, in order, with its count (0 when no row has it).
+fn every_status(rows: &[CountRow]) -> Vec<(AccountStatus, i64)> {
+    let all = [
+        AccountStatus::Preparation,
+        AccountStatus::Trial,
+        AccountStatus::Active,
+        AccountStatus::TrialEnd,
+        AccountStatus::Deleted,
+    ];
+    all.into_iter()
+        .map(|status| {
+            let count = rows
+                .iter()
+                .find(|r| r.account_status == status.as_str())
+                .map_or(0, |r| r.customers);
+            (status, count)
+        })
+        .collect()
 }

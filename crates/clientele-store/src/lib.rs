@@ -21,6 +21,7 @@ mod audit;
 mod commands;
 mod db;
 mod deletion;
+mod deletion_notices;
 mod error;
 pub mod events;
 pub mod feed;
@@ -45,7 +46,11 @@ pub use assignments::{
 };
 pub use commands::{Committed, StoredAggregate};
 pub use db::{redact, Arg, Backend, ConnectOptions, Db, Executor, Tx};
-pub use deletion::{DeletionRequestRecord, DueRequest};
+pub use deletion::{
+    DeletionRequestCursor, DeletionRequestFilter, DeletionRequestPage, DeletionRequestRecord,
+    DueRequest,
+};
+pub use deletion_notices::{NoticeKind, NoticeSettings, PendingNotice};
 pub use error::{CommandError, StoreError};
 pub use events::{Envelope, EventMetadata, LogEvent, LogPosition, StoredEvent};
 pub use products::{CatalogueProduct, CustomerProductRow};

@@ -19,6 +19,7 @@ use anyhow::ensure;
 use serde_json::json;
 use sqlx::Connection;
 
+mod counts;
 mod documents;
 mod drive;
 mod fanout;
@@ -70,6 +71,12 @@ pub struct LoadArgs {
     /// Seconds the fan-out test writes for.
     #[arg(long, default_value_t = 10)]
     fanout_secs: u64,
+    /// Customers created one by one in the counts-lag test (its subscribers: `--subscribers`).
+    #[arg(long, default_value_t = 50)]
+    counts_writes: usize,
+    /// Measure only the counts lag on each backend, print it and write no report.
+    #[arg(long)]
+    only_counts: bool,
     /// Where the Markdown report goes.
     #[arg(long, default_value = "BENCHMARKS.md")]
     out: PathBuf,
@@ -98,6 +105,9 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
         reports.push(measure(&args, backend).await?);
     }
     info.finish();
+    if args.only_counts {
+        return Ok(());
+    }
     let markdown = report::render(&args, &info, &reports)?;
     std::fs::write(&args.out, with_kept_tail(&markdown, &args.out))?;
     println!("{markdown}");
@@ -153,6 +163,33 @@ async fn measure_on(
     let first = http::Template::graphql("{ customers(first: 1) { totalCount } }", json!({}));
     http::call(&mut conn, &first, &[]).await?;
     drop(conn);
+
+    let counts_phase = || {
+        let (ws_url, target) = (
+            format!("ws://127.0.0.1:{}/graphql/ws", server.port),
+            server.target.clone(),
+        );
+        let (token, subscribers, writes) = (token.clone(), args.subscribers, args.counts_writes);
+        async move {
+            eprintln!("counts lag: {subscribers} subscribers, {writes} creates");
+            let gap = Duration::from_millis(100);
+            let lag =
+                counts::counts_lag(&ws_url, &token, &target, subscribers, writes, gap).await?;
+            eprintln!(
+                "counts lag: {} of {} updates, p50 {:.1} ms, p99 {:.1} ms",
+                lag.delivered,
+                lag.subscribers * lag.writes,
+                lag.p50_ms,
+                lag.p99_ms
+            );
+            Ok::<_, anyhow::Error>(lag)
+        }
+    };
+    if args.only_counts {
+        report.counts_lag = Some(counts_phase().await?);
+        server.stop();
+        return Ok(report);
+    }
 
     let pg = if backend == "postgres" {
         let probe = PgProbe::connect(&bench_url(url)).await?;
@@ -239,6 +276,7 @@ async fn measure_on(
     let one = fanout(&run, &meter, &watched, || server.rss()).await?;
     report.rss_subscribers = one.rss_with_subscribers;
     report.fanout = Some(one);
+    report.counts_lag = Some(counts_phase().await?);
     if backend == "postgres" {
         eprintln!("fan-out across two instances");
         let second = Server::start(&args.server_bin, url, &dir.join("b"), &token).await?;

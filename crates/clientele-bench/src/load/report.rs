@@ -34,6 +34,7 @@ pub struct Report {
     pub rebuild_all: Rebuild,
     pub fanout: Option<Fanout>,
     pub fanout_two: Option<Fanout>,
+    pub counts_lag: Option<super::counts::CountsLag>,
     pub rss_idle: f64,
     pub rss_load_peak: f64,
     pub rss_subscribers: f64,
@@ -440,6 +441,17 @@ fn backend_section(out: &mut String, args: &LoadArgs, r: &Report) -> anyhow::Res
             format!("{:.1} ms", f.p99_ms),
             &format!("< {target:.0} ms"),
             Some(f.p99_ms < target && f.delivered >= f.written),
+        )?;
+    }
+    if let Some(c) = &r.counts_lag {
+        measure(
+            &format!(
+                "counts lag: {} `customerCountsByStatus` subscribers, {} creates 100 ms apart, {} of {} updates; commit-to-update p50 {:.1} ms; p99",
+                c.subscribers, c.writes, c.delivered, c.subscribers * c.writes, c.p50_ms
+            ),
+            format!("{:.1} ms", c.p99_ms),
+            "< 100 ms",
+            Some(c.p99_ms < 100.0 && c.delivered >= (c.subscribers * c.writes) as u64),
         )?;
     }
     let mb = |mib: f64| mib * 1.048_576;

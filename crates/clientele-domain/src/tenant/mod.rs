@@ -21,7 +21,39 @@ pub struct Tenant {
     /// Days between a deletion request and the automatic deletion.
     #[serde(default = "default_grace_days")]
     pub deletion_grace_days: u32,
+    /// Who is told about deletion requests, and in which language.
+    #[serde(default)]
+    pub deletion_notices: DeletionNotices,
     pub version: u64,
+}
+
+/// The addresses told when a deletion request is made, cancelled or carried out, and one
+/// day before it falls due; none by default.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeletionNotices {
+    pub recipients: Vec<String>,
+    /// One of `NOTICE_LANGUAGES`.
+    pub language: String,
+}
+
+/// The languages deletion notices are written in.
+pub const NOTICE_LANGUAGES: [&str; 4] = ["en", "de", "fr", "es"];
+/// At most this many recipients.
+pub const MAX_NOTICE_RECIPIENTS: usize = 20;
+
+/// A plain check of an address: one `@` between non-empty parts, a dot in the domain, no
+/// spaces or control characters, at most 254 characters.
+fn is_address(text: &str) -> bool {
+    let Some((local, domain)) = text.split_once('@') else {
+        return false;
+    };
+    text.len() <= 254
+        && !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && !text.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 /// The grace period of a tenant that has not set one: ten days.
@@ -57,6 +89,7 @@ impl Default for Tenant {
             required_customer_fields: Vec::new(),
             products: default_catalogue(),
             deletion_grace_days: DEFAULT_GRACE_DAYS,
+            deletion_notices: DeletionNotices::default(),
             version: 0,
         }
     }
@@ -78,6 +111,11 @@ pub enum TenantCommand {
     },
     SetDeletionGracePeriod {
         days: u32,
+    },
+    /// Names who is told about deletion requests (an empty list tells no one).
+    SetDeletionNotices {
+        recipients: Vec<String>,
+        language: String,
     },
     /// End every session of `subject` issued before now (`revokeSessions`).
     RevokeSessions {
@@ -108,6 +146,11 @@ event_enum! {
         SessionsRevoked {
             subject: String,
         },
+        /// Who is told about deletion requests from now on.
+        DeletionNoticesSet {
+            recipients: Vec<String>,
+            language: String,
+        },
     }
 }
 
@@ -124,6 +167,47 @@ fn unknown_product(key: &str) -> TenantError {
         Rule::UnknownProduct,
         format!("the catalogue has no product {key}"),
     )])
+}
+
+/// The recipients trimmed, lower-cased, sorted and without duplicates; every address and
+/// the language checked.
+fn check_notices(
+    recipients: Vec<String>,
+    language: String,
+) -> Result<DeletionNotices, TenantError> {
+    let mut violations = Vec::new();
+    let mut addresses: Vec<String> = recipients.iter().map(|r| r.trim().to_lowercase()).collect();
+    addresses.sort();
+    addresses.dedup();
+    if addresses.len() > MAX_NOTICE_RECIPIENTS {
+        violations.push(Violation::new(
+            "recipients",
+            Rule::Length,
+            format!("at most {MAX_NOTICE_RECIPIENTS} recipients"),
+        ));
+    }
+    if let Some(bad) = addresses.iter().find(|a| !is_address(a)) {
+        violations.push(Violation::new(
+            "recipients",
+            Rule::Format,
+            format!("{bad:?} is not an email address such as ops@example.com"),
+        ));
+    }
+    let language = language.trim().to_lowercase();
+    if !NOTICE_LANGUAGES.contains(&language.as_str()) {
+        violations.push(Violation::new(
+            "language",
+            Rule::AllowedValues,
+            format!("the language is one of {}", NOTICE_LANGUAGES.join(", ")),
+        ));
+    }
+    if !violations.is_empty() {
+        return Err(TenantError::Invalid(violations));
+    }
+    Ok(DeletionNotices {
+        recipients: addresses,
+        language,
+    })
 }
 
 decided_aggregate!(Tenant, TYPE = "Tenant", TenantCommand => TenantEvent, TenantError);
@@ -181,6 +265,19 @@ impl Tenant {
                 }
                 vec![TenantEvent::DeletionGracePeriodSet { days }]
             }
+            TenantCommand::SetDeletionNotices {
+                recipients,
+                language,
+            } => {
+                let notices = check_notices(recipients, language)?;
+                if notices == self.deletion_notices {
+                    return Ok(vec![]);
+                }
+                vec![TenantEvent::DeletionNoticesSet {
+                    recipients: notices.recipients,
+                    language: notices.language,
+                }]
+            }
             TenantCommand::RevokeSessions { subject } => {
                 let subject = subject.trim().to_string();
                 let violation = match subject.chars().count() {
@@ -217,6 +314,15 @@ impl Tenant {
                 );
             }
             TenantEvent::DeletionGracePeriodSet { days } => self.deletion_grace_days = days,
+            TenantEvent::DeletionNoticesSet {
+                recipients,
+                language,
+            } => {
+                self.deletion_notices = DeletionNotices {
+                    recipients,
+                    language,
+                }
+            }
             // Sessions are not tenant settings: the store keeps them (see `session`).
             TenantEvent::SessionsRevoked { .. } => {}
             TenantEvent::GlobalProductVisibilitySet { key, visible, .. } => {
@@ -245,6 +351,7 @@ mod tests {
                 "GlobalProductVisibilitySet",
                 "DeletionGracePeriodSet",
                 "SessionsRevoked",
+                "DeletionNoticesSet",
             ]
         );
         let event = TenantEvent::DeletionGracePeriodSet { days: 10 };
@@ -363,5 +470,59 @@ mod tests {
             })
             .inspect_result();
         assert!(matches!(result, Err(TenantError::Invalid(v)) if v[0].rule == Rule::Required));
+    }
+
+    #[test]
+    fn deletion_notices_are_recorded_normalised_and_only_when_they_change() {
+        Given::with(())
+            .given_no_previous_events()
+            .when(TenantCommand::SetDeletionNotices {
+                recipients: vec![
+                    " Ops@Reseller.example ".into(),
+                    "ops@reseller.example".into(),
+                ],
+                language: "DE".into(),
+            })
+            .then_expect_events(vec![TenantEvent::DeletionNoticesSet {
+                recipients: vec!["ops@reseller.example".into()],
+                language: "de".into(),
+            }]);
+        Given::with(())
+            .given(vec![TenantEvent::DeletionNoticesSet {
+                recipients: vec!["ops@reseller.example".into()],
+                language: "de".into(),
+            }])
+            .when(TenantCommand::SetDeletionNotices {
+                recipients: vec!["ops@reseller.example".into()],
+                language: "de".into(),
+            })
+            .then_expect_events(vec![]);
+    }
+
+    #[test]
+    fn bad_notice_addresses_or_languages_are_refused() {
+        let refused = |recipients: Vec<&str>, language: &str| {
+            Given::with(())
+                .given_no_previous_events()
+                .when(TenantCommand::SetDeletionNotices {
+                    recipients: recipients.into_iter().map(Into::into).collect(),
+                    language: language.into(),
+                })
+                .inspect_result()
+                .unwrap_err()
+        };
+        let TenantError::Invalid(v) = refused(vec!["not an address"], "en");
+        assert_eq!(
+            (v[0].field.as_str(), v[0].rule),
+            ("recipients", Rule::Format)
+        );
+        let TenantError::Invalid(v) = refused(vec!["a@b.example"], "klingon");
+        assert_eq!(
+            (v[0].field.as_str(), v[0].rule),
+            ("language", Rule::AllowedValues)
+        );
+        let many: Vec<String> = (0..21).map(|i| format!("r{i}@x.example")).collect();
+        let TenantError::Invalid(v) = refused(many.iter().map(String::as_str).collect(), "en");
+        assert_eq!(v[0].rule, Rule::Length);
     }
 }

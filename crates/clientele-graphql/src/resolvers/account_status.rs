@@ -7,11 +7,12 @@ use clientele_store::{LogPosition, Store};
 use futures::{Stream, StreamExt};
 use tokio::sync::watch;
 
-use super::shared::{feed, parts, subscribe};
+use super::shared::{feed, parts, subscribe, within_reach};
 use crate::error::{ApiError, ApiResult};
 use crate::guard::{self, needs};
 use crate::types::account_status::{
-    AccountStatusChange, AccountStatusChangeFilter, AccountStatusTransition, StatusCount,
+    AccountStatusChange, AccountStatusChangeFilter, AccountStatusTransition, CustomerCountsFilter,
+    StatusCount,
 };
 use crate::types::page::encode_cursor;
 
@@ -20,12 +21,20 @@ pub struct AccountStatusQuery;
 
 #[Object]
 impl AccountStatusQuery {
-    /// How many customers the tenant has in each account status (follows the log
-    /// asynchronously, so it may trail a write by a moment).
-    async fn customer_counts_by_status(&self, ctx: &Context<'_>) -> ApiResult<Vec<StatusCount>> {
+    /// How many of the customers the caller can see (a SELLER: its own) are in each account
+    /// status, by the list's rules: test accounts and the own company left out unless
+    /// asked for, deleted customers counted apart.
+    async fn customer_counts_by_status(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<CustomerCountsFilter>,
+    ) -> ApiResult<Vec<StatusCount>> {
         let me = guard::require(ctx, needs!(Query, "customerCountsByStatus"))?;
         let (_, store, _) = parts(ctx);
-        Ok(StatusCount::list(store.customer_counts(&me.tenant).await?))
+        let filter = counted(ctx, filter).await?;
+        Ok(StatusCount::list(
+            store.customer_counts_of(&me.tenant, &filter).await?,
+        ))
     }
 
     /// Every account-status change of a customer, oldest first.
@@ -93,21 +102,23 @@ impl AccountStatusSubscription {
         }))
     }
 
-    /// The tenant's customers per account status: the current counts at once, then a fresh
-    /// list whenever they change.
+    /// The customers per account status, as the query counts them: the current counts at
+    /// once, then a fresh list whenever they change.
     async fn customer_counts_by_status(
         &self,
         ctx: &Context<'_>,
+        filter: Option<CustomerCountsFilter>,
     ) -> Result<impl Stream<Item = ApiResult<Vec<StatusCount>>>, ApiError> {
         let me = guard::require(ctx, needs!(Subscription, "customerCountsByStatus"))?.clone();
         let store = ctx.data_unchecked::<Store>().clone();
         let feed = feed(ctx)?;
+        let filter = counted(ctx, filter).await?;
         let state = CountsState {
             head: feed.head_changes(),
-            projected: store.projected(),
             closing: feed.closing(),
             store,
             tenant: me.tenant,
+            filter,
             last: None,
         };
         Ok(futures::stream::unfold(state, |mut state| async move {
@@ -117,19 +128,30 @@ impl AccountStatusSubscription {
     }
 }
 
+/// The counts' filter narrowed to the caller's reach.
+async fn counted(
+    ctx: &Context<'_>,
+    filter: Option<CustomerCountsFilter>,
+) -> ApiResult<clientele_store::CustomerFilter> {
+    let mut filter = filter.unwrap_or_default().into();
+    within_reach(ctx, &mut filter).await?;
+    Ok(filter)
+}
+
 struct CountsState {
     head: watch::Receiver<LogPosition>,
-    projected: watch::Receiver<LogPosition>,
     closing: watch::Receiver<bool>,
     store: Store,
     tenant: String,
+    filter: clientele_store::CustomerFilter,
     last: Option<Vec<(clientele_domain::AccountStatus, i64)>>,
 }
 
 impl CountsState {
-    /// The next counts that differ from the last ones sent. The counts are an asynchronous
-    /// read model: on every new event in the log this waits until the runner has applied
-    /// it (the store's `projected` position), then reads them; a slow poll covers the rest.
+    /// The next counts that differ from the last ones sent. They are counted in the inline
+    /// `customers` read model, so every commit is in them when the feed's head (woken by
+    /// local commits and, on PostgreSQL, other instances' NOTIFY) moves past it; a slow
+    /// poll covers the rest.
     async fn next(&mut self) -> Option<ApiResult<Vec<StatusCount>>> {
         loop {
             if *self.closing.borrow() {
@@ -141,22 +163,17 @@ impl CountsState {
                         if changed.is_err() {
                             return None;
                         }
-                        let head = *self.head.borrow_and_update();
-                        // Bounded: a runner that fails must not stop the counts.
-                        let applied = self.projected.wait_for(|p| *p >= head);
-                        let _ = tokio::time::timeout(COUNTS_POLL, applied).await;
+                        self.head.borrow_and_update();
                     }
                     _ = tokio::time::sleep(COUNTS_POLL) => {}
                     _ = self.closing.changed() => return None,
                 }
             }
-            if self.last.is_none() {
-                // The first answer includes what was committed before the subscription.
-                if let Err(error) = self.store.wait_projected(COUNTS_POLL).await {
-                    return Some(Err(error.into()));
-                }
-            }
-            let counts = match self.store.customer_counts(&self.tenant).await {
+            let counts = match self
+                .store
+                .customer_counts_of(&self.tenant, &self.filter)
+                .await
+            {
                 Ok(counts) => counts,
                 Err(error) => return Some(Err(error.into())),
             };

@@ -6,32 +6,103 @@ use clientele_domain::customer::{Confirmation, CustomerCommand};
 use clientele_domain::tenant::TenantCommand;
 use clientele_domain::Rule;
 
-use super::shared::{customer_command, free_text, parts, stored, tenant_command};
+use clientele_store::DeletionRequestCursor;
+
+use super::shared::{customer_command, free_text, parts, stored, tenant_command, within_reach};
 use crate::error::{ApiError, ApiResult};
 use crate::guard::{self, needs};
 use crate::types::customer::Customer;
-use crate::types::deletion::DeletionRequest;
+use crate::types::deletion::{DeletionRequestConnection, DeletionRequestFilter};
+use crate::types::page::first as first_page;
 
 #[derive(Default)]
 pub struct DeletionQuery;
 
 #[Object]
 impl DeletionQuery {
-    /// Every deletion request of a customer, oldest first, with how each ended.
+    /// The deletion requests of the customers the caller can see, soonest due first, with
+    /// how each ended (at most 100 a page, 20 by default). A reseller's home screen asks
+    /// `filter: { status: OPEN, dueBefore: <end of the week> }`.
     async fn deletion_requests(
         &self,
         ctx: &Context<'_>,
-        customer_id: ID,
-    ) -> ApiResult<Vec<DeletionRequest>> {
-        guard::customer_for(ctx, &customer_id, needs!(Query, "deletionRequests")).await?;
-        let (me, store, _) = parts(ctx);
-        let requests = store.deletion_requests(&me.tenant, &customer_id).await?;
-        Ok(requests.into_iter().map(Into::into).collect())
+        filter: Option<DeletionRequestFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<DeletionRequestConnection> {
+        let needed = needs!(Query, "deletionRequests");
+        let filter = filter.unwrap_or_default();
+        if let Some(id) = &filter.customer_id {
+            // A customer out of reach is NOT_FOUND, as everywhere.
+            guard::customer_for(ctx, id, needed).await?;
+        }
+        let me = guard::require(ctx, needed)?;
+        let (_, store, _) = parts(ctx);
+        let cursor = after
+            .as_deref()
+            .map(|c| {
+                DeletionRequestCursor::decode(c).ok_or_else(|| {
+                    ApiError::argument(
+                        "after",
+                        Rule::Format,
+                        "after is not a cursor this list gave out",
+                    )
+                })
+            })
+            .transpose()?;
+        let mut customers = clientele_store::CustomerFilter {
+            include_deleted: true,
+            include_test_accounts: true,
+            ..Default::default()
+        };
+        within_reach(ctx, &mut customers).await?;
+        let reached = customers
+            != clientele_store::CustomerFilter {
+                include_deleted: true,
+                include_test_accounts: true,
+                ..Default::default()
+            };
+        let query = clientele_store::DeletionRequestFilter {
+            status: filter.status.map(|s| s.as_str().to_string()),
+            due_before: filter.due_before,
+            customer_id: filter.customer_id.map(|id| id.0),
+            customers: reached.then_some(customers),
+        };
+        let page = store
+            .list_deletion_requests(&me.tenant, &query, first_page(first)?, cursor.as_ref())
+            .await?;
+        Ok(DeletionRequestConnection::new(page, cursor.is_some()))
+    }
+
+    /// Who the tenant tells about deletion requests.
+    async fn deletion_notices(&self, ctx: &Context<'_>) -> ApiResult<DeletionNotices> {
+        let me = guard::require(ctx, needs!(Query, "deletionNotices"))?;
+        let (_, store, _) = parts(ctx);
+        Ok(store.notice_settings(&me.tenant).await?.into())
     }
 }
 
 #[derive(Default)]
 pub struct DeletionMutation;
+
+/// Who the tenant tells about deletion requests.
+#[derive(async_graphql::SimpleObject, Debug, Clone)]
+pub struct DeletionNotices {
+    /// Mailed when a request is made, cancelled or carried out, and one day before it falls
+    /// due. Empty: nobody is told.
+    pub recipients: Vec<String>,
+    /// `en`, `de`, `fr` or `es`.
+    pub language: String,
+}
+
+impl From<clientele_store::NoticeSettings> for DeletionNotices {
+    fn from(s: clientele_store::NoticeSettings) -> Self {
+        DeletionNotices {
+            recipients: s.recipients,
+            language: s.language,
+        }
+    }
+}
 
 #[Object]
 impl DeletionMutation {
@@ -109,6 +180,25 @@ impl DeletionMutation {
             .await
             .map_err(|e| ApiError::from_customer(e, ""))?;
         stored(store, &me.tenant, &id).await
+    }
+
+    /// Names who is told about deletion requests (at most 20 addresses; an empty list tells
+    /// no one) and the language of the mails (`en`, `de`, `fr`, `es`). Requests made,
+    /// cancelled or carried out before this are not announced.
+    async fn set_deletion_notices(
+        &self,
+        ctx: &Context<'_>,
+        recipients: Vec<String>,
+        #[graphql(default_with = "String::from(\"en\")")] language: String,
+    ) -> ApiResult<DeletionNotices> {
+        let me = guard::require(ctx, needs!(Mutation, "setDeletionNotices"))?;
+        let command = TenantCommand::SetDeletionNotices {
+            recipients,
+            language,
+        };
+        tenant_command(ctx, command).await?;
+        let (_, store, _) = parts(ctx);
+        Ok(store.notice_settings(&me.tenant).await?.into())
     }
 
     /// Sets the days between a deletion request and the automatic deletion (1 to 365).

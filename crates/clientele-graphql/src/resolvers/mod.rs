@@ -19,7 +19,7 @@ mod users;
 use async_graphql::{MergedObject, MergedSubscription};
 
 pub use impersonation::ImpersonationTtl;
-pub use users::{token_hash, ActivationSettings, Mailer};
+pub use users::{token_hash, ActivationSettings};
 
 // Every query (no doc comment: it would become the type's description in the SDL).
 #[derive(MergedObject, Default)]

@@ -6,11 +6,11 @@ use clientele_domain::tenant::TenantCommand;
 use clientele_domain::Rule;
 use clientele_store::{PageError, PageRequest};
 
-use super::shared::{parts, run_customer_command, tenant_command};
+use super::shared::{parts, run_customer_command, tenant_command, within_reach};
 use super::tree::visible_parent;
 use crate::auth::Role;
 use crate::error::{ApiError, ApiResult};
-use crate::guard::{self, needs, Reach};
+use crate::guard::{self, needs};
 use crate::types::customer::{Customer, CustomerConnection};
 use crate::types::page::{customer_cursor, page_size, DEFAULT_PAGE_SIZE};
 use crate::types::profile::{
@@ -66,20 +66,7 @@ impl ProfileQuery {
         };
         let mut filter: clientele_store::CustomerFilter = filter.unwrap_or_default().into();
         // The list holds only the customers the principal can see.
-        match guard::reach(me.role) {
-            Reach::Tenant => {}
-            Reach::OwnCustomers => filter.seller = Some(me.subject.clone()),
-            Reach::OwnSubtree => {
-                let mine = match &me.customer {
-                    Some(id) => store.customer(&me.tenant, id).await?,
-                    None => None,
-                };
-                match mine {
-                    Some(mine) => filter.subtree_of = Some((mine.id, mine.ancestry)),
-                    None => filter.only_id = Some(me.customer.clone().unwrap_or_default()),
-                }
-            }
-        }
+        within_reach(ctx, &mut filter).await?;
         let page = match store.list_customers(&me.tenant, &filter, &page).await? {
             Ok(page) => page,
             Err(PageError::CursorOrderMismatch) => {

@@ -165,3 +165,26 @@ fn assignment_type(name: &str) -> bool {
     clientele_domain::assignment::OwnershipEvent::TYPES.contains(&name)
         || clientele_domain::assignment::DashboardEvent::TYPES.contains(&name)
 }
+
+/// Narrows `filter` to the customers the principal can see (`guard::reach`).
+pub(crate) async fn within_reach(
+    ctx: &Context<'_>,
+    filter: &mut clientele_store::CustomerFilter,
+) -> ApiResult<()> {
+    let (me, store, _) = parts(ctx);
+    match guard::reach(me.role) {
+        guard::Reach::Tenant => {}
+        guard::Reach::OwnCustomers => filter.seller = Some(me.subject.clone()),
+        guard::Reach::OwnSubtree => {
+            let mine = match &me.customer {
+                Some(id) => store.customer(&me.tenant, id).await?,
+                None => None,
+            };
+            match mine {
+                Some(mine) => filter.subtree_of = Some((mine.id, mine.ancestry)),
+                None => filter.only_id = Some(me.customer.clone().unwrap_or_default()),
+            }
+        }
+    }
+    Ok(())
+}

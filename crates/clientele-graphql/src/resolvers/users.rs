@@ -15,21 +15,11 @@ use crate::auth::{Authenticator, Grant, Role};
 use crate::context::{Clock, RequestContext};
 use crate::error::{ApiError, ApiResult};
 use crate::guard::{self, needs};
+use crate::mail::{Mail, Mailer};
 use crate::types::users::{
     ActivatedUser, ActivationDelivery, ActivationMethod, AddCustomerUserInput, CustomerUser,
     EditCustomerUserInput, UserActivation,
 };
-
-/// Sends activation emails; the server gives one when SMTP is configured.
-pub trait Mailer: Send + Sync {
-    /// Sends `link` to `to`; the error says why it could not be handed to the server.
-    fn send_activation<'a>(
-        &'a self,
-        to: &'a str,
-        link: &'a str,
-        language: &'a str,
-    ) -> futures::future::BoxFuture<'a, Result<(), String>>;
-}
 
 /// How activation tokens are made and delivered.
 #[derive(Clone)]
@@ -125,7 +115,8 @@ async fn with_activation(
     };
     run_customer_command(ctx, customer_id, command(activation), prefix).await?;
     let user = user_of(ctx, customer_id, user_id).await?;
-    let activation = deliver(&settings, &token, method, &user, expires_at).await;
+    let tenant = &ctx.data_unchecked::<RequestContext>().tenant;
+    let activation = deliver(tenant, &settings, &token, method, &user, expires_at).await;
     Ok(UserActivation { user, activation })
 }
 
@@ -136,6 +127,7 @@ fn activation_settings(ctx: &Context<'_>) -> ActivationSettings {
 }
 
 async fn deliver(
+    tenant: &str,
     settings: &ActivationSettings,
     token: &str,
     method: ActivationMethod,
@@ -145,10 +137,17 @@ async fn deliver(
     let link = format!("{}{token}", settings.link_prefix);
     let mut email_sent = false;
     if let (ActivationMethod::SendEmail, Some(mailer)) = (method, &settings.mailer) {
-        match mailer
-            .send_activation(&user.email, &link, &user.language)
-            .await
-        {
+        let mail = Mail {
+            kind: "activation",
+            tenant: tenant.to_string(),
+            to: user.email.clone(),
+            language: user.language.clone(),
+            values: vec![
+                ("link", link.clone()),
+                ("expiresAt", expires_at.to_rfc3339()),
+            ],
+        };
+        match mailer.send(mail).await {
             Ok(()) => email_sent = true,
             Err(error) => {
                 tracing::warn!(user = %user.id.as_str(), %error, "activation email not sent; the link is returned instead")

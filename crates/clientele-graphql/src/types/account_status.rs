@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use clientele_store::{CustomerRecord, StatusTransition, Store};
 
 use super::products::{load_products, ProductStatus};
+use super::profile::CustomerType;
 use crate::error::ApiResult;
 
 /// Where an account stands; derived from its products, never edited.
@@ -100,6 +101,35 @@ impl StatusCount {
                 count,
             })
             .collect()
+    }
+}
+
+/// Which customers `customerCountsByStatus` counts. Test accounts and the tenant's own
+/// company are left out unless asked for; deleted customers are counted apart (DELETED).
+#[derive(InputObject, Default, Debug)]
+pub struct CustomerCountsFilter {
+    #[graphql(name = "type")]
+    pub customer_type: Option<CustomerType>,
+    /// Exact seller.
+    pub seller: Option<String>,
+    /// Count test accounts with the real customers.
+    #[graphql(default)]
+    pub include_test_accounts: bool,
+    /// Count the tenant's own company.
+    #[graphql(default)]
+    pub include_own_company: bool,
+}
+
+impl From<CustomerCountsFilter> for clientele_store::CustomerFilter {
+    fn from(f: CustomerCountsFilter) -> Self {
+        clientele_store::CustomerFilter {
+            customer_type: f.customer_type.map(Into::into),
+            seller: f.seller,
+            include_test_accounts: f.include_test_accounts,
+            own_company: (!f.include_own_company).then_some(false),
+            include_deleted: true,
+            ..Default::default()
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, MergedObject, Object};
+use async_graphql::{Context, MergedObject, Object, ID};
 use chrono::{DateTime, Utc};
 use clientele_store::{CustomerRecord, CustomerSnapshot, Store};
 
@@ -108,6 +108,7 @@ impl AsOfParts {
     async fn open_deletion_request(&self) -> Option<DeletionRequest> {
         self.0.open_request.as_ref().map(|r| DeletionRequest {
             id: r.request_id.clone(),
+            customer_id: ID(self.0.id.clone()),
             requested_by: r.requested_by.clone(),
             requested_at: r.requested_at,
             reason: r.reason.clone(),

@@ -1,8 +1,13 @@
-//! Deletion requests, as auditors see them.
+//! Deletion requests, as auditors see them, and the tenant-wide list of them.
 
-use async_graphql::{Enum, SimpleObject};
+use async_graphql::{ComplexObject, Context, Enum, InputObject, SimpleObject, ID};
 use chrono::{DateTime, Utc};
-use clientele_store::DeletionRequestRecord;
+use clientele_store::{DeletionRequestPage, DeletionRequestRecord};
+
+use super::customer::Customer;
+use super::page::PageInfo;
+use crate::error::ApiResult;
+use crate::guard;
 
 /// How a deletion request stands.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -19,6 +24,7 @@ pub enum DeletionRequestStatus {
 #[derive(SimpleObject, Debug, Clone)]
 pub struct DeletionRequest {
     pub id: String,
+    pub customer_id: ID,
     pub requested_by: String,
     pub requested_at: DateTime<Utc>,
     pub reason: Option<String>,
@@ -36,10 +42,77 @@ pub struct DeletionRequest {
     pub delete_inner_customers: bool,
 }
 
-impl From<DeletionRequestRecord> for DeletionRequest {
-    fn from(r: DeletionRequestRecord) -> Self {
+impl DeletionRequestStatus {
+    /// The status as the read model stores it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeletionRequestStatus::Open => "OPEN",
+            DeletionRequestStatus::Cancelled => "CANCELLED",
+            DeletionRequestStatus::CarriedOut => "CARRIED_OUT",
+        }
+    }
+}
+
+/// Which deletion requests the tenant-wide list holds.
+#[derive(InputObject, Debug, Default)]
+pub struct DeletionRequestFilter {
+    /// Omitted: every status.
+    pub status: Option<DeletionRequestStatus>,
+    /// Only requests due before this instant (for example the end of this week).
+    pub due_before: Option<DateTime<Utc>>,
+    /// Only this customer's requests.
+    pub customer_id: Option<ID>,
+}
+
+/// A request in the list, with today's customer (the node stays what the request is, so
+/// `customerAsOf` can give the same type of one instant).
+#[derive(SimpleObject, Debug, Clone)]
+#[graphql(complex)]
+pub struct DeletionRequestEdge {
+    pub cursor: String,
+    pub node: DeletionRequest,
+}
+
+#[ComplexObject]
+impl DeletionRequestEdge {
+    /// The customer the request is about, as it is now (null if the caller cannot see it).
+    async fn customer(&self, ctx: &Context<'_>) -> ApiResult<Option<Customer>> {
+        Ok(guard::visible_customer(ctx, &self.node.customer_id)
+            .await?
+            .map(Into::into))
+    }
+}
+
+/// A page of deletion requests, soonest due first.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct DeletionRequestConnection {
+    pub edges: Vec<DeletionRequestEdge>,
+    pub page_info: PageInfo,
+}
+
+impl DeletionRequestConnection {
+    pub fn new(page: DeletionRequestPage, after: bool) -> Self {
+        let edges: Vec<DeletionRequestEdge> = page
+            .items
+            .into_iter()
+            .map(|(cursor, customer, record)| DeletionRequestEdge {
+                cursor: cursor.encode(),
+                node: DeletionRequest::of(customer, record),
+            })
+            .collect();
+        DeletionRequestConnection {
+            page_info: PageInfo::of(&edges, |e| e.cursor.clone(), page.has_next_page, after),
+            edges,
+        }
+    }
+}
+
+impl DeletionRequest {
+    /// A request of `customer`, as the read model holds it.
+    pub fn of(customer: String, r: DeletionRequestRecord) -> Self {
         DeletionRequest {
             id: r.request_id,
+            customer_id: ID(customer),
             requested_by: r.requested_by,
             requested_at: r.requested_at,
             reason: r.reason,

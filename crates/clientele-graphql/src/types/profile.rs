@@ -202,6 +202,8 @@ pub struct CustomerFilter {
     /// Omitted: the tenant's own company is listed with the others. False leaves
     /// it out; true shows only it.
     pub own_company: Option<bool>,
+    /// True: only customers with an open deletion request; false: only those without.
+    pub deletion_requested: Option<bool>,
 }
 
 impl From<CustomerFilter> for clientele_store::CustomerFilter {
@@ -217,6 +219,7 @@ impl From<CustomerFilter> for clientele_store::CustomerFilter {
             include_test_accounts: false,
             own_company: f.own_company,
             subtree_of: None,
+            deletion_requested: f.deletion_requested,
         }
     }
 }

@@ -33,6 +33,9 @@ pub struct CustomerFilter {
     /// Only this customer (id, ancestry) and the customers below it (for customer-bound
     /// principals, who see their customer's subtree).
     pub subtree_of: Option<(String, String)>,
+    /// `Some(true)`: only customers with an open deletion request; `Some(false)`: only
+    /// customers without one.
+    pub deletion_requested: Option<bool>,
 }
 
 /// What a list is sorted by; ties are broken by id.
@@ -126,7 +129,7 @@ pub struct CustomerPage {
 }
 
 /// Builds `WHERE …` and its arguments for a tenant's filtered customers.
-fn filter_sql(tenant: &str, filter: &CustomerFilter, args: &mut Vec<Arg>) -> String {
+pub(crate) fn filter_sql(tenant: &str, filter: &CustomerFilter, args: &mut Vec<Arg>) -> String {
     args.push(tenant.into());
     let mut clauses = vec!["tenant_id = $1".to_string()];
     let mut push = |clause: &str, arg: Arg, args: &mut Vec<Arg>| {
@@ -175,6 +178,16 @@ fn filter_sql(tenant: &str, filter: &CustomerFilter, args: &mut Vec<Arg>) -> Str
     if !filter.include_test_accounts {
         let test = Arg::Bool(filter.test_account.unwrap_or(false));
         push("test_account = ?", test, args);
+    }
+    if let Some(requested) = filter.deletion_requested {
+        let exists =
+            "EXISTS (SELECT 1 FROM deletion_requests d WHERE d.tenant_id = customers.tenant_id \
+                      AND d.customer_id = customers.id AND d.status = 'OPEN')";
+        clauses.push(if requested {
+            exists.to_string()
+        } else {
+            format!("NOT {exists}")
+        });
     }
     if let Some((id, ancestry)) = &filter.subtree_of {
         let (start, end) = subtree_range(ancestry, id);

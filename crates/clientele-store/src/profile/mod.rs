@@ -9,6 +9,7 @@ use clientele_domain::customer::CustomerField;
 use crate::db::Arg;
 use crate::{Store, StoreError};
 
+pub(crate) use list::filter_sql;
 pub use list::{
     CustomerCursor, CustomerFilter, CustomerOrderField, CustomerPage, PageError, PageRequest,
 };

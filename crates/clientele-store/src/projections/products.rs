@@ -89,6 +89,7 @@ async fn catalogue(tx: &mut Tx, e: &Envelope, event: &TenantEvent) -> Result<(),
         // The tenant's settings are the settings projection's.
         TenantEvent::RequiredCustomerFieldsSet { .. }
         | TenantEvent::DeletionGracePeriodSet { .. }
+        | TenantEvent::DeletionNoticesSet { .. }
         | TenantEvent::SessionsRevoked { .. } => return Ok(()),
     };
     tx.execute(

@@ -1,5 +1,5 @@
 //! The `tenant_settings` read model (projection `tenant_settings`): each tenant's required
-//! customer fields and deletion grace period, kept in the command's transaction.
+//! customer fields, deletion grace period and who is told about deletion requests, kept in the command's transaction.
 
 use clientele_domain::tenant::TenantEvent;
 
@@ -31,6 +31,29 @@ pub(crate) async fn apply(tx: &mut Tx, e: &Envelope) -> Result<(), StoreError> {
                  VALUES ($1, $2, '[]', $3) ON CONFLICT (tenant_id) DO UPDATE SET version = excluded.version, \
                  deletion_grace_days = excluded.deletion_grace_days WHERE tenant_settings.version < excluded.version",
                 &[tenant.into(), Arg::Int(e.sequence), Arg::Int(i64::from(*days))],
+            )
+            .await?;
+        }
+        TenantEvent::DeletionNoticesSet {
+            recipients,
+            language,
+        } => {
+            let recipients = serde_json::to_string(recipients).expect("addresses serialise");
+            tx.execute(
+                "INSERT INTO tenant_settings (tenant_id, version, required_fields, deletion_notice_recipients, \
+                 deletion_notice_language, deletion_notices_since) VALUES ($1, $2, '[]', $3, $4, $5) \
+                 ON CONFLICT (tenant_id) DO UPDATE SET version = excluded.version, \
+                 deletion_notice_recipients = excluded.deletion_notice_recipients, \
+                 deletion_notice_language = excluded.deletion_notice_language, \
+                 deletion_notices_since = excluded.deletion_notices_since \
+                 WHERE tenant_settings.version < excluded.version",
+                &[
+                    tenant.into(),
+                    Arg::Int(e.sequence),
+                    Arg::Text(recipients),
+                    language.as_str().into(),
+                    Arg::Int(e.metadata.occurred_at.timestamp_micros()),
+                ],
             )
             .await?;
         }

@@ -101,6 +101,10 @@ impl Application {
             .route("/graphql", get(graphql_get).post(graphql_post))
             .route("/graphql/ws", get(crate::ws::graphql_ws))
             .route("/graphiql/{*path}", get(crate::graphiql::asset))
+            .route(
+                "/activate",
+                get(crate::activation_page::show).post(crate::activation_page::submit),
+            )
             .route("/healthz", get(healthz))
             .route("/readyz", get(readyz))
             .route("/metrics", get(crate::telemetry::metrics_endpoint))

@@ -13,6 +13,7 @@ mod products;
 mod profile;
 mod sessions;
 mod shared;
+mod sign_in;
 mod tree;
 mod users;
 
@@ -44,6 +45,7 @@ pub struct MutationRoot(
     import_export::ImportExportMutation,
     users::UsersMutation,
     sessions::SessionsMutation,
+    sign_in::SignInMutation,
     tree::TreeMutation,
     assignments::AssignmentsMutation,
 );

@@ -107,6 +107,8 @@ fn the_stored_event_type_names_never_change() {
             "HomeDashboardSet",
             "AssignmentsReleased",
             "SessionEnded",
+            "PasswordSet",
+            "PasswordResetIssued",
         ]
     );
     let edited = CustomerEvent::CustomerEdited(CustomerEdited {

@@ -64,6 +64,8 @@ pub(super) fn row_change(event: &CustomerEvent) -> RowChange<'_> {
         | CustomerEvent::ImpersonationStarted(_)
         | CustomerEvent::ImpersonationEnded(_)
         | CustomerEvent::SessionEnded(_)
+        | CustomerEvent::PasswordSet(_)
+        | CustomerEvent::PasswordResetIssued(_)
         | CustomerEvent::CustomerUserAdded(_)
         | CustomerEvent::CustomerUserEdited(_)
         | CustomerEvent::CustomerUserDisabled(_)

@@ -74,7 +74,8 @@ pub fn ended_by_customer_event(customer_id: &str, event: &CustomerEvent) -> Vec<
         | E::CustomerMoved(_)
         | E::HomeDashboardSet(_)
         | E::AssignmentsReleased(_)
-        | E::PasswordResetIssued(_) => Vec::new(),
+        | E::PasswordResetIssued(_)
+        | E::SignInLockedOut(_) => Vec::new(),
     }
 }
 

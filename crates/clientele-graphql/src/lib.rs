@@ -26,7 +26,8 @@ pub use error::{ApiError, ApiResult};
 pub use limits::{MAX_ALIASES, MAX_DEPTH, MAX_INTROSPECTION_DEPTH, MAX_SELECTIONS};
 pub use mail::{Mail, Mailer};
 pub use resolvers::{
-    token_hash, ActivationSettings, ImpersonationTtl, MutationRoot, QueryRoot, SubscriptionRoot,
+    token_hash, ActivationSettings, ClientAddress, ImpersonationTtl, MutationRoot, QueryRoot,
+    SignInLimits, SignInSettings, SubscriptionRoot,
 };
 pub use types::page::{encode_cursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use types::products::ProductsLoader;
@@ -59,6 +60,7 @@ pub fn build_schema(
     .data(auth)
     .data(ImpersonationTtl(impersonation_ttl))
     .data(activation)
+    .data(std::sync::Arc::new(SignInLimits::default()))
     // Outermost first: observe counts the codes that codes gives; the limits are
     // checked before async-graphql walks the document, the charset before any resolver.
     .extension(observe::Observe)

@@ -222,6 +222,7 @@ impl Application {
                 }
             }
         });
+        let router = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
         let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
             let _ = stopped.wait_for(|stop| *stop).await;
             tracing::info!("shutting down: finishing in-flight requests");

@@ -165,6 +165,10 @@ pub async fn graphql_post(
 ) -> Response {
     use axum::extract::FromRequest;
     let headers = request.headers().clone();
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip());
     let media = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -209,6 +213,11 @@ pub async fn graphql_post(
     if bearer(&headers).is_none() && only_public(&graphql_request) {
         // The credential is in the arguments (a one-time activation or reset token, a
         // password, a refresh token); nothing else runs without a bearer token.
+        // The peer address, for the per-address limit on sign-in attempts.
+        let graphql_request = match peer {
+            Some(ip) => graphql_request.data(clientele_graphql::ClientAddress(ip)),
+            None => graphql_request,
+        };
         let response = state.schema.execute(graphql_request).await;
         return respond(&headers, response);
     }

@@ -145,6 +145,12 @@ pub enum UserCommand {
         token_hash: String,
         expires_at: DateTime<Utc>,
     },
+    /// Record that sign-in to the user's account is locked until `until`.
+    RecordLockout {
+        user_id: String,
+        until: DateTime<Utc>,
+        address: Option<String>,
+    },
     /// End one of the user's sign-in sessions (`signOut`, or a reused refresh token).
     EndSession {
         user_id: String,

@@ -36,6 +36,7 @@ event_enum! {
         SessionEnded(SessionEnded),
         PasswordSet(PasswordSet),
         PasswordResetIssued(PasswordResetIssued),
+        SignInLockedOut(SignInLockedOut),
     }
 }
 
@@ -109,6 +110,17 @@ pub struct PasswordResetIssued {
     pub user_id: String,
     pub token_hash: String,
     pub expires_at: DateTime<Utc>,
+}
+
+/// Too many sign-in attempts for a user's account: sign-in is refused until `until`
+/// (written once per lockout, with the address the attempts came from).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignInLockedOut {
+    pub user_id: String,
+    pub until: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
 }
 
 /// The customer was put under another customer (`to`), or made top-level (`to: null`).

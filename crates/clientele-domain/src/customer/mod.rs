@@ -33,7 +33,7 @@ pub use event::{
     CustomerDeleted, CustomerEdited, CustomerEvent, CustomerMoved, CustomerUserAdded,
     CustomerUserEdited, DeletionCancelled, DeletionRequested, HomeDashboardSet, ImpersonationEnded,
     ImpersonationStarted, PasswordResetIssued, PasswordSet, ProductActivated, ProductStatusChanged,
-    ProductVisibilitySet, SessionEnded, StoppedProduct, UserRef, EVENT_TYPES,
+    ProductVisibilitySet, SessionEnded, SignInLockedOut, StoppedProduct, UserRef, EVENT_TYPES,
 };
 pub use products::{CatalogueEntry, CustomerProduct};
 pub use profile::{
@@ -323,7 +323,7 @@ impl Aggregate for Customer {
                 self.home_dashboard = set.dashboard_id;
                 self.hide_toolbar = set.hide_toolbar;
             }
-            CustomerEvent::AssignmentsReleased(_) => {}
+            CustomerEvent::AssignmentsReleased(_) | CustomerEvent::SignInLockedOut(_) => {}
             CustomerEvent::PasswordSet(set) => {
                 if let Some(user) = self.users.get_mut(&set.user_id) {
                     user.activation = None;

@@ -20,6 +20,7 @@ mod users;
 use async_graphql::{MergedObject, MergedSubscription};
 
 pub use impersonation::ImpersonationTtl;
+pub use sign_in::{ClientAddress, SignInLimits, SignInSettings};
 pub use users::{token_hash, ActivationSettings};
 
 // Every query (no doc comment: it would become the type's description in the SDL).

@@ -51,6 +51,35 @@ impl Default for SignInSettings {
     }
 }
 
+/// The address a request came from (the TCP peer), put in the request by the HTTP layer.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientAddress(pub std::net::IpAddr);
+
+type Limiter<K> = governor::DefaultKeyedRateLimiter<K>;
+
+/// Limits on sign-in attempts (governor's GCRA): per account (tenant and email, whether
+/// it exists or not) a burst of 10, then one a minute; per client address a burst of 100,
+/// then one a second. Every attempt counts, right or wrong.
+pub struct SignInLimits {
+    account: Limiter<(String, String)>,
+    address: Limiter<std::net::IpAddr>,
+    /// Accounts whose lockout was recorded, until when; so it is one event per lockout.
+    recorded: std::sync::Mutex<std::collections::HashMap<(String, String), DateTime<Utc>>>,
+}
+
+impl Default for SignInLimits {
+    fn default() -> Self {
+        use governor::Quota;
+        use std::num::NonZeroU32;
+        let n = |v| NonZeroU32::new(v).expect("not zero");
+        SignInLimits {
+            account: governor::RateLimiter::keyed(Quota::per_minute(n(1)).allow_burst(n(10))),
+            address: governor::RateLimiter::keyed(Quota::per_second(n(1)).allow_burst(n(100))),
+            recorded: Default::default(),
+        }
+    }
+}
+
 /// What a sign-in, a refresh or a password set through a link answers.
 #[derive(SimpleObject)]
 pub struct SessionTokens {
@@ -62,6 +91,56 @@ pub struct SessionTokens {
     refresh_token: String,
     refresh_token_expires_at: DateTime<Utc>,
     user: CustomerUser,
+}
+
+/// The answer once the limits are reached (for every account, existing or not).
+const TOO_MANY: &str = "too many sign-in attempts; wait a minute and try again";
+
+/// Records a lockout of an existing account as an event, once per lockout, after the
+/// answer (so its time tells nothing).
+fn record_lockout(
+    ctx: &Context<'_>,
+    limits: &SignInLimits,
+    account: (String, String),
+    until: DateTime<Utc>,
+    address: Option<std::net::IpAddr>,
+    now: DateTime<Utc>,
+) {
+    {
+        let mut recorded = limits.recorded.lock().expect("not poisoned");
+        recorded.retain(|_, at| *at > now);
+        if recorded.contains_key(&account) {
+            return;
+        }
+        recorded.insert(account.clone(), until);
+    }
+    let store = ctx.data_unchecked::<Store>().clone();
+    let request_id = request_id(ctx);
+    tokio::spawn(async move {
+        let Ok(Some((user, _))) = store.user_for_sign_in(&account.0, &account.1).await else {
+            return;
+        };
+        tracing::warn!(user = %user.user_id, %until, "sign-in to this account is locked");
+        let command = CustomerCommand::User(UserCommand::RecordLockout {
+            user_id: user.user_id.clone(),
+            until,
+            address: address.map(|a| a.to_string()),
+        });
+        let metadata = EventMetadata {
+            tenant: user.tenant.clone(),
+            actor: "sign-in-limits".into(),
+            role: None,
+            on_behalf_of: None,
+            request_id,
+            occurred_at: now,
+        };
+        if let Err(error) = store
+            .execute::<CustomerAggregate>(&user.customer_id, command, &metadata)
+            .await
+        {
+            tracing::warn!(%error, "a lockout could not be recorded");
+        }
+    });
 }
 
 /// The one answer to every failed sign-in.
@@ -303,6 +382,25 @@ impl SignInMutation {
         password: String,
     ) -> ApiResult<SessionTokens> {
         let store = ctx.data_unchecked::<Store>();
+        let address = ctx.data_opt::<ClientAddress>().map(|a| a.0);
+        let account = (tenant.clone(), email.trim().to_lowercase());
+        if let Some(limits) = ctx.data_opt::<Arc<SignInLimits>>() {
+            let now = ctx.data_unchecked::<Clock>().now();
+            if let Some(address) = address {
+                if limits.address.check_key(&address).is_err() {
+                    tracing::warn!(%address, "too many sign-in attempts from this address");
+                    return Err(ApiError::TooManyAttempts(TOO_MANY.into()));
+                }
+            }
+            if let Err(not_until) = limits.account.check_key(&account) {
+                let wait = not_until.wait_time_from(governor::clock::Clock::now(
+                    &governor::clock::DefaultClock::default(),
+                ));
+                let until = now + Duration::from_std(wait).unwrap_or_default();
+                record_lockout(ctx, limits, account, until, address, now);
+                return Err(ApiError::TooManyAttempts(TOO_MANY.into()));
+            }
+        }
         let found = store.user_for_sign_in(&tenant, &email).await?;
         let hash = found
             .as_ref()

@@ -52,6 +52,7 @@ fn status_event(e: &Envelope) -> StatusEvent<'_> {
         | CustomerEvent::ImpersonationStarted(_)
         | CustomerEvent::ImpersonationEnded(_)
         | CustomerEvent::SessionEnded(_)
+        | CustomerEvent::SignInLockedOut(_)
         | CustomerEvent::PasswordSet(_)
         | CustomerEvent::PasswordResetIssued(_)
         | CustomerEvent::CustomerUserAdded(_)

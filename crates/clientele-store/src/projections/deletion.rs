@@ -63,6 +63,7 @@ pub(crate) async fn apply(tx: &mut Tx, e: &Envelope) -> Result<(), StoreError> {
         | CustomerEvent::ImpersonationStarted(_)
         | CustomerEvent::ImpersonationEnded(_)
         | CustomerEvent::SessionEnded(_)
+        | CustomerEvent::SignInLockedOut(_)
         | CustomerEvent::PasswordSet(_)
         | CustomerEvent::PasswordResetIssued(_)
         | CustomerEvent::CustomerUserAdded(_)

@@ -44,6 +44,7 @@ async fn customer_product(
         | CustomerEvent::ImpersonationStarted(_)
         | CustomerEvent::ImpersonationEnded(_)
         | CustomerEvent::SessionEnded(_)
+        | CustomerEvent::SignInLockedOut(_)
         | CustomerEvent::PasswordSet(_)
         | CustomerEvent::PasswordResetIssued(_)
         | CustomerEvent::CustomerUserAdded(_)

@@ -113,6 +113,7 @@ pub(crate) async fn apply(tx: &mut Tx, e: &Envelope) -> Result<(), StoreError> {
         | CustomerEvent::ImpersonationStarted(_)
         | CustomerEvent::ImpersonationEnded(_)
         | CustomerEvent::SessionEnded(_)
+        | CustomerEvent::SignInLockedOut(_)
         | CustomerEvent::CustomerMoved(_)
         | CustomerEvent::HomeDashboardSet(_)
         | CustomerEvent::AssignmentsReleased(_) => Ok(()),

@@ -109,6 +109,7 @@ fn the_stored_event_type_names_never_change() {
             "SessionEnded",
             "PasswordSet",
             "PasswordResetIssued",
+            "SignInLockedOut",
         ]
     );
     let edited = CustomerEvent::CustomerEdited(CustomerEdited {

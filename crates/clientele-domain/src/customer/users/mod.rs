@@ -203,6 +203,18 @@ impl Customer {
                     expires_at,
                 })]
             }
+            C::RecordLockout {
+                user_id,
+                until,
+                address,
+            } => {
+                self.user(&user_id)?;
+                vec![E::SignInLockedOut(super::event::SignInLockedOut {
+                    user_id,
+                    until,
+                    address,
+                })]
+            }
             C::EndSession {
                 user_id,
                 session,

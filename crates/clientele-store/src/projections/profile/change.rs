@@ -64,6 +64,7 @@ pub(super) fn row_change(event: &CustomerEvent) -> RowChange<'_> {
         | CustomerEvent::ImpersonationStarted(_)
         | CustomerEvent::ImpersonationEnded(_)
         | CustomerEvent::SessionEnded(_)
+        | CustomerEvent::SignInLockedOut(_)
         | CustomerEvent::PasswordSet(_)
         | CustomerEvent::PasswordResetIssued(_)
         | CustomerEvent::CustomerUserAdded(_)

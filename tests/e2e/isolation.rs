@@ -23,6 +23,9 @@ enum Scope {
     Tenant,
     /// activateCustomerUser: its token, not the caller, decides.
     Activation,
+    /// signIn and the rest of sign-in: the credential in the arguments decides; a bearer
+    /// token adds nothing.
+    SignIn,
 }
 
 /// Every query and mutation, called with the victim customer's id where it takes one.
@@ -63,6 +66,11 @@ const OPERATIONS: &[(&str, bool, Scope, &str)] = &[
     ("reissueActivation", true, Scope::Customer, "mutation($id: ID!) { reissueActivation(customerId: $id, userId: \"u\") { user { id } } }"),
     // Needs no bearer token: the activation token decides, and an unknown one is NOT_FOUND.
     ("activateCustomerUser", true, Scope::Activation, "mutation { activateCustomerUser(token: \"not-a-token\") { token } }"),
+    ("setPassword", true, Scope::Activation, "mutation { setPassword(token: \"not-a-token\", password: \"long enough pass\") { accessToken } }"),
+    ("signIn", true, Scope::SignIn, "mutation { signIn(tenant: \"t\", email: \"nobody@x.example\", password: \"wrong one\") { accessToken } }"),
+    ("refreshSession", true, Scope::SignIn, "mutation { refreshSession(refreshToken: \"not-a-token\") { accessToken } }"),
+    ("signOut", true, Scope::SignIn, "mutation { signOut(refreshToken: \"not-a-token\") }"),
+    ("requestPasswordReset", true, Scope::SignIn, "mutation { requestPasswordReset(tenant: \"t\", email: \"nobody@x.example\") }"),
     ("moveCustomer", true, Scope::Customer, "mutation($id: ID!) { moveCustomer(id: $id, parentId: null) { id } }"),
     ("setHomeDashboard", true, Scope::Customer, "mutation($id: ID!) { setHomeDashboard(customerId: $id, dashboardId: null) { id } }"),
     ("assignDevice", true, Scope::Customer, "mutation($id: ID!) { assignDevice(customerId: $id, deviceId: \"dev-1\") { changed } }"),
@@ -223,6 +231,14 @@ async fn no_operation_reaches_another_tenants_customers(backend: Backend) {
     let intruder = mint("mallory", "beta", Role::TenantAdmin, None);
     for (name, _, scope, query) in OPERATIONS {
         let body = call(&app, &intruder, name, query, &id).await;
+        if *scope == Scope::SignIn {
+            let text = body.to_string();
+            assert!(
+                !text.contains(&id) && !text.contains(&secret),
+                "{name}: {body}"
+            );
+            continue;
+        }
         if *scope == Scope::Activation {
             assert_eq!(
                 body["errors"][0]["extensions"]["code"], "NOT_FOUND",
@@ -271,6 +287,9 @@ async fn roles_that_must_not_pass_are_refused_everywhere(backend: Backend) {
     for (who, role, token) in &outsiders {
         for (name, mutation, scope, query) in OPERATIONS {
             let body = call(&app, token, name, query, &id).await;
+            if *scope == Scope::SignIn {
+                continue;
+            }
             if *scope == Scope::Activation {
                 assert_eq!(
                     body["errors"][0]["extensions"]["code"], "NOT_FOUND",
@@ -313,7 +332,7 @@ async fn roles_that_must_not_pass_are_refused_everywhere(backend: Backend) {
     for (who, token) in &readers {
         let mutations = OPERATIONS
             .iter()
-            .filter(|op| op.1 && op.2 != Scope::Activation);
+            .filter(|op| op.1 && op.2 != Scope::Activation && op.2 != Scope::SignIn);
         for (name, mutation, _, query) in mutations {
             let body = call(&app, token, name, query, &id).await;
             let code = body["errors"][0]["extensions"]["code"]

@@ -25,6 +25,7 @@ mod operations;
 mod products;
 mod revocation;
 mod schema;
+mod sign_in;
 mod subscriptions;
 mod tree;
 mod upcasting;

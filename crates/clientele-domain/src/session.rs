@@ -51,6 +51,9 @@ pub fn ended_by_customer_event(customer_id: &str, event: &CustomerEvent) -> Vec<
             vec![SessionEnd::Subject(user_subject(&user.user_id))]
         }
         E::CustomerDeleted(_) => vec![SessionEnd::Subject(impersonation_subject(customer_id))],
+        // A reset ends every session of the user; the first password ends none.
+        E::PasswordSet(set) if set.reset => vec![SessionEnd::Subject(user_subject(&set.user_id))],
+        E::PasswordSet(_) => Vec::new(),
         E::CustomerCreated(_)
         | E::CustomerEdited(_)
         | E::ProductVisibilitySet(_)
@@ -70,7 +73,9 @@ pub fn ended_by_customer_event(customer_id: &str, event: &CustomerEvent) -> Vec<
         | E::CustomerUserActivated(_)
         | E::CustomerMoved(_)
         | E::HomeDashboardSet(_)
-        | E::AssignmentsReleased(_) => Vec::new(),
+        | E::AssignmentsReleased(_)
+        | E::PasswordResetIssued(_)
+        | E::SignInLockedOut(_) => Vec::new(),
     }
 }
 
@@ -94,6 +99,7 @@ pub const SESSION_ENDING_TYPES: &[&str] = &[
     "CustomerUserRemoved",
     "CustomerDeleted",
     "SessionsRevoked",
+    "PasswordSet",
 ];
 
 #[cfg(test)]
@@ -123,6 +129,24 @@ mod tests {
         assert_eq!(ended_by_customer_event("c1", &removed), expected);
         let enabled = CustomerEvent::CustomerUserEnabled(user());
         assert_eq!(ended_by_customer_event("c1", &enabled), vec![]);
+    }
+
+    #[test]
+    fn a_password_reset_ends_the_users_sessions_and_the_first_password_does_not() {
+        let set = |reset| {
+            CustomerEvent::PasswordSet(crate::customer::PasswordSet {
+                user_id: "u1".into(),
+                credential: crate::customer::Credential {
+                    password_hash: "$argon2id$…".into(),
+                },
+                reset,
+            })
+        };
+        assert_eq!(
+            ended_by_customer_event("c1", &set(true)),
+            vec![SessionEnd::Subject("customer-user:u1".into())]
+        );
+        assert_eq!(ended_by_customer_event("c1", &set(false)), vec![]);
     }
 
     #[test]

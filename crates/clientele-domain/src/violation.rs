@@ -63,6 +63,10 @@ pub enum Rule {
     NotAssigned,
     /// A limit on how many of something there may be.
     Limit,
+    /// The password is one of the most commonly used ones.
+    CommonPassword,
+    /// The password is the user's own email address.
+    SameAsEmail,
 }
 
 impl Rule {
@@ -88,6 +92,8 @@ impl Rule {
             Rule::UnknownCustomer => "UNKNOWN_CUSTOMER",
             Rule::NotAssigned => "NOT_ASSIGNED",
             Rule::Limit => "LIMIT",
+            Rule::CommonPassword => "COMMON_PASSWORD",
+            Rule::SameAsEmail => "SAME_AS_EMAIL",
         }
     }
 }

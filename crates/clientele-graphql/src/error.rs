@@ -32,6 +32,8 @@ pub enum ApiError {
     Forbidden(String),
     /// `UNAUTHENTICATED`: no valid token.
     Unauthenticated(String),
+    /// `LIMIT_EXCEEDED`: too many sign-in attempts for this account or from this address.
+    TooManyAttempts(String),
     /// `INTERNAL`: logged with its details; the client only learns that it failed.
     Internal(String),
     /// `CONFLICT`: the customer has inner customers and the subtree was not to be deleted.
@@ -61,6 +63,7 @@ impl ApiError {
             ApiError::CustomerDeleted => "CUSTOMER_DELETED",
             ApiError::Forbidden(_) => "FORBIDDEN",
             ApiError::Unauthenticated(_) => "UNAUTHENTICATED",
+            ApiError::TooManyAttempts(_) => "LIMIT_EXCEEDED",
             ApiError::Internal(_) => "INTERNAL",
             ApiError::Lagged { .. } => "SUBSCRIBER_LAGGED",
         }
@@ -245,7 +248,9 @@ impl From<ApiError> for async_graphql::Error {
                 async_graphql::Error::new("the customer is deleted; it takes no further command")
                     .extend_with(|_, e| e.set("code", code))
             }
-            ApiError::Forbidden(message) | ApiError::Unauthenticated(message) => {
+            ApiError::Forbidden(message)
+            | ApiError::Unauthenticated(message)
+            | ApiError::TooManyAttempts(message) => {
                 async_graphql::Error::new(message).extend_with(|_, e| e.set("code", code))
             }
             ApiError::Conflict {

@@ -38,8 +38,9 @@ pub enum Ability {
     AdministerTenant,
     /// End an impersonation. No role holds it: only an impersonation token, for itself.
     EndImpersonation,
-    /// Activate a user. No role holds it and no bearer token is needed: the one-time
-    /// activation token is the credential.
+    /// Activate a user, set a password with a link, sign in, refresh, sign out, ask for a
+    /// reset. No role holds it and no bearer token is needed: the credential (a one-time
+    /// token, a password, a refresh token) is in the arguments.
     ActivateUser,
 }
 
@@ -153,6 +154,11 @@ pub const OPERATIONS: &[Operation] = {
         row(Mutation,     "removeCustomerUser",         EditCustomer),
         row(Mutation,     "reissueActivation",          EditCustomer),
         row(Mutation,     "activateCustomerUser",       ActivateUser),
+        row(Mutation,     "setPassword",                ActivateUser),
+        row(Mutation,     "signIn",                     ActivateUser),
+        row(Mutation,     "refreshSession",             ActivateUser),
+        row(Mutation,     "signOut",                    ActivateUser),
+        row(Mutation,     "requestPasswordReset",       ActivateUser),
         row(Mutation,     "moveCustomer",               ManageCustomers),
         row(Mutation,     "setHomeDashboard",           AdministerTenant),
         row(Mutation,     "assignDevice",               AdministerTenant),

@@ -27,7 +27,8 @@ pub use error::{ApiError, ApiResult};
 pub use limits::{MAX_ALIASES, MAX_DEPTH, MAX_INTROSPECTION_DEPTH, MAX_SELECTIONS};
 pub use mail::{Mail, Mailer};
 pub use resolvers::{
-    token_hash, ActivationSettings, ImpersonationTtl, MutationRoot, QueryRoot, SubscriptionRoot,
+    token_hash, ActivationSettings, ClientAddress, ImpersonationTtl, MutationRoot, QueryRoot,
+    SignInLimits, SignInSettings, SubscriptionRoot,
 };
 pub use types::page::{encode_cursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use types::products::ProductsLoader;
@@ -60,6 +61,7 @@ pub fn build_schema(
     .data(auth)
     .data(ImpersonationTtl(impersonation_ttl))
     .data(activation)
+    .data(std::sync::Arc::new(SignInLimits::default()))
     // Outermost first: observe counts the codes that codes gives; documents parses (or
     // reuses) the document and checks the limits before async-graphql walks it, the
     // charset is checked before any resolver.

@@ -103,6 +103,10 @@ impl Application {
             .route("/graphiql/{*path}", get(crate::graphiql::asset))
             .route("/dashboard", get(crate::dashboard::page))
             .route("/dashboard/{*path}", get(crate::dashboard::asset))
+            .route(
+                "/activate",
+                get(crate::activation_page::show).post(crate::activation_page::submit),
+            )
             .route("/healthz", get(healthz))
             .route("/readyz", get(readyz))
             .route("/metrics", get(crate::telemetry::metrics_endpoint))
@@ -229,6 +233,7 @@ impl Application {
                 }
             }
         });
+        let router = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
         let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
             let _ = stopped.wait_for(|stop| *stop).await;
             tracing::info!("shutting down: finishing in-flight requests");

@@ -1,5 +1,6 @@
 //! Clientele's server: settings, telemetry, the axum router and the command line.
 
+mod activation_page;
 mod app;
 pub mod auth;
 pub mod cli;

@@ -165,6 +165,10 @@ pub async fn graphql_post(
 ) -> Response {
     use axum::extract::FromRequest;
     let headers = request.headers().clone();
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip());
     let media = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -206,9 +210,14 @@ pub async fn graphql_post(
                 .into_response()
         }
     };
-    if bearer(&headers).is_none() && only_activation(&graphql_request) {
-        // The activation token in the arguments is the credential (a one-time secret
-        // with an expiry); nothing else runs without a bearer token.
+    if bearer(&headers).is_none() && only_public(&graphql_request) {
+        // The credential is in the arguments (a one-time activation or reset token, a
+        // password, a refresh token); nothing else runs without a bearer token.
+        // The peer address, for the per-address limit on sign-in attempts.
+        let graphql_request = match peer {
+            Some(ip) => graphql_request.data(clientele_graphql::ClientAddress(ip)),
+            None => graphql_request,
+        };
         let response = state.schema.execute(graphql_request).await;
         return respond(&headers, response);
     }
@@ -219,8 +228,19 @@ pub async fn graphql_post(
     execute(&state, &headers, graphql_request, me).await
 }
 
-/// True when the request is one mutation that selects only `activateCustomerUser`.
-fn only_activation(request: &async_graphql::Request) -> bool {
+/// The mutations that carry their credential in their arguments, so need no bearer token
+/// (each has the ability `ActivateUser` in guard::OPERATIONS, which no role holds).
+pub const PUBLIC_MUTATIONS: &[&str] = &[
+    "activateCustomerUser",
+    "setPassword",
+    "signIn",
+    "refreshSession",
+    "signOut",
+    "requestPasswordReset",
+];
+
+/// True when the request is one mutation that selects only `PUBLIC_MUTATIONS`.
+fn only_public(request: &async_graphql::Request) -> bool {
     use async_graphql::parser::types::Selection;
     let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
         return false;
@@ -238,7 +258,7 @@ fn only_activation(request: &async_graphql::Request) -> bool {
     operation.node.ty == OperationType::Mutation
         && !items.is_empty()
         && items.iter().all(|item| match &item.node {
-            Selection::Field(field) => field.node.name.node == "activateCustomerUser",
+            Selection::Field(field) => PUBLIC_MUTATIONS.contains(&field.node.name.node.as_str()),
             _ => false,
         })
 }

@@ -72,7 +72,7 @@ fn line(event: &StoredEvent) -> String {
         "sequence": event.sequence,
         "type": event.event_type,
         "eventVersion": event.event_version,
-        "payload": event.payload,
+        "payload": event.shown_payload(),
         "metadata": event.metadata,
         "position": event.log_position,
     })

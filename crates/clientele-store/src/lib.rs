@@ -30,6 +30,7 @@ mod products;
 mod profile;
 pub mod projections;
 mod sessions;
+pub mod sign_in;
 mod tree;
 mod users;
 mod vault;
@@ -60,6 +61,7 @@ pub use profile::{
 };
 pub use projections::Projection;
 pub use sessions::{SessionOf, Sessions};
+pub use sign_in::{RefreshToken, Rotation};
 pub use users::{UserRecord, USER_EMAIL};
 
 /// The store: pools, upcasters, and a signal raised after every commit.

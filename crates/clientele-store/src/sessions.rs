@@ -89,6 +89,16 @@ impl Sessions {
         })
     }
 
+    /// The instant before which the subject's tokens are refused, if its sessions were
+    /// ever ended by subject.
+    pub fn not_before(&self, tenant: &str, subject: &str) -> Option<DateTime<Utc>> {
+        let state = self.inner.state.read().expect("not poisoned");
+        state
+            .not_before
+            .get(&(tenant.to_string(), subject.to_string()))
+            .copied()
+    }
+
     /// Changes whenever an end is recorded: a connection then checks its session again.
     pub fn changes(&self) -> watch::Receiver<u64> {
         self.inner.changed.subscribe()

@@ -36,6 +36,7 @@ fn personal_object<'a>(
         "CustomerCreated" => "profile",
         "CustomerEdited" | "CustomerUserEdited" => "changes",
         "CustomerUserAdded" => "user",
+        "PasswordSet" => "credential",
         _ => return None,
     };
     payload.get_mut(event_type)?.get_mut(inner)?.as_object_mut()
@@ -46,7 +47,11 @@ pub(crate) fn is_personal(aggregate_type: &str, event_type: &str) -> bool {
     aggregate_type == Customer::TYPE
         && matches!(
             event_type,
-            "CustomerCreated" | "CustomerEdited" | "CustomerUserAdded" | "CustomerUserEdited"
+            "CustomerCreated"
+                | "CustomerEdited"
+                | "CustomerUserAdded"
+                | "CustomerUserEdited"
+                | "PasswordSet"
         )
 }
 
@@ -56,7 +61,7 @@ pub(crate) fn seal(aggregate_type: &str, event_type: &str, payload: &mut Value, 
         return;
     };
     let cipher = ChaCha20Poly1305::new(key);
-    for field in PERSONAL_FIELDS {
+    for &field in PERSONAL_FIELDS.iter().chain(&["passwordHash"]) {
         if let Some(Value::String(plain)) = object.get(field) {
             let nonce = ChaCha20Poly1305::generate_nonce(&mut OsRng);
             let sealed = cipher
@@ -85,7 +90,7 @@ pub(crate) fn open(
         return;
     };
     let cipher = keys.get(aggregate_id).map(ChaCha20Poly1305::new);
-    for field in PERSONAL_FIELDS {
+    for &field in PERSONAL_FIELDS.iter().chain(&["passwordHash"]) {
         let Some(sealed) = object
             .get(field)
             .and_then(|v| v.get(SEALED))

@@ -130,6 +130,34 @@ pub enum UserCommand {
         user_id: String,
         activation: NewActivation,
     },
+    /// Use a pending token (activation or reset, by its hash) at `now` to set the user's
+    /// password: `password` is checked against the rules, `password_hash` (argon2id, made
+    /// by the API) is what is kept. Activates a user not yet active.
+    SetPassword {
+        token_hash: String,
+        password: String,
+        password_hash: String,
+        now: DateTime<Utc>,
+    },
+    /// Issue a one-time password-reset token (its hash) to a user; any pending token is void.
+    IssuePasswordReset {
+        user_id: String,
+        token_hash: String,
+        expires_at: DateTime<Utc>,
+    },
+    /// Record that sign-in to the user's account is locked until `until`.
+    RecordLockout {
+        user_id: String,
+        until: DateTime<Utc>,
+        address: Option<String>,
+    },
+    /// End one of the user's sign-in sessions (`signOut`, or a reused refresh token).
+    EndSession {
+        user_id: String,
+        session: String,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    },
     /// Use an activation token (by its hash) at `now`.
     ActivateUser {
         token_hash: String,

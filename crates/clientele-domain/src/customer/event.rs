@@ -34,6 +34,9 @@ event_enum! {
         HomeDashboardSet(HomeDashboardSet),
         AssignmentsReleased(AssignmentsReleased),
         SessionEnded(SessionEnded),
+        PasswordSet(PasswordSet),
+        PasswordResetIssued(PasswordResetIssued),
+        SignInLockedOut(SignInLockedOut),
     }
 }
 
@@ -72,6 +75,52 @@ pub struct ActivationIssued {
     pub token_hash: String,
     pub expires_at: DateTime<Utc>,
     pub method: ActivationMethod,
+}
+
+/// A user's password was set (at activation, or with a reset link). Only its argon2id
+/// hash is kept, under `credential`, sealed in the log with the customer's key like the
+/// personal fields, so deleting the customer erases it. A reset ends every session of the
+/// user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordSet {
+    pub user_id: String,
+    pub credential: Credential,
+    /// True when it replaced a password (a reset), false at activation.
+    pub reset: bool,
+}
+
+/// A password hash as events carry it (sealed; null once the customer is erased).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Credential {
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub password_hash: String,
+}
+
+fn null_as_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.unwrap_or_default())
+}
+
+/// A one-time password-reset token was issued to a user (only its SHA-256 is kept); any
+/// pending token is void. Using it sets a new password (`PasswordSet` with `reset`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordResetIssued {
+    pub user_id: String,
+    pub token_hash: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Too many sign-in attempts for a user's account: sign-in is refused until `until`
+/// (written once per lockout, with the address the attempts came from).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignInLockedOut {
+    pub user_id: String,
+    pub until: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
 }
 
 /// The customer was put under another customer (`to`), or made top-level (`to: null`).

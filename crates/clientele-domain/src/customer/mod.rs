@@ -29,11 +29,11 @@ pub use command::{CustomerCommand, UserCommand};
 pub use deletion::{erase_personal_data, Confirmation, OpenRequest, PERSONAL_FIELDS};
 pub use error::CustomerError;
 pub use event::{
-    AccountStatusChanged, ActivationIssued, AssignmentsReleased, CustomerCreated, CustomerDeleted,
-    CustomerEdited, CustomerEvent, CustomerMoved, CustomerUserAdded, CustomerUserEdited,
-    DeletionCancelled, DeletionRequested, HomeDashboardSet, ImpersonationEnded,
-    ImpersonationStarted, ProductActivated, ProductStatusChanged, ProductVisibilitySet,
-    SessionEnded, StoppedProduct, UserRef, EVENT_TYPES,
+    AccountStatusChanged, ActivationIssued, AssignmentsReleased, Credential, CustomerCreated,
+    CustomerDeleted, CustomerEdited, CustomerEvent, CustomerMoved, CustomerUserAdded,
+    CustomerUserEdited, DeletionCancelled, DeletionRequested, HomeDashboardSet, ImpersonationEnded,
+    ImpersonationStarted, PasswordResetIssued, PasswordSet, ProductActivated, ProductStatusChanged,
+    ProductVisibilitySet, SessionEnded, SignInLockedOut, StoppedProduct, UserRef, EVENT_TYPES,
 };
 pub use products::{CatalogueEntry, CustomerProduct};
 pub use profile::{
@@ -42,6 +42,7 @@ pub use profile::{
     ROLLUP_RETENTION_DAYS,
 };
 pub use tree::ParentFacts;
+pub use users::passwords;
 pub use users::{
     ActivationMethod, CustomerUser, NewActivation, PendingActivation, UserChanges, UserDraft,
     UserField, UserPatch, UserProfile, UserStatus, UserType, MAX_USERS,
@@ -281,6 +282,7 @@ impl Aggregate for Customer {
                     activated: false,
                     disabled: false,
                     activation: None,
+                    password_hash: None,
                 };
                 self.users.insert(added.user_id, user);
             }
@@ -321,7 +323,21 @@ impl Aggregate for Customer {
                 self.home_dashboard = set.dashboard_id;
                 self.hide_toolbar = set.hide_toolbar;
             }
-            CustomerEvent::AssignmentsReleased(_) => {}
+            CustomerEvent::AssignmentsReleased(_) | CustomerEvent::SignInLockedOut(_) => {}
+            CustomerEvent::PasswordSet(set) => {
+                if let Some(user) = self.users.get_mut(&set.user_id) {
+                    user.activation = None;
+                    user.password_hash = Some(set.credential.password_hash);
+                }
+            }
+            CustomerEvent::PasswordResetIssued(issued) => {
+                if let Some(user) = self.users.get_mut(&issued.user_id) {
+                    user.activation = Some(PendingActivation {
+                        token_hash: issued.token_hash,
+                        expires_at: issued.expires_at,
+                    });
+                }
+            }
             CustomerEvent::SessionEnded(ended) => {
                 self.ended_sessions
                     .retain(|_, expires_at| *expires_at > ended.ended_at);

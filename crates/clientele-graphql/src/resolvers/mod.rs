@@ -13,12 +13,14 @@ mod products;
 mod profile;
 mod sessions;
 mod shared;
+mod sign_in;
 mod tree;
 mod users;
 
 use async_graphql::{MergedObject, MergedSubscription};
 
 pub use impersonation::ImpersonationTtl;
+pub use sign_in::{ClientAddress, SignInLimits, SignInSettings};
 pub use users::{token_hash, ActivationSettings};
 
 // Every query (no doc comment: it would become the type's description in the SDL).
@@ -44,6 +46,7 @@ pub struct MutationRoot(
     import_export::ImportExportMutation,
     users::UsersMutation,
     sessions::SessionsMutation,
+    sign_in::SignInMutation,
     tree::TreeMutation,
     assignments::AssignmentsMutation,
 );

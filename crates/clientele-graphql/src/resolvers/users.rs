@@ -51,7 +51,7 @@ pub fn token_hash(token: &str) -> String {
 }
 
 /// A fresh token: 244 random bits from the operating system's generator.
-fn fresh_token() -> String {
+pub(crate) fn fresh_token() -> String {
     format!(
         "{}{}",
         uuid::Uuid::new_v4().simple(),
@@ -120,7 +120,7 @@ async fn with_activation(
     Ok(UserActivation { user, activation })
 }
 
-fn activation_settings(ctx: &Context<'_>) -> ActivationSettings {
+pub(crate) fn activation_settings(ctx: &Context<'_>) -> ActivationSettings {
     ctx.data_opt::<ActivationSettings>()
         .cloned()
         .unwrap_or_default()

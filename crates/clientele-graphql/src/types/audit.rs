@@ -37,7 +37,7 @@ pub struct HistoryEvent {
 impl From<StoredEvent> for HistoryEvent {
     fn from(e: StoredEvent) -> Self {
         HistoryEvent {
-            payload: Json(e.body().clone()),
+            payload: Json(e.shown_body()),
             event_type: e.event_type,
             aggregate_type: e.aggregate_type,
             aggregate_id: e.aggregate_id,
@@ -121,7 +121,7 @@ impl From<&StoredEvent> for CustomerEvent {
             role: e.metadata.role.clone(),
             on_behalf_of: e.metadata.on_behalf_of.clone(),
             request_id: e.metadata.request_id.clone(),
-            payload: Json(e.body().clone()),
+            payload: Json(e.shown_body()),
         }
     }
 }

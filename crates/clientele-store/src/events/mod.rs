@@ -73,6 +73,28 @@ impl StoredEvent {
         self.payload.get(&self.event_type).unwrap_or(&self.payload)
     }
 
+    /// The payload as histories, exports and subscriptions show it: a password hash
+    /// (`PasswordSet`'s credential) is never shown, even sealed.
+    pub fn shown_payload(&self) -> serde_json::Value {
+        let mut payload = self.payload.clone();
+        if let Some(credential) = payload
+            .get_mut(&self.event_type)
+            .and_then(|body| body.get_mut("credential"))
+        {
+            *credential = serde_json::Value::String("[hidden]".into());
+        }
+        payload
+    }
+
+    /// `body()` as histories, exports and subscriptions show it (see `shown_payload`).
+    pub fn shown_body(&self) -> serde_json::Value {
+        let payload = self.shown_payload();
+        match payload.get(&self.event_type) {
+            Some(body) => body.clone(),
+            None => payload,
+        }
+    }
+
     /// The customers the event belongs to the history of: a customer event its customer; an
     /// assignment event (device, asset, edge, dashboard) the customer it names and, for a
     /// re-assignment, the previous owner; none for a tenant event.

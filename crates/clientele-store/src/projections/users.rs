@@ -79,6 +79,20 @@ pub(crate) async fn apply(tx: &mut Tx, e: &Envelope) -> Result<(), StoreError> {
             ];
             update(tx, e, &issued.user_id, sets, values).await
         }
+        CustomerEvent::PasswordSet(set) => {
+            let sets =
+                "password_hash = $5, activation_token_hash = NULL, activation_expires_at = NULL";
+            let values = vec![Arg::Text(set.credential.password_hash.clone())];
+            update(tx, e, &set.user_id, sets, values).await
+        }
+        CustomerEvent::PasswordResetIssued(issued) => {
+            let sets = "activation_token_hash = $5, activation_expires_at = $6";
+            let values = vec![
+                Arg::Text(issued.token_hash.clone()),
+                Arg::Int(issued.expires_at.timestamp_micros()),
+            ];
+            update(tx, e, &issued.user_id, sets, values).await
+        }
         CustomerEvent::CustomerUserRemoved(user) => {
             tx.execute(
                 "DELETE FROM customer_users WHERE tenant_id = $1 AND user_id = $2",
@@ -99,6 +113,7 @@ pub(crate) async fn apply(tx: &mut Tx, e: &Envelope) -> Result<(), StoreError> {
         | CustomerEvent::ImpersonationStarted(_)
         | CustomerEvent::ImpersonationEnded(_)
         | CustomerEvent::SessionEnded(_)
+        | CustomerEvent::SignInLockedOut(_)
         | CustomerEvent::CustomerMoved(_)
         | CustomerEvent::HomeDashboardSet(_)
         | CustomerEvent::AssignmentsReleased(_) => Ok(()),

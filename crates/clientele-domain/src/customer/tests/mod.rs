@@ -107,6 +107,9 @@ fn the_stored_event_type_names_never_change() {
             "HomeDashboardSet",
             "AssignmentsReleased",
             "SessionEnded",
+            "PasswordSet",
+            "PasswordResetIssued",
+            "SignInLockedOut",
         ]
     );
     let edited = CustomerEvent::CustomerEdited(CustomerEdited {

@@ -286,3 +286,71 @@ fn a_disabled_user_cannot_activate() {
         }))
         .then_expect_error(CustomerError::UserDisabled);
 }
+
+fn set_password(hash: &str, password: &str) -> CustomerCommand {
+    CustomerCommand::User(UserCommand::SetPassword {
+        token_hash: hash.into(),
+        password: password.into(),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$salt$hash".into(),
+        now: t0() + Duration::hours(1),
+    })
+}
+
+fn password_set(user: &str, reset: bool) -> CustomerEvent {
+    CustomerEvent::PasswordSet(PasswordSet {
+        user_id: user.into(),
+        credential: Credential {
+            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$salt$hash".into(),
+        },
+        reset,
+    })
+}
+
+#[test]
+fn a_password_set_with_the_activation_token_activates_the_user() {
+    Given::with(())
+        .given(vec![acme_created(), added("u1"), issued("u1", "h1")])
+        .when(set_password("h1", "correct horse battery staple"))
+        .then_expect_events(vec![
+            CustomerEvent::CustomerUserActivated(user_ref("u1")),
+            password_set("u1", false),
+        ]);
+}
+
+#[test]
+fn a_password_set_with_a_reset_token_is_a_reset_and_a_used_token_is_unknown() {
+    let reset = CustomerEvent::PasswordResetIssued(PasswordResetIssued {
+        user_id: "u1".into(),
+        token_hash: "r1".into(),
+        expires_at: t0() + Duration::hours(2),
+    });
+    Given::with(())
+        .given(vec![
+            acme_created(),
+            added("u1"),
+            issued("u1", "h1"),
+            CustomerEvent::CustomerUserActivated(user_ref("u1")),
+            password_set("u1", false),
+            reset,
+        ])
+        .when(set_password("r1", "another long passphrase"))
+        .then_expect_events(vec![password_set("u1", true)]);
+    Given::with(())
+        .given(vec![acme_created(), added("u1"), issued("u1", "h1")])
+        .when(set_password("h1", "password1"))
+        .then_expect_error(CustomerError::Invalid(vec![crate::Violation::new(
+            "password",
+            Rule::CommonPassword,
+            "this password is one of the most commonly used ones; choose another",
+        )]));
+    Given::with(())
+        .given(vec![
+            acme_created(),
+            added("u1"),
+            issued("u1", "h1"),
+            CustomerEvent::CustomerUserActivated(user_ref("u1")),
+            password_set("u1", false),
+        ])
+        .when(set_password("h1", "correct horse battery staple"))
+        .then_expect_error(CustomerError::UnknownActivation);
+}

@@ -72,6 +72,9 @@ pub struct CustomerUser {
     pub disabled: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub activation: Option<PendingActivation>,
+    /// The argon2id PHC string of the user's password, once one is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_hash: Option<String>,
 }
 
 impl CustomerUser {

@@ -4,6 +4,7 @@
 
 pub(super) mod fields;
 pub(super) mod forms;
+pub mod passwords;
 
 pub use fields::{
     ActivationMethod, CustomerUser, PendingActivation, UserField, UserPatch, UserProfile,
@@ -13,7 +14,8 @@ pub use forms::{NewActivation, UserChanges, UserDraft};
 
 use super::command::UserCommand;
 use super::event::{
-    ActivationIssued, CustomerEvent, CustomerUserAdded, CustomerUserEdited, UserRef,
+    ActivationIssued, CustomerEvent, CustomerUserAdded, CustomerUserEdited, PasswordResetIssued,
+    PasswordSet, SessionEnded, UserRef,
 };
 use super::{Customer, CustomerError};
 use crate::{Rule, Violation};
@@ -45,6 +47,33 @@ impl Customer {
             true => Err(CustomerError::DuplicateUserEmail),
             false => Ok(()),
         }
+    }
+
+    /// The user holding this pending token, if it is usable at `now` (not disabled, not
+    /// expired).
+    pub(super) fn usable_token(
+        &self,
+        token_hash: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(&String, &CustomerUser), CustomerError> {
+        let Some((user_id, user)) = self.user_by_token(token_hash) else {
+            return Err(CustomerError::UnknownActivation);
+        };
+        if user.disabled {
+            return Err(CustomerError::UserDisabled);
+        }
+        if user
+            .activation
+            .as_ref()
+            .is_some_and(|a| a.expires_at <= now)
+        {
+            return Err(CustomerError::Invalid(vec![Violation::new(
+                "token",
+                Rule::Expired,
+                "this link has expired; ask for a new one",
+            )]));
+        }
+        Ok((user_id, user))
     }
 
     /// Refuses a new user past the limit.
@@ -135,6 +164,72 @@ impl Customer {
                     return Err(CustomerError::UserDisabled);
                 }
                 vec![issued(user_id, activation)]
+            }
+            C::SetPassword {
+                token_hash,
+                password,
+                password_hash,
+                now,
+            } => {
+                let (user_id, user) = self.usable_token(&token_hash, now)?;
+                passwords::check_password(&password, &user.profile.email)
+                    .map_err(CustomerError::Invalid)?;
+                let reset = user.activated;
+                let mut events = Vec::new();
+                if !user.activated {
+                    events.push(E::CustomerUserActivated(UserRef {
+                        user_id: user_id.clone(),
+                    }));
+                }
+                events.push(E::PasswordSet(PasswordSet {
+                    user_id: user_id.clone(),
+                    credential: super::event::Credential { password_hash },
+                    reset,
+                }));
+                events
+            }
+            C::IssuePasswordReset {
+                user_id,
+                token_hash,
+                expires_at,
+            } => {
+                let user = self.user(&user_id)?;
+                if user.disabled {
+                    return Err(CustomerError::UserDisabled);
+                }
+                vec![E::PasswordResetIssued(PasswordResetIssued {
+                    user_id,
+                    token_hash,
+                    expires_at,
+                })]
+            }
+            C::RecordLockout {
+                user_id,
+                until,
+                address,
+            } => {
+                self.user(&user_id)?;
+                vec![E::SignInLockedOut(super::event::SignInLockedOut {
+                    user_id,
+                    until,
+                    address,
+                })]
+            }
+            C::EndSession {
+                user_id,
+                session,
+                expires_at,
+                now,
+            } => {
+                self.user(&user_id)?;
+                if self.ended_sessions.contains_key(&session) {
+                    return Ok(vec![]);
+                }
+                vec![E::SessionEnded(SessionEnded {
+                    session,
+                    expires_at,
+                    ended_at: now,
+                })]
             }
             C::ActivateUser { token_hash, now } => {
                 let Some((user_id, user)) = self.user_by_token(&token_hash) else {

@@ -139,6 +139,66 @@ impl Store {
         Err(CommandError::Contended)
     }
 
+    /// Runs several commands on one aggregate in one transaction, in order, all or nothing
+    /// (a customer created with its first admin user). A refusal names the index of the
+    /// command that was refused. Retries as `execute` does.
+    pub async fn execute_all<A>(
+        &self,
+        id: &str,
+        commands: Vec<A::Command>,
+        metadata: &EventMetadata,
+    ) -> Result<Committed<A>, (usize, CommandError<A::Error>)>
+    where
+        A: StoredAggregate,
+        A::Command: Clone + Send + Sync,
+    {
+        let store_error = |e: StoreError| (0, CommandError::Store(e));
+        'attempts: for attempt in 1..=ATTEMPTS {
+            let mut tx = self.db().begin().await.map_err(store_error)?;
+            if commands.iter().any(A::changes_hierarchy) {
+                lock_hierarchy(&mut tx, &metadata.tenant)
+                    .await
+                    .map_err(store_error)?;
+            }
+            let mut all: Option<Committed<A>> = None;
+            for (i, command) in commands.iter().enumerate() {
+                let first = attempt == 1 && i == 0;
+                let outcome = self
+                    .attempt_on::<A>(&mut tx, id, command.clone(), metadata, first)
+                    .await;
+                match retryable(outcome).map_err(|e| (i, e))? {
+                    Attempt::Done(done) => {
+                        all = Some(match all {
+                            None => done,
+                            Some(mut so_far) => {
+                                so_far.aggregate = done.aggregate;
+                                so_far.version = done.version;
+                                so_far.events.extend(done.events);
+                                so_far.ending.extend(done.ending);
+                                so_far.typed.extend(done.typed);
+                                so_far
+                            }
+                        });
+                    }
+                    Attempt::Retry => continue 'attempts,
+                }
+            }
+            let Some(all) = all else {
+                tx.rollback().await.map_err(store_error)?;
+                return Err((0, CommandError::Contended));
+            };
+            if all.events.is_empty() {
+                tx.rollback().await.map_err(store_error)?;
+            } else {
+                self.commit(tx, all.events.len(), &all.ending)
+                    .await
+                    .map_err(store_error)?;
+            }
+            return Ok(all);
+        }
+        Err((0, CommandError::Contended))
+    }
+
     /// Commits a command's transaction (which appended `appended` events), records the
     /// sessions its `ending` events end at once (this instance's checks see them before
     /// the command answers), and wakes the projection runner and the feeds.

@@ -127,13 +127,17 @@ impl ProfileMutation {
             None => None,
         };
         let id = uuid::Uuid::now_v7().to_string();
+        let first_admin = input.first_admin.take();
         let command = CustomerCommand::CreateCustomer {
             tenant: me.tenant.clone(),
             draft: input.into(),
             required,
             parent,
         };
-        run_customer_command(ctx, &id, command, "input.").await
+        match first_admin {
+            Some(admin) => super::users::create_with_admin(ctx, &id, command, admin).await,
+            None => run_customer_command(ctx, &id, command, "input.").await,
+        }
     }
 
     /// Changes the given fields of a customer. With `expectedVersion`, refuses with

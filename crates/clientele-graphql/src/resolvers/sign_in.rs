@@ -153,7 +153,7 @@ fn argon2() -> Argon2<'static> {
 }
 
 /// The argon2id PHC string of `password`, with a fresh salt (on a blocking thread).
-async fn hash_password(password: String) -> ApiResult<String> {
+pub(crate) async fn hash_password(password: String) -> ApiResult<String> {
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         argon2()

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Object, ID};
 use clientele_domain::customer::{
-    Customer as CustomerAggregate, CustomerCommand, NewActivation, UserCommand,
+    Customer as CustomerAggregate, CustomerCommand, NewActivation, UserCommand, UserDraft,
 };
 use clientele_store::Store;
 use sha2::{Digest, Sha256};
@@ -16,10 +16,82 @@ use crate::context::{Clock, RequestContext};
 use crate::error::{ApiError, ApiResult};
 use crate::guard::{self, needs};
 use crate::mail::{Mail, Mailer};
+use crate::types::customer::Customer;
 use crate::types::users::{
     ActivatedUser, ActivationDelivery, ActivationMethod, AddCustomerUserInput, CustomerUser,
-    EditCustomerUserInput, UserActivation,
+    EditCustomerUserInput, FirstAdminInput, UserActivation, UserType,
 };
+
+/// Creates a customer and its first admin user in one transaction (`createCustomer` with
+/// `firstAdmin`): with a password the user is active and can sign in; without one it is
+/// emailed an activation link once the transaction commits.
+pub(crate) async fn create_with_admin(
+    ctx: &Context<'_>,
+    id: &str,
+    create: CustomerCommand,
+    admin: FirstAdminInput,
+) -> ApiResult<Customer> {
+    const PREFIX: &str = "input.firstAdmin.";
+    guard::require(ctx, needs!(Mutation, "addCustomerUser"))?;
+    let (me, store, clock) = parts(ctx);
+    let settings = activation_settings(ctx);
+    let now = clock.now();
+    let token = fresh_token();
+    let expires_at = now + settings.ttl;
+    let method = match admin.password {
+        Some(_) => ActivationMethod::ShowLink,
+        None => ActivationMethod::SendEmail,
+    };
+    let user_id = uuid::Uuid::now_v7().to_string();
+    let draft = UserDraft {
+        email: admin.email.clone(),
+        given_name: admin.given_name,
+        family_name: admin.family_name,
+        language: admin.language,
+        user_type: UserType::CustomerAdmin.into(),
+    };
+    let mut commands = vec![
+        create,
+        CustomerCommand::User(UserCommand::AddUser {
+            user_id: user_id.clone(),
+            draft,
+            activation: NewActivation {
+                token_hash: token_hash(&token),
+                expires_at,
+                method: method.into(),
+            },
+        }),
+    ];
+    if let Some(password) = admin.password {
+        // The rules first, so a refused password costs no hashing (and writes nothing).
+        clientele_domain::customer::passwords::check_password(&password, &admin.email).map_err(
+            |violations| ApiError::BadUserInput {
+                violations,
+                prefix: PREFIX,
+            },
+        )?;
+        let password_hash = super::sign_in::hash_password(password.clone()).await?;
+        // The token issued with the user is used at once: it is never shown to anyone.
+        commands.push(CustomerCommand::User(UserCommand::SetPassword {
+            token_hash: token_hash(&token),
+            password,
+            password_hash,
+            now,
+        }));
+    }
+    let committed = store
+        .execute_all::<CustomerAggregate>(id, commands, &me.metadata(now))
+        .await
+        .map_err(|(i, e)| ApiError::from_customer(e, if i == 0 { "input." } else { PREFIX }))?;
+    if method == ActivationMethod::SendEmail {
+        let user = user_of(ctx, id, &user_id).await?;
+        deliver(&me.tenant, &settings, &token, method, &user, expires_at).await;
+    }
+    match committed.created_record() {
+        Some(record) => Ok(record.into()),
+        None => super::shared::stored(store, &me.tenant, id).await,
+    }
+}
 
 /// How activation tokens are made and delivered.
 #[derive(Clone)]

@@ -41,6 +41,9 @@ pub struct CreateCustomerInput {
     pub phone: Option<String>,
     /// Makes the new customer an inner customer of this one.
     pub parent_id: Option<ID>,
+    /// The customer's first admin user, created in the same transaction: with a password it
+    /// signs in at once, without one it is sent an activation email.
+    pub first_admin: Option<crate::types::users::FirstAdminInput>,
 }
 
 impl From<CreateCustomerInput> for CustomerDraft {

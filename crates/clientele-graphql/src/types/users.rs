@@ -103,6 +103,20 @@ impl From<&AddCustomerUserInput> for UserDraft {
     }
 }
 
+/// A new customer's first admin user (a CUSTOMER_ADMIN): its email is unique within the
+/// tenant, as any user's.
+#[derive(InputObject, Debug)]
+pub struct FirstAdminInput {
+    pub email: String,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    /// A BCP 47 tag; "en" when omitted. Its mails come in this language.
+    pub language: Option<String>,
+    /// Its sign-in password (8 to 128 characters, not its email, not a common password).
+    /// Without one, the user is emailed an activation link where it chooses one.
+    pub password: Option<String>,
+}
+
 /// Changes to a user: a field left out stays, `null` clears a name, a value sets it.
 #[derive(InputObject, Debug, Default)]
 pub struct EditCustomerUserInput {

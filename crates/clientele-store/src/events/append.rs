@@ -92,72 +92,26 @@ pub(crate) async fn append(
                 vault::seal(aggregate_type, &event_type, &mut sealed, key);
             }
         }
-        rows.push(vec![
-            Arg::from(aggregate_type),
-            Arg::from(aggregate_id),
-            Arg::Int(sequence),
-            Arg::Text(event_type.clone()),
-            Arg::Text(event.event_version()),
-            Arg::Text(sealed.to_string()),
-            Arg::Text(meta_json.clone()),
-            Arg::from(metadata.tenant.as_str()),
-            Arg::Int(metadata.occurred_at.timestamp_micros()),
-        ]);
         deleted |= matches!(
             &event,
             LogEvent::Customer(CustomerEvent::CustomerDeleted(_))
         );
-        let written = StoredEvent {
-            aggregate_type: aggregate_type.to_string(),
-            aggregate_id: aggregate_id.to_string(),
+        let (row, written) = event_row(
+            aggregate_type,
+            aggregate_id,
             sequence,
-            event_version: event.event_version(),
-            event_type,
+            &event,
             payload,
-            metadata: metadata.clone(),
-            log_position: LogPosition::default(),
-        };
+            &sealed,
+            &meta_json,
+            metadata,
+        );
+        rows.push(row);
         typed.push(Envelope::new(&written, event));
         stored.push(written);
     }
-    if postgres {
-        // One statement for all of them; the log's position is the column's default.
-        let values: Vec<String> = (0..rows.len())
-            .map(|r| {
-                let p = |c: usize| r * 9 + c;
-                format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}::json, ${}::json, ${}, ${})",
-                    p(1),
-                    p(2),
-                    p(3),
-                    p(4),
-                    p(5),
-                    p(6),
-                    p(7),
-                    p(8),
-                    p(9)
-                )
-            })
-            .collect();
-        batch.push(
-            format!(
-                "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, \
-                 payload, metadata, tenant_id, occurred_at) VALUES {}",
-                values.join(", ")
-            ),
-            rows.into_iter().flatten().collect(),
-        );
-    } else {
-        // Each its own statement: the position is the log's end plus one, event by event.
-        for row in rows {
-            batch.push(
-                "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, \
-                 payload, metadata, tenant_id, occurred_at, position) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-                 (SELECT coalesce(max(position), 0) + 1 FROM events))",
-                row,
-            );
-        }
+    for (sql, args) in event_inserts(postgres, rows) {
+        batch.push(sql, args);
     }
     let tenant = metadata.tenant.as_str();
     for (kind, value) in &released {
@@ -253,27 +207,17 @@ pub(crate) async fn append_many(
             let event_type = event.event_type();
             debug_assert!(!vault::is_personal(aggregate_type, &event_type));
             let payload = serde_json::to_value(&event).expect("events serialise");
-            rows.push(vec![
-                Arg::from(aggregate_type),
-                Arg::from(item.aggregate_id.as_str()),
-                Arg::Int(sequence),
-                Arg::Text(event_type.clone()),
-                Arg::Text(event.event_version()),
-                Arg::Text(payload.to_string()),
-                Arg::Text(meta_json.clone()),
-                Arg::from(metadata.tenant.as_str()),
-                Arg::Int(metadata.occurred_at.timestamp_micros()),
-            ]);
-            let written = StoredEvent {
-                aggregate_type: aggregate_type.to_string(),
-                aggregate_id: item.aggregate_id.clone(),
+            let (row, written) = event_row(
+                aggregate_type,
+                &item.aggregate_id,
                 sequence,
-                event_version: event.event_version(),
-                event_type,
-                payload,
-                metadata: metadata.clone(),
-                log_position: LogPosition::default(),
-            };
+                &event,
+                payload.clone(),
+                &payload,
+                &meta_json,
+                metadata,
+            );
+            rows.push(row);
             typed.push(Envelope::new(&written, event));
         }
         snapshots.push(vec![
@@ -285,36 +229,8 @@ pub(crate) async fn append_many(
     }
     let postgres = matches!(tx, Tx::Pg(_));
     let result: Result<(), StoreError> = async {
-        if postgres {
-            for chunk in rows.chunks(ROWS) {
-                let values: Vec<String> = (0..chunk.len())
-                    .map(|r| {
-                        let p = |c: usize| r * 9 + c;
-                        format!(
-                            "(${}, ${}, ${}, ${}, ${}, ${}::json, ${}::json, ${}, ${})",
-                            p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8), p(9)
-                        )
-                    })
-                    .collect();
-                let sql = format!(
-                    "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, \
-                     payload, metadata, tenant_id, occurred_at) VALUES {}",
-                    values.join(", ")
-                );
-                let args: Vec<Arg> = chunk.iter().flatten().cloned().collect();
-                tx.execute(&sql, &args).await?;
-            }
-        } else {
-            for row in &rows {
-                tx.execute(
-                    "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, \
-                     payload, metadata, tenant_id, occurred_at, position) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-                     (SELECT coalesce(max(position), 0) + 1 FROM events))",
-                    row,
-                )
-                .await?;
-            }
+        for (sql, args) in event_inserts(postgres, rows) {
+            tx.execute(&sql, &args).await?;
         }
         for chunk in snapshots.chunks(ROWS) {
             let values: Vec<String> = (0..chunk.len())
@@ -336,4 +252,79 @@ pub(crate) async fn append_many(
         Err(error) if is_unique_violation(&error) => Err(AppendError::Conflict),
         Err(error) => Err(AppendError::Store(error)),
     }
+}
+
+/// An event's row for the log (its payload `sealed`) and the event as readers see it
+/// (`payload`, personal fields in clear).
+#[allow(clippy::too_many_arguments)]
+fn event_row(
+    aggregate_type: &str,
+    aggregate_id: &str,
+    sequence: i64,
+    event: &LogEvent,
+    payload: serde_json::Value,
+    sealed: &serde_json::Value,
+    meta_json: &str,
+    metadata: &EventMetadata,
+) -> (Vec<Arg>, StoredEvent) {
+    let row = vec![
+        Arg::from(aggregate_type),
+        Arg::from(aggregate_id),
+        Arg::Int(sequence),
+        Arg::Text(event.event_type()),
+        Arg::Text(event.event_version()),
+        Arg::Text(sealed.to_string()),
+        Arg::Text(meta_json.to_string()),
+        Arg::from(metadata.tenant.as_str()),
+        Arg::Int(metadata.occurred_at.timestamp_micros()),
+    ];
+    let written = StoredEvent {
+        aggregate_type: aggregate_type.to_string(),
+        aggregate_id: aggregate_id.to_string(),
+        sequence,
+        event_version: event.event_version(),
+        event_type: event.event_type(),
+        payload,
+        metadata: metadata.clone(),
+        log_position: LogPosition::default(),
+    };
+    (row, written)
+}
+
+/// The statements that insert `rows` (from `event_row`) into the log: on PostgreSQL one
+/// multi-row INSERT per 1,000 rows (the position is the column's default, in row order);
+/// on SQLite one each, as the position is the log's end plus one, event by event.
+fn event_inserts(postgres: bool, rows: Vec<Vec<Arg>>) -> Vec<(String, Vec<Arg>)> {
+    const ROWS: usize = 1000;
+    if !postgres {
+        return rows
+            .into_iter()
+            .map(|row| {
+                let sql = "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, \
+                     payload, metadata, tenant_id, occurred_at, position) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+                     (SELECT coalesce(max(position), 0) + 1 FROM events))";
+                (sql.to_string(), row)
+            })
+            .collect();
+    }
+    rows.chunks(ROWS)
+        .map(|chunk| {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|r| {
+                    let p = |c: usize| r * 9 + c;
+                    format!(
+                        "(${}, ${}, ${}, ${}, ${}, ${}::json, ${}::json, ${}, ${})",
+                        p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8), p(9)
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, \
+                 payload, metadata, tenant_id, occurred_at) VALUES {}",
+                values.join(", ")
+            );
+            (sql, chunk.iter().flatten().cloned().collect())
+        })
+        .collect()
 }

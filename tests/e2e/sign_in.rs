@@ -281,6 +281,28 @@ async fn disabling_a_signed_in_user_stops_its_tokens_and_subscription_at_once(ba
 }
 
 /// Undoes quoted-printable (soft line breaks and `=XX`), enough to read a link.
+/// An app that sends its mail to a real SMTP server started here; the server lives as long
+/// as the handle it answers.
+async fn app_with_mail(
+    backend: Backend,
+) -> (
+    TestApp,
+    clientele_tests::smtp::SmtpServer,
+    tokio::sync::mpsc::UnboundedReceiver<clientele_tests::smtp::Received>,
+) {
+    let (server, received) = clientele_tests::smtp::SmtpServer::start().await;
+    let port = server.port();
+    let app = spawn_app_configured(
+        fresh_database(backend).await,
+        TestClock::default(),
+        move |s| {
+            s.smtp_url = Some(format!("smtp://127.0.0.1:{port}").into());
+        },
+    )
+    .await;
+    (app, server, received)
+}
+
 /// The path (`/activate?token=…`) of the page link in a mail's text.
 fn page_path_in(text: &str) -> String {
     let link = text
@@ -314,16 +336,7 @@ fn unquote(text: &str) -> String {
 async fn a_password_reset_mail_in_the_users_language_sets_a_new_password_and_ends_every_session(
     backend: Backend,
 ) {
-    let (server, mut received) = clientele_tests::smtp::SmtpServer::start().await;
-    let port = server.port();
-    let app = spawn_app_configured(
-        fresh_database(backend).await,
-        TestClock::default(),
-        move |s| {
-            s.smtp_url = Some(format!("smtp://127.0.0.1:{port}").into());
-        },
-    )
-    .await;
+    let (app, _server, mut received) = app_with_mail(backend).await;
     let (customer, _, path) = user_with_link(&app, "eva@acme.example", "de").await;
     assert_eq!(post_page(&app, &path, PASSWORD).await.0, 200);
     let session = signed_in(&app, "eva@acme.example", PASSWORD).await;
@@ -513,16 +526,7 @@ async fn a_customer_created_with_an_admin_and_a_password_signs_in_at_once(backen
 async fn a_customer_created_with_an_admin_and_no_password_mails_an_activation_link(
     backend: Backend,
 ) {
-    let (server, mut received) = clientele_tests::smtp::SmtpServer::start().await;
-    let port = server.port();
-    let app = spawn_app_configured(
-        fresh_database(backend).await,
-        TestClock::default(),
-        move |s| {
-            s.smtp_url = Some(format!("smtp://127.0.0.1:{port}").into());
-        },
-    )
-    .await;
+    let (app, _server, mut received) = app_with_mail(backend).await;
     let input = json!({ "name": "mailed admin", "firstAdmin": {
         "email": "max@acme.example", "language": "de" } });
     app.ok(CREATE, json!({ "input": input })).await;

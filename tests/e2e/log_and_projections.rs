@@ -31,11 +31,22 @@ async fn open(database: &TestDatabase) -> Db {
     db
 }
 
-async fn read_all(db: &Db) -> Vec<clientele_store::StoredEvent> {
-    let mut tx = db.begin().await.unwrap();
-    read_log(&mut tx, LogPosition::default(), 100_000)
-        .await
-        .unwrap()
+/// The whole log once `expected` events are readable. On PostgreSQL the reader waits for
+/// the cluster-wide horizon, which a transaction in another test's database can hold back
+/// for a moment after every create here has been acknowledged.
+async fn read_all(db: &Db, expected: usize) -> Vec<clientele_store::StoredEvent> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut tx = db.begin().await.unwrap();
+        let events = read_log(&mut tx, LogPosition::default(), 100_000)
+            .await
+            .unwrap();
+        if events.len() >= expected || tokio::time::Instant::now() > deadline {
+            return events;
+        }
+        drop(tx);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 async fn create_many(app: &TestApp, count: usize) -> Vec<String> {
@@ -51,7 +62,7 @@ async fn create_many(app: &TestApp, count: usize) -> Vec<String> {
 async fn the_log_reads_every_event_once_in_commit_order(backend: Backend) {
     let app = spawn_app(backend).await;
     create_many(&app, 20).await;
-    let events = read_all(app.store.db()).await;
+    let events = read_all(app.store.db(), 21).await;
     assert_eq!(
         events.len(),
         21,

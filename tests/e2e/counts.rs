@@ -13,6 +13,7 @@ on_both_backends!(
     counts_follow_the_lists_rules_and_filters,
     a_seller_counts_its_own_customers,
     a_filtered_subscription_counts_only_what_it_asked_for,
+    subscribers_of_the_same_counts_share_one_count_and_outlive_each_other,
 );
 
 const COUNTS: &str =
@@ -136,4 +137,48 @@ async fn a_filtered_subscription_counts_only_what_it_asked_for(backend: Backend)
     .expect("the counts follow the create at once");
     // The SLG customer changed nothing this subscription counts: no message for it.
     assert_eq!(by_status(&next), [1, 0, 0, 0, 0]);
+}
+
+/// Subscribers of the same counts are served by one shared count: each gets the change,
+/// one leaving does not stop the others, and one arriving later gets the current counts.
+async fn subscribers_of_the_same_counts_share_one_count_and_outlive_each_other(backend: Backend) {
+    let app = spawn_app(backend).await;
+    const LIVE: &str = "subscription { customerCountsByStatus { status count } }";
+    let mut clients = Vec::new();
+    for _ in 0..3 {
+        let mut client = WsClient::signed_in(&app.address, &app.token).await;
+        client.subscribe("c", LIVE, json!({})).await;
+        let first = client.next_data("c", "customerCountsByStatus").await;
+        assert_eq!(by_status(&first), [0, 0, 0, 0, 0]);
+        clients.push(client);
+    }
+    app.create_customer(json!({ "name": "shared one" })).await;
+    for client in &mut clients {
+        let next = tokio::time::timeout(
+            Duration::from_secs(1),
+            client.next_data("c", "customerCountsByStatus"),
+        )
+        .await
+        .expect("every subscriber gets the change at once");
+        assert_eq!(by_status(&next), [1, 0, 0, 0, 0]);
+    }
+    clients.remove(0).close().await;
+    app.create_customer(json!({ "name": "shared two" })).await;
+    for client in &mut clients {
+        let next = tokio::time::timeout(
+            Duration::from_secs(1),
+            client.next_data("c", "customerCountsByStatus"),
+        )
+        .await
+        .expect("the others still follow after one left");
+        assert_eq!(by_status(&next), [2, 0, 0, 0, 0]);
+    }
+    let mut late = WsClient::signed_in(&app.address, &app.token).await;
+    late.subscribe("c", LIVE, json!({})).await;
+    let first = late.next_data("c", "customerCountsByStatus").await;
+    assert_eq!(
+        by_status(&first),
+        [2, 0, 0, 0, 0],
+        "the current counts at once"
+    );
 }

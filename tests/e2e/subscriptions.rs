@@ -575,7 +575,7 @@ async fn live_counts_follow_a_create_at_once(backend: Backend) {
         app.create_customer(json!({ "name": format!("counted {n}") }))
             .await;
         // The counts poll every 2 s when nothing wakes them: a prompt update is the
-        // runner's applied position waking the subscription.
+        // commit itself waking the shared count.
         counts_reach(&mut client, n, Duration::from_secs(1)).await;
     }
 }

@@ -75,6 +75,8 @@ struct Inner {
     upcasters: Vec<Box<dyn EventUpcaster>>,
     written: Arc<Notify>,
     committed: Arc<Notify>,
+    /// Bumped after every local commit and every other instance's commit this one hears of.
+    changed: tokio::sync::watch::Sender<u64>,
     projected: tokio::sync::watch::Sender<LogPosition>,
     sessions: Sessions,
 }
@@ -113,6 +115,7 @@ impl Store {
                 upcasters,
                 written: Arc::new(Notify::new()),
                 committed: Arc::new(Notify::new()),
+                changed: tokio::sync::watch::Sender::new(0),
                 projected: tokio::sync::watch::Sender::new(LogPosition::default()),
                 sessions: Sessions::default(),
             }),
@@ -152,6 +155,17 @@ impl Store {
         self.inner.committed.clone()
     }
 
+    /// Moves after every local commit and after every commit of another instance this one
+    /// hears of (PostgreSQL's NOTIFY), without waiting for the log to be readable in order:
+    /// what a reader of the inline read models (the live counts) waits on.
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.changed.subscribe()
+    }
+
+    pub(crate) fn note_change(&self) {
+        self.inner.changed.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
     /// The position up to which every asynchronous projection has applied the log, as
     /// this instance's runner last read its checkpoints (after each round). A reader of an
     /// asynchronous read model waits on it to answer as soon as an event is applied.
@@ -172,6 +186,7 @@ impl Store {
     fn notify_written(&self) {
         self.inner.written.notify_one();
         self.inner.committed.notify_one();
+        self.note_change();
     }
 }
 

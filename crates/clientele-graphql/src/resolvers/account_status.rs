@@ -1,9 +1,9 @@
 //! The derived account status: its history, the counts per status, and both live.
 
-use std::time::Duration;
+use std::sync::Arc;
 
 use async_graphql::{Context, Object, Subscription, ID};
-use clientele_store::{LogPosition, Store};
+use clientele_store::feed::{Counts, LatestCounts};
 use futures::{Stream, StreamExt};
 use tokio::sync::watch;
 
@@ -56,9 +56,6 @@ impl AccountStatusQuery {
 #[derive(Default)]
 pub struct AccountStatusSubscription;
 
-/// How often `customerCountsByStatus` looks again even when no event woke it.
-const COUNTS_POLL: Duration = Duration::from_secs(2);
-
 // The streams are typed `Result<…, ApiError>`, not `ApiResult<…>`: the Subscription macro
 // tells a fallible stream by the name `Result`.
 #[Subscription]
@@ -103,22 +100,18 @@ impl AccountStatusSubscription {
     }
 
     /// The customers per account status, as the query counts them: the current counts at
-    /// once, then a fresh list whenever they change.
+    /// once, then a fresh list whenever they change (within milliseconds of the commit).
     async fn customer_counts_by_status(
         &self,
         ctx: &Context<'_>,
         filter: Option<CustomerCountsFilter>,
     ) -> Result<impl Stream<Item = ApiResult<Vec<StatusCount>>>, ApiError> {
         let me = guard::require(ctx, needs!(Subscription, "customerCountsByStatus"))?.clone();
-        let store = ctx.data_unchecked::<Store>().clone();
         let feed = feed(ctx)?;
         let filter = counted(ctx, filter).await?;
         let state = CountsState {
-            head: feed.head_changes(),
+            latest: feed.counts(&me.tenant, &filter),
             closing: feed.closing(),
-            store,
-            tenant: me.tenant,
-            filter,
             last: None,
         };
         Ok(futures::stream::unfold(state, |mut state| async move {
@@ -139,47 +132,35 @@ async fn counted(
 }
 
 struct CountsState {
-    head: watch::Receiver<LogPosition>,
+    /// The shared count of this (tenant, filter), kept by the feed.
+    latest: watch::Receiver<LatestCounts>,
     closing: watch::Receiver<bool>,
-    store: Store,
-    tenant: String,
-    filter: clientele_store::CustomerFilter,
-    last: Option<Vec<(clientele_domain::AccountStatus, i64)>>,
+    last: Option<Arc<Counts>>,
 }
 
 impl CountsState {
-    /// The next counts that differ from the last ones sent. They are counted in the inline
-    /// `customers` read model, so every commit is in them when the feed's head (woken by
-    /// local commits and, on PostgreSQL, other instances' NOTIFY) moves past it; a slow
-    /// poll covers the rest.
+    /// The next counts that differ from the last ones sent (the first ones at once).
     async fn next(&mut self) -> Option<ApiResult<Vec<StatusCount>>> {
         loop {
             if *self.closing.borrow() {
                 return None;
             }
-            if self.last.is_some() {
-                tokio::select! {
-                    changed = self.head.changed() => {
-                        if changed.is_err() {
-                            return None;
-                        }
-                        self.head.borrow_and_update();
-                    }
-                    _ = tokio::time::sleep(COUNTS_POLL) => {}
-                    _ = self.closing.changed() => return None,
+            let latest = self.latest.borrow_and_update().clone();
+            match latest {
+                Some(Ok(counts)) if self.last.as_ref() != Some(&counts) => {
+                    self.last = Some(counts.clone());
+                    return Some(Ok(StatusCount::list(counts.to_vec())));
                 }
+                Some(Err(error)) => return Some(Err(ApiError::Internal(error))),
+                _ => {}
             }
-            let counts = match self
-                .store
-                .customer_counts_of(&self.tenant, &self.filter)
-                .await
-            {
-                Ok(counts) => counts,
-                Err(error) => return Some(Err(error.into())),
-            };
-            if self.last.as_ref() != Some(&counts) {
-                self.last = Some(counts.clone());
-                return Some(Ok(StatusCount::list(counts)));
+            tokio::select! {
+                changed = self.latest.changed() => {
+                    if changed.is_err() {
+                        return None;
+                    }
+                }
+                _ = self.closing.changed() => return None,
             }
         }
     }

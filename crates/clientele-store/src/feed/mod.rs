@@ -29,8 +29,10 @@ use crate::events::{
 use crate::{Store, StoreError};
 use clientele_domain::session::SESSION_ENDING_TYPES;
 
+mod counts;
 mod stream;
 
+pub use counts::{Counts, LatestCounts};
 pub use stream::{EventFilter, EventStream, StreamError};
 
 /// The PostgreSQL channel every commit notifies.
@@ -62,6 +64,8 @@ struct Inner {
     /// Raised once when the service shuts down: every subscription then ends.
     closing: watch::Sender<bool>,
     batch: i64,
+    /// The shared live counts, by (tenant, filter).
+    counts: Mutex<HashMap<counts::CountsKey, watch::Receiver<LatestCounts>>>,
 }
 
 impl Feed {
@@ -78,6 +82,7 @@ impl Feed {
                 // A batch is broadcast at once: keep it well inside the buffer, so a
                 // subscriber that keeps up is never cut off by a burst.
                 batch: (capacity / 4).clamp(4, 500) as i64,
+                counts: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -207,9 +212,12 @@ impl Feed {
                             None => std::future::pending().await,
                         }
                     } => {
-                        if let Err(error) = notified {
-                            tracing::warn!(%error, "lost the PostgreSQL notification connection; reconnecting");
-                            listener = None;
+                        match notified {
+                            Ok(()) => feed.inner.store.note_change(),
+                            Err(error) => {
+                                tracing::warn!(%error, "lost the PostgreSQL notification connection; reconnecting");
+                                listener = None;
+                            }
                         }
                     }
                     _ = tokio::time::sleep(wait) => {}

@@ -15,6 +15,8 @@ use crate::projections::apply_inline;
 use crate::sessions::ended_by;
 use crate::{CommandError, Store, StoreError};
 
+mod create_all;
+
 /// How often a command is re-decided when another writer committed to the same aggregate
 /// between its load and its commit. Loading locks an existing aggregate, so this only
 /// happens when two commands race to create the same aggregate.
@@ -249,6 +251,28 @@ impl Store {
         A: StoredAggregate,
         A::Command: Clone + Send + Sync,
     {
+        let outcome = self
+            .attempt_deferred::<A>(tx, id, command, metadata, first)
+            .await?;
+        if let Attempt::Done(done) = &outcome {
+            apply_inline(tx, &done.typed).await?;
+        }
+        Ok(outcome)
+    }
+
+    /// `attempt_on` without the inline projections: the caller applies `typed` to them.
+    pub(crate) async fn attempt_deferred<A>(
+        &self,
+        tx: &mut Tx,
+        id: &str,
+        command: A::Command,
+        metadata: &EventMetadata,
+        first: bool,
+    ) -> Result<Attempt<A>, CommandError<A::Error>>
+    where
+        A: StoredAggregate,
+        A::Command: Clone + Send + Sync,
+    {
         let fresh = first && A::creates(&command);
         let loaded = if fresh {
             Loaded {
@@ -302,7 +326,6 @@ impl Store {
             Err(AppendError::Duplicate(field)) => return Err(CommandError::Duplicate { field }),
             Err(AppendError::Store(error)) => return Err(error.into()),
         };
-        apply_inline(tx, &typed).await?;
         let ending = typed
             .iter()
             .filter(|e| !ended_by(e).is_empty())

@@ -1,5 +1,5 @@
-//! Importing a file: each row is its own createCustomer (or editCustomer) command, a few
-//! rows in flight at once.
+//! Importing a file: each row is its own createCustomer (or editCustomer) command, decided
+//! by the same rules; runs of new customers are written a batch per transaction.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
@@ -15,9 +15,11 @@ use super::{
 };
 use crate::{CommandError, EventMetadata, Store};
 
+mod batch;
+
 /// Rows read and written per batch.
 const BATCH: usize = 256;
-/// Rows of a batch in flight at once (each row is its own command and transaction).
+/// Rows of a batch decided at once (their look-ups run side by side).
 const IN_FLIGHT: usize = 8;
 
 /// Everything an import needs besides the file.
@@ -34,6 +36,21 @@ enum Outcome {
     Created,
     Updated,
     Skipped,
+}
+
+/// A row's outcome, or why it failed.
+type Checked = Result<Outcome, Vec<RowFailure>>;
+
+/// What a row was decided to do.
+enum Plan {
+    /// Nothing to write (skipped, or a check without writing).
+    Done(Outcome),
+    /// The command to write for the row.
+    Write {
+        id: String,
+        command: CustomerCommand,
+        outcome: Outcome,
+    },
 }
 
 impl Importer<'_> {
@@ -110,18 +127,14 @@ impl Importer<'_> {
                     values,
                 });
             }
-            // ...and run it with a few rows in flight, keeping the file's order in the report.
-            let mut outcomes = Vec::with_capacity(batch.len());
-            for chunk in batch.chunks(IN_FLIGHT) {
-                let mut pending = Vec::with_capacity(chunk.len());
-                for row in chunk {
-                    pending.push(self.row(row, &required, write));
-                }
-                outcomes.extend(futures::future::join_all(pending).await);
-            }
+            // ...and run it, keeping the file's order in the report.
+            let outcomes = match write {
+                true => self.write_batch(&batch, &required).await?,
+                false => self.check_batch(&batch, &required).await?,
+            };
             for (row, outcome) in batch.iter().zip(outcomes) {
                 report.rows += 1;
-                let mut outcome = outcome?;
+                let mut outcome = outcome;
                 if !write {
                     // Rows are checked against each other too: two rows of one file that
                     // share a name or shortname fail, both of them.
@@ -165,26 +178,45 @@ impl Importer<'_> {
         row: &Row<'_>,
         required: &[CustomerField],
         write: bool,
-    ) -> Result<Result<Outcome, Vec<RowFailure>>, ImportError> {
-        let first = self.row_once(row, required, write).await?;
+    ) -> Result<Checked, ImportError> {
+        let first = self.row_single(row, required, write).await?;
         match &first {
             Err(failures)
                 if failures.iter().any(|f| {
                     f.rule == "UNIQUE" && f.column.as_deref() == Some(&row.header_of("name"))
                 }) =>
             {
-                self.row_once(row, required, write).await
+                self.row_single(row, required, write).await
             }
             _ => Ok(first),
         }
     }
 
+    /// Decides one row and writes it in its own transaction.
+    async fn row_single(
+        &self,
+        row: &Row<'_>,
+        required: &[CustomerField],
+        write: bool,
+    ) -> Result<Checked, ImportError> {
+        Ok(match self.row_once(row, required, write).await? {
+            Err(failures) => Err(failures),
+            Ok(Plan::Done(outcome)) => Ok(outcome),
+            Ok(Plan::Write {
+                id,
+                command,
+                outcome,
+            }) => self.write(row, &id, command, outcome).await?,
+        })
+    }
+
+    /// Decides one row: what it would write (when `write`), or its outcome.
     async fn row_once(
         &self,
         row: &Row<'_>,
         required: &[CustomerField],
         write: bool,
-    ) -> Result<Result<Outcome, Vec<RowFailure>>, ImportError> {
+    ) -> Result<Result<Plan, Vec<RowFailure>>, ImportError> {
         let mut draft = match row.draft() {
             Ok(draft) => draft,
             Err(failures) => return Ok(Err(failures)),
@@ -215,17 +247,21 @@ impl Importer<'_> {
             ),
         };
         match existing {
-            Some(_) if self.on_existing == OnExisting::Skip => Ok(Ok(Outcome::Skipped)),
+            Some(_) if self.on_existing == OnExisting::Skip => Ok(Ok(Plan::Done(Outcome::Skipped))),
             Some(id) => {
                 if !write {
-                    return Ok(Ok(Outcome::Updated));
+                    return Ok(Ok(Plan::Done(Outcome::Updated)));
                 }
                 let command = CustomerCommand::EditCustomer {
                     expected_version: None,
                     changes: changes_from(draft, by_name),
                     required: required.to_vec(),
                 };
-                self.write(row, &id, command, Outcome::Updated).await
+                Ok(Ok(Plan::Write {
+                    id,
+                    command,
+                    outcome: Outcome::Updated,
+                }))
             }
             None => {
                 if let Some(shortname) = &draft.shortname {
@@ -240,7 +276,7 @@ impl Importer<'_> {
                     }
                 }
                 if !write {
-                    return Ok(Ok(Outcome::Created));
+                    return Ok(Ok(Plan::Done(Outcome::Created)));
                 }
                 let command = CustomerCommand::CreateCustomer {
                     tenant: tenant.clone(),
@@ -248,8 +284,11 @@ impl Importer<'_> {
                     required: required.to_vec(),
                     parent: None,
                 };
-                let id = uuid::Uuid::now_v7().to_string();
-                self.write(row, &id, command, Outcome::Created).await
+                Ok(Ok(Plan::Write {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    command,
+                    outcome: Outcome::Created,
+                }))
             }
         }
     }
@@ -260,7 +299,7 @@ impl Importer<'_> {
         id: &str,
         command: CustomerCommand,
         outcome: Outcome,
-    ) -> Result<Result<Outcome, Vec<RowFailure>>, ImportError> {
+    ) -> Result<Checked, ImportError> {
         match self
             .store
             .execute::<Customer>(id, command, &self.metadata)

@@ -141,6 +141,14 @@ impl Store {
         batch: i64,
     ) -> Result<usize, StoreError> {
         let mut tx = begin_batch(self.db(), &[projection]).await?;
+        if let (Tx::Pg(_), false) = (&tx, projection.is_inline()) {
+            // An asynchronous read model and its checkpoint are derived and commit together:
+            // a crash that loses this commit loses both, and the runner applies the same
+            // events again on start. Nothing a caller was told depends on it, so it need
+            // not wait for its WAL flush (the commands' own commits still do).
+            tx.execute("SET LOCAL synchronous_commit = off", &[])
+                .await?;
+        }
         let after = read_checkpoint(&mut tx, projection).await?;
         let events = read_log(&mut tx, after, batch).await?;
         let Some(last) = events.last().map(|e| e.log_position) else {

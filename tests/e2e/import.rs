@@ -17,6 +17,7 @@ on_both_backends!(
     a_partial_import_that_meets_an_unreadable_line_writes_nothing,
     rows_with_too_many_or_too_long_fields_refuse_the_file_naming_the_line,
     formula_cells_are_neutralised_on_export_and_restored_on_import,
+    a_partial_import_written_in_runs_still_decides_and_reports_each_row,
 );
 
 const RESULT: &str = "rows created updated skipped failed nothingWritten columns failures { line column rule message }";
@@ -377,4 +378,50 @@ async fn formula_cells_are_neutralised_on_export_and_restored_on_import(backend:
         back["customers"]["edges"][0]["node"],
         json!({ "organization": "=1+1", "city": "@home" })
     );
+}
+
+/// New customers are written a run per transaction; a run that meets a row it cannot take
+/// (a name an earlier row of the same run took, a shortname another customer holds) is
+/// written row by row, so each row still comes out as it would alone, in the file's order.
+async fn a_partial_import_written_in_runs_still_decides_and_reports_each_row(backend: Backend) {
+    let app = spawn_app(backend).await;
+    import(&app, b"Name,Shortname\nheld,HELDX\n").await;
+    let body = upload(
+        &app,
+        b"Name,City,Shortname\nalpha,Oslo,\nbeta,Rome,\nalpha,Bergen,\ngamma,Paris,heldx\ndelta,Lima,\n",
+        "PARTIAL",
+        "UPDATE",
+    )
+    .await;
+    let result = &body["data"]["importCustomers"];
+    assert_eq!(
+        (&result["created"], &result["updated"], &result["failed"]),
+        (&json!(3), &json!(1), &json!(1)),
+        "{body:#}"
+    );
+    assert_eq!(result["failures"][0]["line"], 5, "{body:#}");
+    assert_eq!(result["failures"][0]["rule"], "UNIQUE", "{body:#}");
+    assert_eq!(names(&app).await, ["alpha", "beta", "delta", "held"]);
+    let data = app
+        .ok(
+            "{ customers(filter: { text: \"alpha\" }) { edges { node { city version } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        data["customers"]["edges"][0]["node"],
+        json!({ "city": "Bergen", "version": 2 }),
+        "the third row updated the customer the first row created"
+    );
+    // Every row is its own command: a new customer has its one CustomerCreated event.
+    for name in ["beta", "delta"] {
+        let query = format!(
+            "{{ customers(filter: {{ text: \"{name}\" }}) {{ edges {{ node {{ version }} }} }} }}"
+        );
+        let data = app.ok(&query, json!({})).await;
+        assert_eq!(
+            data["customers"]["edges"][0]["node"]["version"], 1,
+            "{name}"
+        );
+    }
 }

@@ -111,6 +111,15 @@ impl Projection {
         match self {
             Projection::Customers => return profile::apply_batch(tx, events).await,
             Projection::Assignments => return assignments::apply_batch(tx, events).await,
+            Projection::CustomerCounts => {
+                return account_status::apply_counts_batch(tx, events).await
+            }
+            Projection::Products => {
+                for event in events {
+                    products::apply(tx, event).await?;
+                }
+                return account_status::apply_history_batch(tx, events).await;
+            }
             _ => {}
         }
         for event in events {

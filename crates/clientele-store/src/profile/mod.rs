@@ -4,6 +4,8 @@
 mod list;
 mod record;
 
+use std::collections::HashMap;
+
 use clientele_domain::customer::CustomerField;
 
 use crate::db::Arg;
@@ -65,14 +67,65 @@ impl Store {
         struct Row {
             aggregate_id: String,
         }
-        let row: Option<Row> = self
+        let rows: Vec<Row> = self
             .db()
-            .fetch_optional(
+            .fetch_all_planned(
                 "SELECT aggregate_id FROM unique_keys WHERE tenant_id = $1 AND kind = $2 AND value = $3",
                 &[tenant.into(), kind.into(), value.into()],
             )
             .await?;
-        Ok(row.map(|r| r.aggregate_id))
+        Ok(rows.into_iter().next().map(|r| r.aggregate_id))
+    }
+
+    /// The owners of many unique values of one kind at once (an import's batch): value to
+    /// customer id, for the values some customer holds.
+    pub async fn unique_owners(
+        &self,
+        tenant: &str,
+        kind: &str,
+        values: &[String],
+    ) -> Result<HashMap<String, String>, StoreError> {
+        let sql = "SELECT value, aggregate_id FROM unique_keys WHERE tenant_id = $1 AND kind = $2 AND value IN";
+        self.lookup_many(sql, &[tenant.into(), kind.into()], values)
+            .await
+    }
+
+    /// The live customers with these custom ids (an import's batch): custom id to id.
+    pub async fn customers_by_custom_ids(
+        &self,
+        tenant: &str,
+        custom_ids: &[String],
+    ) -> Result<HashMap<String, String>, StoreError> {
+        let sql = "SELECT custom_id, id FROM customers WHERE tenant_id = $1 AND account_status <> 'DELETED' \
+                   AND own_company = $2 AND custom_id IN";
+        self.lookup_many(sql, &[tenant.into(), Arg::Bool(false)], custom_ids)
+            .await
+    }
+
+    /// Runs `sql` (ending in `IN`) with `keys` as its list, a thousand at a time, planned
+    /// for the values (a plan cached while the table was small would scan it once it
+    /// grew), and maps each row's first column to its second.
+    async fn lookup_many(
+        &self,
+        sql: &str,
+        fixed: &[Arg],
+        keys: &[String],
+    ) -> Result<HashMap<String, String>, StoreError> {
+        let mut found = HashMap::new();
+        let mut keys: Vec<&String> = keys.iter().collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for chunk in keys.chunks(1000) {
+            let list: Vec<String> = (0..chunk.len())
+                .map(|i| format!("${}", fixed.len() + 1 + i))
+                .collect();
+            let mut args = fixed.to_vec();
+            args.extend(chunk.iter().map(|key| Arg::Text(key.to_string())));
+            let sql = format!("{sql} ({})", list.join(", "));
+            let rows: Vec<(String, String)> = self.db().fetch_all_planned(&sql, &args).await?;
+            found.extend(rows);
+        }
+        Ok(found)
     }
 
     /// The live customer with this custom id, if any.
@@ -85,14 +138,15 @@ impl Store {
         struct Row {
             id: String,
         }
-        let row: Option<Row> = self
+        // Planned for the value: a plan cached while the table was small scans it later.
+        let rows: Vec<Row> = self
             .db()
-            .fetch_optional(
+            .fetch_all_planned(
                 "SELECT id FROM customers WHERE tenant_id = $1 AND custom_id = $2 AND account_status <> 'DELETED' \
                  AND own_company = $3 LIMIT 1",
                 &[tenant.into(), custom_id.into(), Arg::Bool(false)],
             )
             .await?;
-        Ok(row.map(|r| r.id))
+        Ok(rows.into_iter().next().map(|r| r.id))
     }
 }

@@ -1,29 +1,60 @@
-//! An import's batch: decided row by row, written a run of new customers per transaction.
+//! An import's batch: its matches looked up at once, each row decided by itself, and each
+//! run of new customers written in one transaction.
 
-use clientele_domain::customer::{Customer, CustomerCommand, CustomerField};
+use clientele_domain::customer::{normalise_name, Customer, CustomerCommand, CustomerField};
 
-use super::{Checked, Importer, Outcome, Plan, IN_FLIGHT};
+use super::{Checked, Found, Importer, Outcome, Plan};
 use crate::import_export::row::Row;
 use crate::import_export::ImportError;
 
 impl Importer<'_> {
-    /// Checks a batch without writing, a few rows in flight at once.
+    /// Checks a batch without writing.
     pub(super) async fn check_batch(
         &self,
         batch: &[Row<'_>],
         required: &[CustomerField],
     ) -> Result<Vec<Checked>, ImportError> {
+        let found = self.found(batch).await?;
         let mut outcomes = Vec::with_capacity(batch.len());
-        for chunk in batch.chunks(IN_FLIGHT) {
-            let pending = chunk.iter().map(|row| self.row(row, required, false));
-            for outcome in futures::future::join_all(pending).await {
-                outcomes.push(outcome?);
-            }
+        for row in batch {
+            outcomes.push(
+                match self.row_once(row, required, false, Some(&found)).await? {
+                    Ok(Plan::Done(outcome)) => Ok(outcome),
+                    Ok(Plan::Write { outcome, .. }) => Ok(outcome),
+                    Err(failures) => Err(failures),
+                },
+            );
         }
         Ok(outcomes)
     }
 
-    /// Writes a batch: each row decided as `row` decides it (a few in flight at once),
+    /// The customers the batch's rows may match, in three queries.
+    async fn found(&self, batch: &[Row<'_>]) -> Result<Found, ImportError> {
+        let (mut custom_ids, mut names, mut shortnames) = (Vec::new(), Vec::new(), Vec::new());
+        for draft in batch.iter().filter_map(|row| row.draft().ok()) {
+            if let Some(custom_id) = &draft.custom_id {
+                custom_ids.push(custom_id.trim().to_string());
+            }
+            names.push(normalise_name(&draft.name));
+            if let Some(shortname) = &draft.shortname {
+                shortnames.push(shortname.trim().to_lowercase());
+            }
+        }
+        let tenant = &self.metadata.tenant;
+        Ok(Found {
+            custom_ids: self
+                .store
+                .customers_by_custom_ids(tenant, &custom_ids)
+                .await?,
+            names: self.store.unique_owners(tenant, "name", &names).await?,
+            shortnames: self
+                .store
+                .unique_owners(tenant, "shortname", &shortnames)
+                .await?,
+        })
+    }
+
+    /// Writes a batch: its matches looked up at once, each row decided as `row` decides it,
     /// then each run of consecutive new customers created in one transaction
     /// (`Store::create_all`), the other rows one by one, in the file's order. When a run
     /// is refused as a whole (a rule, or a name an earlier row of the run already took),
@@ -33,10 +64,10 @@ impl Importer<'_> {
         batch: &[Row<'_>],
         required: &[CustomerField],
     ) -> Result<Vec<Checked>, ImportError> {
+        let found = self.found(batch).await?;
         let mut plans = Vec::with_capacity(batch.len());
-        for chunk in batch.chunks(IN_FLIGHT) {
-            let pending = chunk.iter().map(|row| self.row_once(row, required, true));
-            plans.extend(futures::future::join_all(pending).await);
+        for row in batch {
+            plans.push(self.row_once(row, required, true, Some(&found)).await);
         }
         let mut outcomes: Vec<Option<Checked>> = (0..batch.len()).map(|_| None).collect();
         let mut run = Vec::new();

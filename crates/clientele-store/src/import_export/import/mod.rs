@@ -1,6 +1,7 @@
 //! Importing a file: each row is its own createCustomer (or editCustomer) command, decided
 //! by the same rules; runs of new customers are written a batch per transaction.
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 
 use clientele_domain::customer::{
@@ -21,8 +22,6 @@ use in_file::InFile;
 
 /// Rows read and written per batch.
 const BATCH: usize = 256;
-/// Rows of a batch decided at once (their look-ups run side by side).
-const IN_FLIGHT: usize = 8;
 
 /// Everything an import needs besides the file.
 pub struct Importer<'a> {
@@ -38,6 +37,15 @@ enum Outcome {
     Created,
     Updated,
     Skipped,
+}
+
+/// The customers a batch's rows may match, looked up for the whole batch at once: by
+/// custom id, by normalised name, by lower-cased shortname (each to the customer's id).
+#[derive(Default)]
+struct Found {
+    custom_ids: HashMap<String, String>,
+    names: HashMap<String, String>,
+    shortnames: HashMap<String, String>,
 }
 
 /// A row's outcome, or why it failed.
@@ -201,7 +209,7 @@ impl Importer<'_> {
         required: &[CustomerField],
         write: bool,
     ) -> Result<Checked, ImportError> {
-        Ok(match self.row_once(row, required, write).await? {
+        Ok(match self.row_once(row, required, write, None).await? {
             Err(failures) => Err(failures),
             Ok(Plan::Done(outcome)) => Ok(outcome),
             Ok(Plan::Write {
@@ -212,12 +220,15 @@ impl Importer<'_> {
         })
     }
 
-    /// Decides one row: what it would write (when `write`), or its outcome.
+    /// Decides one row: what it would write (when `write`), or its outcome. Existing
+    /// customers are found in `found` (looked up for the whole batch) or, without it, one
+    /// query at a time.
     async fn row_once(
         &self,
         row: &Row<'_>,
         required: &[CustomerField],
         write: bool,
+        found: Option<&Found>,
     ) -> Result<Result<Plan, Vec<RowFailure>>, ImportError> {
         let mut draft = match row.draft() {
             Ok(draft) => draft,
@@ -231,17 +242,19 @@ impl Importer<'_> {
             return Ok(Err(row.violations(violations)));
         }
         let tenant = &self.metadata.tenant;
-        let existing = match &draft.custom_id {
-            Some(custom_id) => {
+        let existing = match (&draft.custom_id, found) {
+            (Some(custom_id), Some(found)) => found.custom_ids.get(custom_id.trim()).cloned(),
+            (Some(custom_id), None) => {
                 self.store
                     .customer_by_custom_id(tenant, custom_id.trim())
                     .await?
             }
-            None => None,
+            (None, _) => None,
         };
-        let (existing, by_name) = match existing {
-            Some(id) => (Some(id), false),
-            None => (
+        let (existing, by_name) = match (existing, found) {
+            (Some(id), _) => (Some(id), false),
+            (None, Some(found)) => (found.names.get(&normalise_name(&draft.name)).cloned(), true),
+            (None, None) => (
                 self.store
                     .unique_owner(tenant, "name", &normalise_name(&draft.name))
                     .await?,
@@ -267,10 +280,11 @@ impl Importer<'_> {
             }
             None => {
                 if let Some(shortname) = &draft.shortname {
-                    let taken = self
-                        .store
-                        .unique_owner(tenant, "shortname", &shortname.trim().to_lowercase())
-                        .await?;
+                    let key = shortname.trim().to_lowercase();
+                    let taken = match found {
+                        Some(found) => found.shortnames.get(&key).cloned(),
+                        None => self.store.unique_owner(tenant, "shortname", &key).await?,
+                    };
                     if taken.is_some() {
                         let message = "another customer of this tenant already has this shortname"
                             .to_string();

@@ -1,0 +1,552 @@
+//! Webhooks: the commands that also write a secret (in the command's transaction), the
+//! endpoints as read, and what the delivery worker keeps: where each endpoint stands in
+//! the log (`webhook_delivery_state`, with the lease of the instance that delivers) and
+//! every attempt (`webhook_deliveries`).
+
+use chrono::{DateTime, TimeZone, Utc};
+use clientele_domain::tenant::webhooks::WebhookCommand;
+use clientele_domain::tenant::{Tenant, TenantCommand, TenantError};
+
+use crate::commands::{retryable, Attempt, ATTEMPTS};
+use crate::db::{Arg, Executor, Tx};
+use crate::events::{EventMetadata, LogPosition};
+use crate::{CommandError, Committed, Store, StoreError};
+
+/// An endpoint as the `webhook_endpoints` read model holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookEndpointRecord {
+    pub tenant_id: String,
+    pub endpoint_id: String,
+    pub url: String,
+    /// Empty: every deliverable type.
+    pub event_types: Vec<String>,
+    pub description: String,
+    pub enabled: bool,
+    pub disabled_reason: Option<String>,
+    pub disabled_by: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The secrets that sign an endpoint's deliveries now: the current one and, during a
+/// rotation, the previous one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookSecrets {
+    pub current: String,
+    pub previous: Option<String>,
+}
+
+/// Where an endpoint's deliveries stand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeliveryState {
+    /// The last position delivered or passed over.
+    pub checkpoint: LogPosition,
+    /// Failed attempts at the next event.
+    pub failures: i64,
+    pub next_attempt_at: DateTime<Utc>,
+    pub generation: i64,
+}
+
+/// One attempt at a delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookDelivery {
+    pub id: i64,
+    pub webhook_id: String,
+    pub event_type: String,
+    pub event_cursor: String,
+    pub attempt: i64,
+    /// `SUCCEEDED` or `FAILED`.
+    pub status: String,
+    pub response_code: Option<i64>,
+    pub latency_ms: i64,
+    pub error: Option<String>,
+    pub attempted_at: DateTime<Utc>,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+}
+
+/// What an attempt leads to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptOutcome {
+    /// Delivered: the checkpoint moves to the event.
+    Delivered(LogPosition),
+    /// Failed: try again at this instant; this many failures so far.
+    RetryAt(DateTime<Utc>, i64),
+    /// Failed for the last time: the endpoint is being disabled.
+    GaveUp(i64),
+}
+
+#[derive(sqlx::FromRow)]
+struct EndpointRow {
+    tenant_id: String,
+    endpoint_id: String,
+    url: String,
+    event_types: String,
+    description: String,
+    enabled: bool,
+    disabled_reason: Option<String>,
+    disabled_by: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct SecretRow {
+    secret: String,
+    previous_secret: Option<String>,
+    previous_until: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct StateRow {
+    tx_id: i64,
+    position: i64,
+    failures: i64,
+    next_attempt_at: i64,
+    generation: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct DeliveryRow {
+    id: i64,
+    webhook_id: String,
+    event_type: String,
+    event_cursor: String,
+    attempt: i64,
+    status: String,
+    response_code: Option<i64>,
+    latency_ms: i64,
+    error: Option<String>,
+    attempted_at: i64,
+    next_attempt_at: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct EndRow {
+    tx_id: i64,
+    position: i64,
+}
+
+const ENDPOINT_COLUMNS: &str = "tenant_id, endpoint_id, url, event_types, description, enabled, \
+     disabled_reason, disabled_by, created_at, updated_at";
+
+fn micros(at: DateTime<Utc>) -> Arg {
+    Arg::Int(at.timestamp_micros())
+}
+
+fn instant(micros: i64) -> DateTime<Utc> {
+    Utc.timestamp_micros(micros).single().unwrap_or_default()
+}
+
+impl From<EndpointRow> for WebhookEndpointRecord {
+    fn from(r: EndpointRow) -> Self {
+        WebhookEndpointRecord {
+            tenant_id: r.tenant_id,
+            endpoint_id: r.endpoint_id,
+            url: r.url,
+            event_types: serde_json::from_str(&r.event_types).unwrap_or_default(),
+            description: r.description,
+            enabled: r.enabled,
+            disabled_reason: r.disabled_reason,
+            disabled_by: r.disabled_by,
+            created_at: instant(r.created_at),
+            updated_at: instant(r.updated_at),
+        }
+    }
+}
+
+impl Store {
+    /// Runs a webhook command on the tenant. With `secret`, a registration or rotation
+    /// stores it in the same transaction (a rotation keeps the old one until the event's
+    /// `oldValidUntil`); a registration starts delivering after the end of the log as it is
+    /// now; a deletion drops the secret and the delivery state.
+    pub async fn webhook_command(
+        &self,
+        command: WebhookCommand,
+        secret: Option<&str>,
+        metadata: &EventMetadata,
+    ) -> Result<Committed<Tenant>, CommandError<TenantError>> {
+        let tenant = metadata.tenant.as_str();
+        for _ in 0..ATTEMPTS {
+            let mut tx = self.db().begin().await?;
+            let outcome = self
+                .attempt::<Tenant>(
+                    &mut tx,
+                    tenant,
+                    TenantCommand::Webhook(command.clone()),
+                    metadata,
+                )
+                .await;
+            let committed = match retryable(outcome)? {
+                Attempt::Done(committed) => committed,
+                Attempt::Retry => continue,
+            };
+            if committed.events.is_empty() {
+                tx.rollback().await?;
+                return Ok(committed);
+            }
+            after_command(&mut tx, tenant, &command, secret).await?;
+            self.commit(tx, committed.events.len(), &committed.ending)
+                .await?;
+            return Ok(committed);
+        }
+        Err(CommandError::Contended)
+    }
+
+    /// The tenant's endpoints, oldest first.
+    pub async fn webhook_endpoints(
+        &self,
+        tenant: &str,
+    ) -> Result<Vec<WebhookEndpointRecord>, StoreError> {
+        let sql = format!("SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE tenant_id = $1 ORDER BY created_at, endpoint_id");
+        let rows: Vec<EndpointRow> = self.db().fetch_all(&sql, &[tenant.into()]).await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    pub async fn webhook_endpoint(
+        &self,
+        tenant: &str,
+        id: &str,
+    ) -> Result<Option<WebhookEndpointRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE tenant_id = $1 AND endpoint_id = $2"
+        );
+        let row: Option<EndpointRow> = self
+            .db()
+            .fetch_optional(&sql, &[tenant.into(), id.into()])
+            .await?;
+        Ok(row.map(Into::into))
+    }
+
+    /// Every enabled endpoint of every tenant: what the delivery worker follows.
+    pub async fn enabled_webhook_endpoints(
+        &self,
+    ) -> Result<Vec<WebhookEndpointRecord>, StoreError> {
+        let sql = format!("SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE enabled = true");
+        let rows: Vec<EndpointRow> = self.db().fetch_all(&sql, &[]).await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    /// The secrets that sign at `now` (the previous one only until its rotation's end).
+    pub async fn webhook_secrets(
+        &self,
+        tenant: &str,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<WebhookSecrets>, StoreError> {
+        let row: Option<SecretRow> = self
+            .db()
+            .fetch_optional(
+                "SELECT secret, previous_secret, previous_until FROM webhook_secrets WHERE tenant_id = $1 AND endpoint_id = $2",
+                &[tenant.into(), id.into()],
+            )
+            .await?;
+        Ok(row.map(|r| WebhookSecrets {
+            current: r.secret,
+            previous: r
+                .previous_secret
+                .filter(|_| r.previous_until.is_some_and(|u| u > now.timestamp_micros())),
+        }))
+    }
+
+    /// Takes or renews the lease on an endpoint's deliveries for `owner` until `until`:
+    /// true when `owner` holds it (nobody else did, or their lease ran out).
+    pub async fn claim_webhook_lease(
+        &self,
+        tenant: &str,
+        id: &str,
+        owner: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let claimed = self
+            .write(
+                "UPDATE webhook_delivery_state SET lease_owner = $3, lease_until = $5 \
+                 WHERE tenant_id = $1 AND endpoint_id = $2 AND (lease_owner = $3 OR lease_until < $4)",
+                &[tenant.into(), id.into(), owner.into(), micros(now), micros(until)],
+            )
+            .await?;
+        Ok(claimed == 1)
+    }
+
+    /// Gives up every lease `owner` holds (on shutdown), so another instance takes over at once.
+    pub async fn release_webhook_leases(&self, owner: &str) -> Result<(), StoreError> {
+        self.write(
+                "UPDATE webhook_delivery_state SET lease_owner = NULL, lease_until = 0 WHERE lease_owner = $1",
+                &[owner.into()],
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub async fn webhook_delivery_state(
+        &self,
+        tenant: &str,
+        id: &str,
+    ) -> Result<Option<DeliveryState>, StoreError> {
+        let row: Option<StateRow> = self
+            .db()
+            .fetch_optional(
+                "SELECT tx_id, position, failures, next_attempt_at, generation FROM webhook_delivery_state \
+                 WHERE tenant_id = $1 AND endpoint_id = $2",
+                &[tenant.into(), id.into()],
+            )
+            .await?;
+        Ok(row.map(|r| DeliveryState {
+            checkpoint: LogPosition {
+                tx: r.tx_id,
+                position: r.position,
+            },
+            failures: r.failures,
+            next_attempt_at: instant(r.next_attempt_at),
+            generation: r.generation,
+        }))
+    }
+
+    /// Moves the checkpoint over events the endpoint does not want. False when `owner`
+    /// lost the lease or a redelivery moved the checkpoint meanwhile.
+    pub async fn pass_webhook_events(
+        &self,
+        tenant: &str,
+        id: &str,
+        owner: &str,
+        generation: i64,
+        to: LogPosition,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.db().begin().await?;
+        let moved = advance(&mut tx, tenant, id, owner, generation, to).await?;
+        tx.commit().await?;
+        Ok(moved)
+    }
+
+    /// Records an attempt and what it leads to, in one transaction: a delivery moves the
+    /// checkpoint past its event, a failure schedules the next attempt. False (nothing
+    /// written) when `owner` lost the lease or a redelivery moved the checkpoint meanwhile.
+    pub async fn record_webhook_attempt(
+        &self,
+        tenant: &str,
+        id: &str,
+        owner: &str,
+        generation: i64,
+        attempt: &WebhookDelivery,
+        outcome: AttemptOutcome,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.db().begin().await?;
+        let kept = match outcome {
+            AttemptOutcome::Delivered(to) => {
+                advance(&mut tx, tenant, id, owner, generation, to).await?
+            }
+            AttemptOutcome::RetryAt(at, failures) => {
+                failed(&mut tx, tenant, id, owner, generation, failures, at).await?
+            }
+            AttemptOutcome::GaveUp(failures) => {
+                failed(&mut tx, tenant, id, owner, generation, failures, Utc::now()).await?
+            }
+        };
+        if !kept {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        tx.execute(
+            "INSERT INTO webhook_deliveries (tenant_id, endpoint_id, webhook_id, event_type, event_cursor, \
+             attempt, status, response_code, latency_ms, error, attempted_at, next_attempt_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            &[
+                tenant.into(),
+                id.into(),
+                attempt.webhook_id.as_str().into(),
+                attempt.event_type.as_str().into(),
+                attempt.event_cursor.as_str().into(),
+                Arg::Int(attempt.attempt),
+                attempt.status.as_str().into(),
+                Arg::OptInt(attempt.response_code),
+                Arg::Int(attempt.latency_ms),
+                Arg::OptText(attempt.error.clone()),
+                micros(attempt.attempted_at),
+                Arg::OptInt(attempt.next_attempt_at.map(|t| t.timestamp_micros())),
+            ],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Delivers again everything after `after` (the start of the log when `None`): the
+    /// checkpoint moves there and the failures are forgotten.
+    pub async fn redeliver_webhooks(
+        &self,
+        tenant: &str,
+        id: &str,
+        after: Option<LogPosition>,
+    ) -> Result<bool, StoreError> {
+        let after = after.unwrap_or_default();
+        let moved = self
+            .write(
+                "UPDATE webhook_delivery_state SET tx_id = $3, position = $4, failures = 0, next_attempt_at = 0, \
+                 generation = generation + 1 WHERE tenant_id = $1 AND endpoint_id = $2",
+                &[tenant.into(), id.into(), Arg::Int(after.tx), Arg::Int(after.position)],
+            )
+            .await?;
+        self.notify_written();
+        Ok(moved == 1)
+    }
+
+    /// An endpoint's attempts, newest first, `first` of them before the attempt `before`.
+    pub async fn webhook_deliveries(
+        &self,
+        tenant: &str,
+        id: &str,
+        first: i64,
+        before: Option<i64>,
+    ) -> Result<Vec<WebhookDelivery>, StoreError> {
+        let sql = format!(
+            "SELECT id, webhook_id, event_type, event_cursor, attempt, status, response_code, latency_ms, \
+             error, attempted_at, next_attempt_at FROM webhook_deliveries \
+             WHERE tenant_id = $1 AND endpoint_id = $2 AND id < $3 ORDER BY id DESC LIMIT {first}"
+        );
+        let rows: Vec<DeliveryRow> = self
+            .db()
+            .fetch_all(
+                &sql,
+                &[tenant.into(), id.into(), Arg::Int(before.unwrap_or(i64::MAX))],
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| WebhookDelivery {
+                id: r.id,
+                webhook_id: r.webhook_id,
+                event_type: r.event_type,
+                event_cursor: r.event_cursor,
+                attempt: r.attempt,
+                status: r.status,
+                response_code: r.response_code,
+                latency_ms: r.latency_ms,
+                error: r.error,
+                attempted_at: instant(r.attempted_at),
+                next_attempt_at: r.next_attempt_at.map(instant),
+            })
+            .collect())
+    }
+}
+
+impl Store {
+    /// One statement outside a transaction (on SQLite through the one writer).
+    async fn write(&self, sql: &str, args: &[Arg]) -> Result<u64, StoreError> {
+        Executor::Pool(self.db()).execute(sql, args).await
+    }
+}
+
+/// The secret, the start of deliveries, or their end, as the command asks.
+async fn after_command(
+    tx: &mut Tx,
+    tenant: &str,
+    command: &WebhookCommand,
+    secret: Option<&str>,
+) -> Result<(), StoreError> {
+    match (command, secret) {
+        (WebhookCommand::Register { endpoint_id, .. }, Some(secret)) => {
+            let end = readable_end(tx).await?;
+            tx.execute(
+                "INSERT INTO webhook_secrets (tenant_id, endpoint_id, secret) VALUES ($1, $2, $3)",
+                &[tenant.into(), endpoint_id.as_str().into(), secret.into()],
+            )
+            .await?;
+            tx.execute(
+                "INSERT INTO webhook_delivery_state (tenant_id, endpoint_id, tx_id, position) VALUES ($1, $2, $3, $4)",
+                &[tenant.into(), endpoint_id.as_str().into(), Arg::Int(end.tx), Arg::Int(end.position)],
+            )
+            .await?;
+        }
+        (
+            WebhookCommand::RotateSecret {
+                endpoint_id,
+                old_valid_until,
+            },
+            Some(secret),
+        ) => {
+            tx.execute(
+                "UPDATE webhook_secrets SET previous_secret = secret, previous_until = $4, secret = $3 \
+                 WHERE tenant_id = $1 AND endpoint_id = $2",
+                &[tenant.into(), endpoint_id.as_str().into(), secret.into(), micros(*old_valid_until)],
+            )
+            .await?;
+        }
+        (WebhookCommand::Delete { endpoint_id }, _) => {
+            for table in ["webhook_secrets", "webhook_delivery_state"] {
+                let sql = format!("DELETE FROM {table} WHERE tenant_id = $1 AND endpoint_id = $2");
+                tx.execute(&sql, &[tenant.into(), endpoint_id.as_str().into()])
+                    .await?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The last readable position of the log, as a reader in `tx` sees it.
+async fn readable_end(tx: &mut Tx) -> Result<LogPosition, StoreError> {
+    let sql = match tx {
+        Tx::Pg(_) => {
+            "SELECT tx_id::text::bigint AS tx_id, position FROM events \
+             WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot()) \
+             ORDER BY events.tx_id DESC, events.position DESC LIMIT 1"
+        }
+        Tx::Lite(_) => "SELECT 0 AS tx_id, position FROM events ORDER BY position DESC LIMIT 1",
+    };
+    let end: Option<EndRow> = tx.fetch_optional(sql, &[]).await?;
+    Ok(end.map_or_else(LogPosition::default, |e| LogPosition {
+        tx: e.tx_id,
+        position: e.position,
+    }))
+}
+
+async fn advance(
+    tx: &mut Tx,
+    tenant: &str,
+    id: &str,
+    owner: &str,
+    generation: i64,
+    to: LogPosition,
+) -> Result<bool, StoreError> {
+    let moved = tx
+        .execute(
+            "UPDATE webhook_delivery_state SET tx_id = $5, position = $6, failures = 0, next_attempt_at = 0 \
+             WHERE tenant_id = $1 AND endpoint_id = $2 AND lease_owner = $3 AND generation = $4",
+            &[
+                tenant.into(),
+                id.into(),
+                owner.into(),
+                Arg::Int(generation),
+                Arg::Int(to.tx),
+                Arg::Int(to.position),
+            ],
+        )
+        .await?;
+    Ok(moved == 1)
+}
+
+async fn failed(
+    tx: &mut Tx,
+    tenant: &str,
+    id: &str,
+    owner: &str,
+    generation: i64,
+    failures: i64,
+    next: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let moved = tx
+        .execute(
+            "UPDATE webhook_delivery_state SET failures = $5, next_attempt_at = $6 \
+             WHERE tenant_id = $1 AND endpoint_id = $2 AND lease_owner = $3 AND generation = $4",
+            &[
+                tenant.into(),
+                id.into(),
+                owner.into(),
+                Arg::Int(generation),
+                Arg::Int(failures),
+                micros(next),
+            ],
+        )
+        .await?;
+    Ok(moved == 1)
+}

@@ -407,7 +407,11 @@ impl Store {
             .db()
             .fetch_all(
                 &sql,
-                &[tenant.into(), id.into(), Arg::Int(before.unwrap_or(i64::MAX))],
+                &[
+                    tenant.into(),
+                    id.into(),
+                    Arg::Int(before.unwrap_or(i64::MAX)),
+                ],
             )
             .await?;
         Ok(rows

@@ -299,12 +299,14 @@ impl Tenant {
                 {
                     return Ok(vec![]);
                 }
-                vec![TenantEvent::WebhookEndpointUpdated(WebhookEndpointUpdated {
-                    endpoint_id,
-                    url,
-                    event_types,
-                    description,
-                })]
+                vec![TenantEvent::WebhookEndpointUpdated(
+                    WebhookEndpointUpdated {
+                        endpoint_id,
+                        url,
+                        event_types,
+                        description,
+                    },
+                )]
             }
             WebhookCommand::Disable {
                 endpoint_id,
@@ -325,15 +327,15 @@ impl Tenant {
                 if existing(&endpoint_id)?.enabled {
                     return Ok(vec![]);
                 }
-                vec![TenantEvent::WebhookEndpointEnabled(WebhookEndpointEnabled {
-                    endpoint_id,
-                })]
+                vec![TenantEvent::WebhookEndpointEnabled(
+                    WebhookEndpointEnabled { endpoint_id },
+                )]
             }
             WebhookCommand::Delete { endpoint_id } => {
                 existing(&endpoint_id)?;
-                vec![TenantEvent::WebhookEndpointDeleted(WebhookEndpointDeleted {
-                    endpoint_id,
-                })]
+                vec![TenantEvent::WebhookEndpointDeleted(
+                    WebhookEndpointDeleted { endpoint_id },
+                )]
             }
             WebhookCommand::RotateSecret {
                 endpoint_id,

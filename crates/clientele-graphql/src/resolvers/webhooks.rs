@@ -48,7 +48,10 @@ impl WebhooksQuery {
     ) -> ApiResult<Option<WebhookEndpoint>> {
         let me = guard::require(ctx, needs!(Query, "webhookEndpoint"))?;
         let (_, store, _) = parts(ctx);
-        Ok(store.webhook_endpoint(&me.tenant, &id).await?.map(Into::into))
+        Ok(store
+            .webhook_endpoint(&me.tenant, &id)
+            .await?
+            .map(Into::into))
     }
 }
 
@@ -234,7 +237,9 @@ async fn known<'a>(
     let (_, store, _) = parts(ctx);
     match store.webhook_endpoint(&me.tenant, id).await? {
         Some(_) => Ok(me),
-        None => Err(ApiError::NotFound("no webhook endpoint with this id".into())),
+        None => Err(ApiError::NotFound(
+            "no webhook endpoint with this id".into(),
+        )),
     }
 }
 

@@ -61,15 +61,20 @@ impl WebhookEndpoint {
         #[graphql(desc = "How many attempts to return (0 to 100, 20 by default).")] first: Option<
             i32,
         >,
-        #[graphql(desc = "The cursor of the last attempt of the previous page.")]
-        after: Option<String>,
+        #[graphql(desc = "The cursor of the last attempt of the previous page.")] after: Option<
+            String,
+        >,
     ) -> ApiResult<WebhookDeliveryConnection> {
         let size = first_page(first)?;
         let before = after
             .as_deref()
             .map(|c| {
                 c.parse::<i64>().map_err(|_| {
-                    ApiError::argument("after", Rule::Format, "after is not a cursor this list gave out")
+                    ApiError::argument(
+                        "after",
+                        Rule::Format,
+                        "after is not a cursor this list gave out",
+                    )
                 })
             })
             .transpose()?;
@@ -86,7 +91,12 @@ impl WebhookEndpoint {
                 node: r.into(),
             })
             .collect();
-        let page_info = PageInfo::of(&edges, |e| e.cursor.clone(), has_next_page, before.is_some());
+        let page_info = PageInfo::of(
+            &edges,
+            |e| e.cursor.clone(),
+            has_next_page,
+            before.is_some(),
+        );
         Ok(WebhookDeliveryConnection { edges, page_info })
     }
 }

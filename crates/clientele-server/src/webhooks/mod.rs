@@ -246,7 +246,14 @@ async fn step(worker: &Worker, tenant: &str, id: &str) -> Result<Next, StoreErro
     if answer.delivered() {
         let outcome = AttemptOutcome::Delivered(event.log_position);
         store
-            .record_webhook_attempt(tenant, id, &worker.owner, state.generation, &record, outcome)
+            .record_webhook_attempt(
+                tenant,
+                id,
+                &worker.owner,
+                state.generation,
+                &record,
+                outcome,
+            )
             .await?;
         return Ok(Next::Go);
     }
@@ -259,7 +266,14 @@ async fn step(worker: &Worker, tenant: &str, id: &str) -> Result<Next, StoreErro
     let Some(wait) = backoff(&worker.settings, attempt) else {
         let outcome = AttemptOutcome::GaveUp(attempt);
         let kept = store
-            .record_webhook_attempt(tenant, id, &worker.owner, state.generation, &record, outcome)
+            .record_webhook_attempt(
+                tenant,
+                id,
+                &worker.owner,
+                state.generation,
+                &record,
+                outcome,
+            )
             .await?;
         if kept {
             give_up(worker, &endpoint, attempt, record.error.as_deref()).await?;

@@ -415,3 +415,30 @@ async fn private_addresses_and_unknown_types_are_refused_at_registration(backend
         .await;
     assert_eq!(ok["registerWebhookEndpoint"]["endpoint"]["enabled"], true);
 }
+
+/// Several instances on one PostgreSQL: one at a time delivers an endpoint's events (its
+/// lease), so each arrives once and in order; when that one stops, another takes over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_one_postgres_deliver_each_event_once_in_order() {
+    let first = app(Backend::Postgres, 50).await;
+    let second = app_on(first.database.clone(), 50, None).await;
+    let receiver = Receiver::start().await;
+    register(&first, &receiver, &["CustomerCreated"]).await;
+    let mut ids = Vec::new();
+    for i in 0..10 {
+        let via = if i % 2 == 0 { &first } else { &second };
+        ids.push(via.new_customer(&format!("c{i}"), None).await);
+    }
+    receiver.wait_for(10).await;
+    first.stop().await;
+    for i in 10..13 {
+        ids.push(second.new_customer(&format!("c{i}"), None).await);
+    }
+    receiver.wait_for(13).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        kinds(&receiver.delivered()),
+        created(&ids.iter().collect::<Vec<_>>()),
+        "each once, in log order, across both instances"
+    );
+}

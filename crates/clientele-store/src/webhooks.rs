@@ -157,8 +157,8 @@ impl From<EndpointRow> for WebhookEndpointRecord {
 impl Store {
     /// Runs a webhook command on the tenant. With `secret`, a registration or rotation
     /// stores it in the same transaction (a rotation keeps the old one until the event's
-    /// `oldValidUntil`); a registration starts delivering after the end of the log as it is
-    /// now; a deletion drops the secret and the delivery state.
+    /// `oldValidUntil`); a registration starts delivering after its own event; a deletion drops
+    /// the secret and the delivery state.
     pub async fn webhook_command(
         &self,
         command: WebhookCommand,
@@ -184,7 +184,7 @@ impl Store {
                 tx.rollback().await?;
                 return Ok(committed);
             }
-            after_command(&mut tx, tenant, &command, secret).await?;
+            after_command(&mut tx, tenant, &command, secret, committed.version).await?;
             self.commit(tx, committed.events.len(), &committed.ending)
                 .await?;
             return Ok(committed);
@@ -446,10 +446,11 @@ async fn after_command(
     tenant: &str,
     command: &WebhookCommand,
     secret: Option<&str>,
+    version: u64,
 ) -> Result<(), StoreError> {
     match (command, secret) {
         (WebhookCommand::Register { endpoint_id, .. }, Some(secret)) => {
-            let end = readable_end(tx).await?;
+            let end = registered_at(tx, tenant, version).await?;
             tx.execute(
                 "INSERT INTO webhook_secrets (tenant_id, endpoint_id, secret) VALUES ($1, $2, $3)",
                 &[tenant.into(), endpoint_id.as_str().into(), secret.into()],
@@ -487,21 +488,27 @@ async fn after_command(
     Ok(())
 }
 
-/// The last readable position of the log, as a reader in `tx` sees it.
-async fn readable_end(tx: &mut Tx) -> Result<LogPosition, StoreError> {
+/// Where the registration event (the tenant's event `version`) sits in the log: deliveries
+/// start after it, so with the commands that began after the registration (on PostgreSQL
+/// the log is ordered by writing transaction first).
+async fn registered_at(tx: &mut Tx, tenant: &str, version: u64) -> Result<LogPosition, StoreError> {
     let sql = match tx {
         Tx::Pg(_) => {
             "SELECT tx_id::text::bigint AS tx_id, position FROM events \
-             WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot()) \
-             ORDER BY events.tx_id DESC, events.position DESC LIMIT 1"
+             WHERE aggregate_type = 'Tenant' AND aggregate_id = $1 AND sequence = $2"
         }
-        Tx::Lite(_) => "SELECT 0 AS tx_id, position FROM events ORDER BY position DESC LIMIT 1",
+        Tx::Lite(_) => {
+            "SELECT 0 AS tx_id, position FROM events \
+             WHERE aggregate_type = 'Tenant' AND aggregate_id = $1 AND sequence = $2"
+        }
     };
-    let end: Option<EndRow> = tx.fetch_optional(sql, &[]).await?;
-    Ok(end.map_or_else(LogPosition::default, |e| LogPosition {
+    let args = [tenant.into(), Arg::Int(version as i64)];
+    let end: Option<EndRow> = tx.fetch_optional(sql, &args).await?;
+    end.map(|e| LogPosition {
         tx: e.tx_id,
         position: e.position,
-    }))
+    })
+    .ok_or_else(|| StoreError::Corrupt(format!("tenant {tenant} #{version} is not in the log")))
 }
 
 async fn advance(

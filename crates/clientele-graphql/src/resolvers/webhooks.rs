@@ -60,7 +60,7 @@ pub struct WebhooksMutation;
 
 #[Object]
 impl WebhooksMutation {
-    /// Registers an endpoint; deliveries start with the events committed after it. The
+    /// Registers an endpoint; deliveries start with the events of commands that begin after it. The
     /// answer carries the signing secret, shown this once.
     async fn register_webhook_endpoint(
         &self,

@@ -91,15 +91,12 @@ pub fn spawn(
             match worker.store.enabled_webhook_endpoints().await {
                 Ok(endpoints) => {
                     for endpoint in endpoints {
-                        let key = (endpoint.tenant_id.clone(), endpoint.endpoint_id.clone());
-                        if !tasks.contains_key(&key) {
-                            let task = tokio::spawn(follow(
-                                worker.clone(),
-                                key.0.clone(),
-                                key.1.clone(),
-                                shutdown.clone(),
-                            ));
-                            tasks.insert(key, task);
+                        let key = (endpoint.tenant_id, endpoint.endpoint_id);
+                        if let std::collections::hash_map::Entry::Vacant(slot) = tasks.entry(key) {
+                            let (tenant, id) = slot.key().clone();
+                            let task =
+                                tokio::spawn(follow(worker.clone(), tenant, id, shutdown.clone()));
+                            slot.insert(task);
                         }
                     }
                 }

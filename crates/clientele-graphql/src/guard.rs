@@ -36,6 +36,9 @@ pub enum Ability {
     /// customers; assign devices, assets, edges and dashboards, and the home dashboard;
     /// end every session of a subject (`revokeSessions`).
     AdministerTenant,
+    /// Register and manage the tenant's webhook endpoints (their secrets, delivery log and
+    /// redelivery).
+    AdministerWebhooks,
     /// End an impersonation. No role holds it: only an impersonation token, for itself.
     EndImpersonation,
     /// Activate a user, set a password with a link, sign in, refresh, sign out, ask for a
@@ -57,6 +60,7 @@ impl Ability {
             Ability::ManageCustomers  => &[TenantAdmin, Reseller, Seller],
             Ability::EditCustomer     => &[TenantAdmin, Reseller, Seller,          CustomerAdmin],
             Ability::AdministerTenant => &[TenantAdmin, Reseller],
+            Ability::AdministerWebhooks => &[TenantAdmin],
             Ability::EndImpersonation => &[],
             Ability::ActivateUser     => &[],
         }
@@ -172,6 +176,15 @@ pub const OPERATIONS: &[Operation] = {
         row(Mutation,     "unassignEdge",               AdministerTenant),
         row(Mutation,     "assignDashboard",            AdministerTenant),
         row(Mutation,     "unassignDashboard",          AdministerTenant),
+        row(Query,        "webhookEndpoints",           AdministerWebhooks),
+        row(Query,        "webhookEndpoint",            AdministerWebhooks),
+        row(Mutation,     "registerWebhookEndpoint",    AdministerWebhooks),
+        row(Mutation,     "updateWebhookEndpoint",      AdministerWebhooks),
+        row(Mutation,     "disableWebhookEndpoint",     AdministerWebhooks),
+        row(Mutation,     "enableWebhookEndpoint",      AdministerWebhooks),
+        row(Mutation,     "deleteWebhookEndpoint",      AdministerWebhooks),
+        row(Mutation,     "rotateWebhookSecret",        AdministerWebhooks),
+        row(Mutation,     "redeliverWebhooks",          AdministerWebhooks),
         row(Subscription, "customerEvents",             ReadHistory),
         row(Subscription, "accountStatusChanged",       Read),
         row(Subscription, "customerCountsByStatus",     Audit),

@@ -28,7 +28,7 @@ pub use limits::{MAX_ALIASES, MAX_DEPTH, MAX_INTROSPECTION_DEPTH, MAX_SELECTIONS
 pub use mail::{Mail, Mailer};
 pub use resolvers::{
     token_hash, ActivationSettings, ClientAddress, ImpersonationTtl, MutationRoot, QueryRoot,
-    SignInLimits, SignInSettings, SubscriptionRoot,
+    SignInLimits, SignInSettings, SubscriptionRoot, WebhookSettings,
 };
 pub use types::page::{encode_cursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use types::products::ProductsLoader;
@@ -46,6 +46,7 @@ pub fn build_schema(
     auth: std::sync::Arc<Authenticator>,
     impersonation_ttl: chrono::Duration,
     activation: ActivationSettings,
+    webhooks: WebhookSettings,
 ) -> ClienteleSchema {
     // Batching only (DataLoader::new caches nothing), so it can live as long as the schema.
     let products = DataLoader::new(ProductsLoader(store.clone()), tokio::spawn);
@@ -61,6 +62,7 @@ pub fn build_schema(
     .data(auth)
     .data(ImpersonationTtl(impersonation_ttl))
     .data(activation)
+    .data(webhooks)
     .data(std::sync::Arc::new(SignInLimits::default()))
     // Outermost first: observe counts the codes that codes gives; documents parses (or
     // reuses) the document and checks the limits before async-graphql walks it, the

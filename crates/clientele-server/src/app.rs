@@ -83,6 +83,9 @@ impl Application {
                 auth.clone(),
                 ttl,
                 activation,
+                clientele_graphql::WebhookSettings {
+                    allow_private_addresses: settings.webhooks_allow_private_addresses,
+                },
             ),
             ws: WsSettings {
                 init_timeout: Duration::from_millis(settings.ws_init_timeout_ms),
@@ -167,6 +170,19 @@ impl Application {
             clock,
             shutdown,
         } = self;
+        let webhooks = crate::webhooks::spawn(
+            store.clone(),
+            feed.clone(),
+            clock.clone(),
+            notice_mailer(&settings)?,
+            crate::webhooks::WorkerSettings {
+                allow_private_addresses: settings.webhooks_allow_private_addresses,
+                retry_base: Duration::from_millis(settings.webhooks_retry_base_ms),
+                poll: Duration::from_millis(settings.webhooks_poll_ms),
+                timeout: Duration::from_millis(settings.webhooks_timeout_ms),
+            },
+            shutdown.subscribe(),
+        )?;
         let notices = notice_mailer(&settings)?.map(|mailer| {
             crate::deletion_notices::spawn(
                 store.clone(),
@@ -268,6 +284,7 @@ impl Application {
         let _ = feed_task.await;
         let _ = runner.await;
         let _ = scheduler.await;
+        let _ = webhooks.await;
         if let Some(notices) = notices {
             let _ = notices.await;
         }

@@ -13,6 +13,7 @@ pub mod scheduler;
 pub mod settings;
 mod state;
 pub mod telemetry;
+pub mod webhooks;
 mod ws;
 
 pub use app::{Application, ShutdownHandle};

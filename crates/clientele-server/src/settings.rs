@@ -195,6 +195,40 @@ pub struct Settings {
         global = true
     )]
     pub deletion_poll_ms: u64,
+    /// Let webhook endpoints use loopback, link-local and private addresses, and plain
+    /// http (for tests and on-premise receivers). Off: https to public addresses only.
+    #[arg(
+        long,
+        env = "CLIENTELE_WEBHOOKS_ALLOW_PRIVATE_ADDRESSES",
+        default_value_t = false,
+        global = true
+    )]
+    pub webhooks_allow_private_addresses: bool,
+    /// The first wait after a failed webhook delivery, in ms; the later ones are multiples
+    /// of it (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h by default), then the endpoint is disabled.
+    #[arg(
+        long,
+        env = "CLIENTELE_WEBHOOKS_RETRY_BASE_MS",
+        default_value_t = 5_000,
+        global = true
+    )]
+    pub webhooks_retry_base_ms: u64,
+    /// How often the webhook worker looks for endpoints, and at the log when nothing woke it, in ms.
+    #[arg(
+        long,
+        env = "CLIENTELE_WEBHOOKS_POLL_MS",
+        default_value_t = 1_000,
+        global = true
+    )]
+    pub webhooks_poll_ms: u64,
+    /// How long one webhook request may take in all (connecting: at most 5 s), in ms.
+    #[arg(
+        long,
+        env = "CLIENTELE_WEBHOOKS_TIMEOUT_MS",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub webhooks_timeout_ms: u64,
     /// How long shutdown waits for in-flight requests, in seconds.
     #[arg(
         long,

@@ -11,7 +11,7 @@
 //! - `sessions`: the sessions that ended (the revocation set), in memory.
 //! - One file per feature for its reads and workflows: `profile`, `products`,
 //!   `account_status`, `deletion`, `users`, `tree`, `assignments`, `audit`, and
-//!   `import_export` (CSV).
+//!   `import_export` (CSV), `webhooks`.
 
 mod account_status;
 mod aggregates;
@@ -34,6 +34,7 @@ pub mod sign_in;
 mod tree;
 mod users;
 mod vault;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -63,6 +64,9 @@ pub use projections::Projection;
 pub use sessions::{SessionOf, Sessions};
 pub use sign_in::{RefreshToken, Rotation};
 pub use users::{UserRecord, USER_EMAIL};
+pub use webhooks::{
+    AttemptOutcome, DeliveryState, WebhookDelivery, WebhookEndpointRecord, WebhookSecrets,
+};
 
 /// The store: pools, upcasters, and a signal raised after every commit.
 #[derive(Clone)]

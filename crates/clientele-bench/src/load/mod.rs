@@ -9,6 +9,7 @@
 //! - `limits.rs`: the plain sqlx limit; `documents.rs`: the GraphQL documents sent;
 //!   `phases.rs`: the GraphQL operations;
 //!   `fanout.rs`: subscriptions; `fill.rs` and `server.rs`: the log and `clientele rebuild`.
+//! - `webhooks.rs`: the webhook latency (commit to a local receiver).
 //! - `report.rs`: the figures and BENCHMARKS.md.
 
 use std::path::{Path, PathBuf};
@@ -30,6 +31,7 @@ mod phases;
 mod procfs;
 mod report;
 mod server;
+mod webhooks;
 
 use drive::{bench_url, drive, Meter, PgProbe, Side};
 use fanout::{fanout, FanoutRun};
@@ -74,6 +76,9 @@ pub struct LoadArgs {
     /// Customers created one by one in the counts-lag test (its subscribers: `--subscribers`).
     #[arg(long, default_value_t = 50)]
     counts_writes: usize,
+    /// Customers created one by one, 20 ms apart, in the webhook-latency test.
+    #[arg(long, default_value_t = 200)]
+    webhook_writes: usize,
     /// Measure only the counts lag on each backend, print it and write no report.
     #[arg(long)]
     only_counts: bool,
@@ -277,6 +282,18 @@ async fn measure_on(
     report.rss_subscribers = one.rss_with_subscribers;
     report.fanout = Some(one);
     report.counts_lag = Some(counts_phase().await?);
+    eprintln!("webhook latency: {} creates", args.webhook_writes);
+    let hooks = webhooks::webhook_latency(
+        &server.target,
+        args.webhook_writes,
+        Duration::from_millis(20),
+    )
+    .await?;
+    eprintln!(
+        "webhook latency: {} of {} delivered, p50 {:.1} ms, p99 {:.1} ms",
+        hooks.delivered, hooks.writes, hooks.p50_ms, hooks.p99_ms
+    );
+    report.webhook_latency = Some(hooks);
     if backend == "postgres" {
         eprintln!("fan-out across two instances");
         let second = Server::start(&args.server_bin, url, &dir.join("b"), &token).await?;

@@ -35,6 +35,7 @@ pub struct Report {
     pub fanout: Option<Fanout>,
     pub fanout_two: Option<Fanout>,
     pub counts_lag: Option<super::counts::CountsLag>,
+    pub webhook_latency: Option<super::webhooks::WebhookLatency>,
     pub rss_idle: f64,
     pub rss_load_peak: f64,
     pub rss_subscribers: f64,
@@ -452,6 +453,17 @@ fn backend_section(out: &mut String, args: &LoadArgs, r: &Report) -> anyhow::Res
             format!("{:.1} ms", c.p99_ms),
             "< 100 ms",
             Some(c.p99_ms < 100.0 && c.delivered >= (c.subscribers * c.writes) as u64),
+        )?;
+    }
+    if let Some(w) = &r.webhook_latency {
+        measure(
+            &format!(
+                "webhook latency: one endpoint on a local receiver, {} creates 20 ms apart, {} delivered; commit-to-receiver p50 {:.1} ms; p99",
+                w.writes, w.delivered, w.p50_ms
+            ),
+            format!("{:.1} ms", w.p99_ms),
+            "< 100 ms",
+            Some(w.p99_ms < 100.0 && w.delivered >= w.writes as u64),
         )?;
     }
     let mb = |mib: f64| mib * 1.048_576;

@@ -52,6 +52,8 @@ impl Server {
             .args(["--data-dir", &data_dir.display().to_string()])
             .arg("serve")
             .env("DATABASE_URL", url)
+            // The webhook-latency phase's receiver listens on 127.0.0.1.
+            .env("CLIENTELE_WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", "true")
             .env("CLIENTELE_JWT_SECRET", SECRET)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())

@@ -10,6 +10,9 @@ use crate::customer::CustomerField;
 use crate::product::{check_new_product, DEFAULT_PRODUCTS};
 use crate::{Rule, Violation};
 
+pub mod webhooks;
+use webhooks::*;
+
 /// A tenant's settings as its events fold to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tenant {
@@ -24,6 +27,9 @@ pub struct Tenant {
     /// Who is told about deletion requests, and in which language.
     #[serde(default)]
     pub deletion_notices: DeletionNotices,
+    /// Webhook endpoints by id (deleted ones are gone), see `webhooks`.
+    #[serde(default)]
+    pub webhooks: BTreeMap<String, WebhookEndpoint>,
     pub version: u64,
 }
 
@@ -90,6 +96,7 @@ impl Default for Tenant {
             products: default_catalogue(),
             deletion_grace_days: DEFAULT_GRACE_DAYS,
             deletion_notices: DeletionNotices::default(),
+            webhooks: BTreeMap::new(),
             version: 0,
         }
     }
@@ -121,6 +128,8 @@ pub enum TenantCommand {
     RevokeSessions {
         subject: String,
     },
+    /// A webhook endpoint's lifecycle (`webhooks`).
+    Webhook(WebhookCommand),
 }
 
 event_enum! {
@@ -151,6 +160,13 @@ event_enum! {
             recipients: Vec<String>,
             language: String,
         },
+        // A webhook endpoint's lifecycle (`webhooks`).
+        WebhookEndpointRegistered(WebhookEndpointRegistered),
+        WebhookEndpointUpdated(WebhookEndpointUpdated),
+        WebhookEndpointDisabled(WebhookEndpointDisabled),
+        WebhookEndpointEnabled(WebhookEndpointEnabled),
+        WebhookEndpointDeleted(WebhookEndpointDeleted),
+        WebhookSecretRotated(WebhookSecretRotated),
     }
 }
 
@@ -294,12 +310,16 @@ impl Tenant {
                 // since then end too.
                 vec![TenantEvent::SessionsRevoked { subject }]
             }
+            TenantCommand::Webhook(command) => return self.decide_webhook(command),
         })
     }
 
     /// Folds one event. Never fails: events are facts.
     fn evolve(&mut self, event: TenantEvent) {
         self.version += 1;
+        if self.evolve_webhook(&event) {
+            return;
+        }
         match event {
             TenantEvent::RequiredCustomerFieldsSet { fields } => {
                 self.required_customer_fields = fields
@@ -330,6 +350,8 @@ impl Tenant {
                     product.visible = visible;
                 }
             }
+            // Folded by `evolve_webhook` above.
+            _ => {}
         }
     }
 }
@@ -352,6 +374,12 @@ mod tests {
                 "DeletionGracePeriodSet",
                 "SessionsRevoked",
                 "DeletionNoticesSet",
+                "WebhookEndpointRegistered",
+                "WebhookEndpointUpdated",
+                "WebhookEndpointDisabled",
+                "WebhookEndpointEnabled",
+                "WebhookEndpointDeleted",
+                "WebhookSecretRotated",
             ]
         );
         let event = TenantEvent::DeletionGracePeriodSet { days: 10 };

@@ -16,12 +16,14 @@ mod shared;
 mod sign_in;
 mod tree;
 mod users;
+mod webhooks;
 
 use async_graphql::{MergedObject, MergedSubscription};
 
 pub use impersonation::ImpersonationTtl;
 pub use sign_in::{ClientAddress, SignInLimits, SignInSettings};
 pub use users::{token_hash, ActivationSettings};
+pub use webhooks::WebhookSettings;
 
 // Every query (no doc comment: it would become the type's description in the SDL).
 #[derive(MergedObject, Default)]
@@ -33,6 +35,7 @@ pub struct QueryRoot(
     deletion::DeletionQuery,
     audit::AuditQuery,
     import_export::ImportExportQuery,
+    webhooks::WebhooksQuery,
 );
 
 /// Every mutation: the customer's own, and those of its users, tree and assignments.
@@ -49,6 +52,7 @@ pub struct MutationRoot(
     sign_in::SignInMutation,
     tree::TreeMutation,
     assignments::AssignmentsMutation,
+    webhooks::WebhooksMutation,
 );
 
 // Every subscription.

@@ -138,6 +138,27 @@ const BUILT_IN: &[(&str, &str, &str)] = &[
         "es",
         include_str!("templates/es/deletion_due_soon.txt"),
     ),
+    // A webhook endpoint disabled for failing (webhooks/mod.rs).
+    (
+        "webhook_disabled",
+        "en",
+        include_str!("templates/en/webhook_disabled.txt"),
+    ),
+    (
+        "webhook_disabled",
+        "de",
+        include_str!("templates/de/webhook_disabled.txt"),
+    ),
+    (
+        "webhook_disabled",
+        "fr",
+        include_str!("templates/fr/webhook_disabled.txt"),
+    ),
+    (
+        "webhook_disabled",
+        "es",
+        include_str!("templates/es/webhook_disabled.txt"),
+    ),
 ];
 
 /// A rendered mail.
@@ -283,7 +304,7 @@ mod tests {
                 let rendered = Templates::default().render(&mail(kind, lang)).unwrap();
                 assert!(!rendered.subject.is_empty(), "{kind}/{lang}");
                 // Deletion notices carry no link (deletion_notices.rs tests their values).
-                if !kind.starts_with("deletion_") {
+                if !kind.starts_with("deletion_") && !kind.starts_with("webhook_") {
                     assert!(
                         rendered.text.contains("https://x.example/activate?token=t"),
                         "{kind}/{lang}"

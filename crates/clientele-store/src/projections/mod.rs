@@ -17,6 +17,7 @@ mod sessions;
 mod settings;
 mod tree;
 mod users;
+mod webhooks;
 
 pub(crate) use profile::created_row;
 pub use runner::{catch_up, catch_up_batch, checkpoint, lag, rebuild, reset};
@@ -34,7 +35,7 @@ pub mod customers {
 /// Every projection. Names and tables are stable across releases; each is kept by the
 /// file of its slice (`customers` by `profile`, `customer_counts` by `account_status`,
 /// `deletion_requests` by `deletion`, `customer_users` by `users`, `tenant_settings` by
-/// `settings`, `sessions` by `sessions`).
+/// `settings`, `sessions` by `sessions`, `webhook_endpoints` by `webhooks`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Projection {
     Customers,
@@ -45,10 +46,11 @@ pub enum Projection {
     CustomerUsers,
     Assignments,
     Sessions,
+    WebhookEndpoints,
 }
 
 impl Projection {
-    pub const ALL: [Projection; 8] = [
+    pub const ALL: [Projection; 9] = [
         Projection::Customers,
         Projection::TenantSettings,
         Projection::Products,
@@ -57,6 +59,7 @@ impl Projection {
         Projection::CustomerUsers,
         Projection::Assignments,
         Projection::Sessions,
+        Projection::WebhookEndpoints,
     ];
 
     /// The checkpoint's name.
@@ -70,6 +73,7 @@ impl Projection {
             Projection::CustomerUsers => "customer_users",
             Projection::Assignments => "assignments",
             Projection::Sessions => "sessions",
+            Projection::WebhookEndpoints => "webhook_endpoints",
         }
     }
 
@@ -93,6 +97,7 @@ impl Projection {
                 "customer_assignment_log",
             ],
             Projection::Sessions => &["ended_sessions", "session_not_before"],
+            Projection::WebhookEndpoints => &["webhook_endpoints"],
         }
     }
 
@@ -141,6 +146,7 @@ impl Projection {
             Projection::CustomerUsers => users::apply(tx, event).await,
             Projection::Assignments => assignments::apply(tx, event).await,
             Projection::Sessions => sessions::apply(tx, event).await,
+            Projection::WebhookEndpoints => webhooks::apply(tx, event).await,
         }
     }
 }

@@ -93,7 +93,13 @@ async fn catalogue(tx: &mut Tx, e: &Envelope, event: &TenantEvent) -> Result<(),
         TenantEvent::RequiredCustomerFieldsSet { .. }
         | TenantEvent::DeletionGracePeriodSet { .. }
         | TenantEvent::DeletionNoticesSet { .. }
-        | TenantEvent::SessionsRevoked { .. } => return Ok(()),
+        | TenantEvent::SessionsRevoked { .. }
+        | TenantEvent::WebhookEndpointRegistered(_)
+        | TenantEvent::WebhookEndpointUpdated(_)
+        | TenantEvent::WebhookEndpointDisabled(_)
+        | TenantEvent::WebhookEndpointEnabled(_)
+        | TenantEvent::WebhookEndpointDeleted(_)
+        | TenantEvent::WebhookSecretRotated(_) => return Ok(()),
     };
     tx.execute(
         "INSERT INTO tenant_products (tenant_id, product, name, visible, version) VALUES ($1, $2, $3, $4, $5) \

@@ -61,6 +61,13 @@ pub(crate) async fn apply(tx: &mut Tx, e: &Envelope) -> Result<(), StoreError> {
         TenantEvent::ProductAdded { .. } | TenantEvent::GlobalProductVisibilitySet { .. } => {}
         // Sessions are the sessions projection's.
         TenantEvent::SessionsRevoked { .. } => {}
+        // Webhook endpoints are the webhooks projection's.
+        TenantEvent::WebhookEndpointRegistered(_)
+        | TenantEvent::WebhookEndpointUpdated(_)
+        | TenantEvent::WebhookEndpointDisabled(_)
+        | TenantEvent::WebhookEndpointEnabled(_)
+        | TenantEvent::WebhookEndpointDeleted(_)
+        | TenantEvent::WebhookSecretRotated(_) => {}
     }
     Ok(())
 }

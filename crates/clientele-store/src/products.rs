@@ -108,7 +108,8 @@ impl Store {
         );
         let mut args = vec![Arg::from(tenant)];
         args.extend(customer_ids.iter().map(|id| Arg::from(id.as_str())));
-        let rows: Vec<CustomerProductRow> = self.db().fetch_all(&sql, &args).await?;
+        // Planned for the ids: a plan cached while the table was small would scan it later.
+        let rows: Vec<CustomerProductRow> = self.db().fetch_all_planned(&sql, &args).await?;
         let mut by_customer: HashMap<String, Vec<CustomerProductRow>> = HashMap::new();
         for row in rows {
             by_customer

@@ -138,7 +138,8 @@ pub(crate) async fn keys(on: &mut Executor<'_>, ids: &[String]) -> Result<Keys, 
         placeholders.join(", ")
     );
     let args: Vec<Arg> = ids.iter().map(|id| Arg::from(id.as_str())).collect();
-    Ok(decode_keys(on.fetch_all(&sql, &args).await?))
+    // Planned for the ids: a plan cached while the table was small would scan it later.
+    Ok(decode_keys(on.fetch_all_planned(&sql, &args).await?))
 }
 
 /// The aggregate's key, created if it has none yet.

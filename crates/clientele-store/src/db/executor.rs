@@ -57,6 +57,15 @@ impl Tx {
         Executor::Tx(self).fetch_all(sql, args).await
     }
 
+    /// As `Db::fetch_all_planned`, in the transaction.
+    pub async fn fetch_all_planned<T: AnyRow>(
+        &mut self,
+        sql: &str,
+        args: &[Arg],
+    ) -> Result<Vec<T>, StoreError> {
+        Executor::Tx(self).fetch_all_planned(sql, args).await
+    }
+
     pub async fn commit(self) -> Result<(), StoreError> {
         match self {
             Tx::Pg(tx) => tx.commit().await?,

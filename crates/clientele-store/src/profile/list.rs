@@ -266,7 +266,10 @@ impl Store {
             " ORDER BY {expr} {direction}, id {direction} LIMIT {}",
             limit + 1
         ));
-        let rows: Vec<CustomerRow> = self.db().fetch_all(&sql, &args).await?;
+        // Planned for the values each time: PostgreSQL's generic plan for this shape (which
+        // cannot know how many rows the tenant has) is a scan and sort of the whole table,
+        // 58 ms over 30,000 customers, where the planned one walks the index, 0.13 ms.
+        let rows: Vec<CustomerRow> = self.db().fetch_all_planned(&sql, &args).await?;
         let more = rows.len() > limit;
         let mut items = rows
             .into_iter()

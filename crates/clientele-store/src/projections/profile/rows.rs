@@ -208,7 +208,9 @@ pub(super) async fn load_rows(
                 "SELECT {READ_COLUMNS} FROM customers WHERE tenant_id = $1 AND id IN ({})",
                 placeholders.join(", ")
             );
-            let rows: Vec<CustomerRow> = tx.fetch_all(&sql, &args).await?;
+            // Planned for the ids given: each list length is a statement of its own, and a
+            // plan cached while the table was small scans it once it has grown.
+            let rows: Vec<CustomerRow> = tx.fetch_all_planned(&sql, &args).await?;
             for row in rows {
                 let record = CustomerRecord::try_from(row)?;
                 found.insert((record.tenant.clone(), record.id.clone()), record);

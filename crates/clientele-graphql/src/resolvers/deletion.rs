@@ -26,9 +26,11 @@ impl DeletionQuery {
     async fn deletion_requests(
         &self,
         ctx: &Context<'_>,
-        filter: Option<DeletionRequestFilter>,
-        first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Which requests; omitted: all of them.")] filter: Option<
+            DeletionRequestFilter,
+        >,
+        #[graphql(desc = "Page size, 0 to 100; 20 when omitted.")] first: Option<i32>,
+        #[graphql(desc = "A cursor from this list (`pageInfo.endCursor`).")] after: Option<String>,
     ) -> ApiResult<DeletionRequestConnection> {
         let needed = needs!(Query, "deletionRequests");
         let filter = filter.unwrap_or_default();
@@ -112,8 +114,8 @@ impl DeletionMutation {
     async fn request_deletion(
         &self,
         ctx: &Context<'_>,
-        customer_id: ID,
-        reason: Option<String>,
+        #[graphql(desc = "The customer to delete.")] customer_id: ID,
+        #[graphql(desc = "Why, at most 1000 characters; optional.")] reason: Option<String>,
         #[graphql(
             default,
             desc = "Whether its inner customers are deleted with it when it falls due. A customer with inner customers is refused without it (CONFLICT, as `deleteCustomer` without `deleteInnerCustomers`)."
@@ -140,8 +142,8 @@ impl DeletionMutation {
     async fn cancel_deletion_request(
         &self,
         ctx: &Context<'_>,
-        customer_id: ID,
-        note: String,
+        #[graphql(desc = "The customer whose open request is cancelled.")] customer_id: ID,
+        #[graphql(desc = "Why it is cancelled: 1 to 1000 characters, required.")] note: String,
     ) -> ApiResult<Customer> {
         let needed = needs!(Mutation, "cancelDeletionRequest");
         guard::customer_for(ctx, &customer_id, needed).await?;
@@ -163,9 +165,13 @@ impl DeletionMutation {
     async fn delete_customer(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The customer to delete.")] id: ID,
+        #[graphql(
+            desc = "The customer's shortname (its name when it has none), typed to confirm; anything else is BAD_USER_INPUT, rule CONFIRMATION."
+        )]
         confirm: String,
-        #[graphql(default)] delete_inner_customers: bool,
+        #[graphql(default, desc = "Delete the whole subtree; false when omitted.")]
+        delete_inner_customers: bool,
     ) -> ApiResult<Customer> {
         guard::customer_for(ctx, &id, needs!(Mutation, "deleteCustomer")).await?;
         let (me, store, clock) = parts(ctx);
@@ -188,8 +194,12 @@ impl DeletionMutation {
     async fn set_deletion_notices(
         &self,
         ctx: &Context<'_>,
-        recipients: Vec<String>,
-        #[graphql(default_with = "String::from(\"en\")")] language: String,
+        #[graphql(desc = "0 to 20 email addresses; replaces the list.")] recipients: Vec<String>,
+        #[graphql(
+            default_with = "String::from(\"en\")",
+            desc = "The mails' language: en (the default), de, fr or es."
+        )]
+        language: String,
     ) -> ApiResult<DeletionNotices> {
         let me = guard::require(ctx, needs!(Mutation, "setDeletionNotices"))?;
         let command = TenantCommand::SetDeletionNotices {
@@ -202,7 +212,11 @@ impl DeletionMutation {
     }
 
     /// Sets the days between a deletion request and the automatic deletion (1 to 365).
-    async fn set_deletion_grace_period(&self, ctx: &Context<'_>, days: i32) -> ApiResult<i32> {
+    async fn set_deletion_grace_period(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Days from request to automatic deletion, 1 to 365.")] days: i32,
+    ) -> ApiResult<i32> {
         let me = guard::require(ctx, needs!(Mutation, "setDeletionGracePeriod"))?;
         let days = u32::try_from(days).map_err(|_| {
             ApiError::argument("days", Rule::Range, "the grace period is 1 to 365 days")

@@ -23,7 +23,7 @@ pub use impersonation::ImpersonationTtl;
 pub use sign_in::{ClientAddress, SignInLimits, SignInSettings};
 pub use users::{token_hash, ActivationSettings};
 
-// Every query (no doc comment: it would become the type's description in the SDL).
+/// Every query. Each names the roles that may run it; a customer the caller may not see is null or NOT_FOUND, never FORBIDDEN.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
 pub struct QueryRoot(
@@ -51,7 +51,7 @@ pub struct MutationRoot(
     assignments::AssignmentsMutation,
 );
 
-// Every subscription.
+/// Every subscription, over graphql-transport-ws (or graphql-ws) at /graphql/ws.
 #[derive(MergedSubscription, Default)]
 #[graphql(name = "Subscription")]
 pub struct SubscriptionRoot(

@@ -54,6 +54,7 @@ const OPERATIONS: &[(&str, bool, Scope, &str)] = &[
     ("setDeletionGracePeriod", true, Scope::Tenant, "mutation { setDeletionGracePeriod(days: 1) }"),
     ("setDeletionNotices", true, Scope::Tenant, "mutation { setDeletionNotices(recipients: [\"intruder@evil.example\"]) { recipients } }"),
     ("deletionNotices", false, Scope::Tenant, "{ deletionNotices { recipients } }"),
+    ("deletionGracePeriod", false, Scope::Tenant, "{ deletionGracePeriod }"),
     ("loginAs", true, Scope::Customer, "mutation($id: ID!) { loginAs(customerId: $id, reason: \"x\") { token } }"),
     ("endImpersonation", true, Scope::Tenant, "mutation { endImpersonation }"),
     ("revokeSessions", true, Scope::Tenant, "mutation { revokeSessions(subject: \"vic-seller\") }"),

@@ -125,6 +125,7 @@ pub const OPERATIONS: &[Operation] = {
         row(Query,        "customerCountsByStatus",     Audit),
         row(Query,        "deletionRequests",           ReadHistory),
         row(Query,        "deletionNotices",            ReadTenant),
+        row(Query,        "deletionGracePeriod",        ReadHistory),
         row(Query,        "customerHistory",            ReadHistory),
         row(Query,        "customerAsOf",               Audit),
         // Of one customer; without `customerId`, of the whole tenant: ReadTenant.

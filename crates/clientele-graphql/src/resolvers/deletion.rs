@@ -76,6 +76,16 @@ impl DeletionQuery {
         Ok(DeletionRequestConnection::new(page, cursor.is_some()))
     }
 
+    /// The days between a deletion request and the automatic deletion: 1 to 365, and 10
+    /// until the tenant sets it (`setDeletionGracePeriod`). A request made now falls due
+    /// this many days from now. For every role that may see deletion requests (not
+    /// CUSTOMER_USER: FORBIDDEN).
+    async fn deletion_grace_period(&self, ctx: &Context<'_>) -> ApiResult<i32> {
+        let me = guard::require(ctx, needs!(Query, "deletionGracePeriod"))?;
+        let (_, store, _) = parts(ctx);
+        Ok(store.deletion_grace_days(&me.tenant).await? as i32)
+    }
+
     /// Who the tenant tells about deletion requests.
     async fn deletion_notices(&self, ctx: &Context<'_>) -> ApiResult<DeletionNotices> {
         let me = guard::require(ctx, needs!(Query, "deletionNotices"))?;

@@ -12,6 +12,7 @@ mod deletion_lists;
 mod deletion_notices;
 mod documents;
 mod editing;
+mod field_rules;
 mod fuzz;
 mod history;
 mod hostile_input;

@@ -120,6 +120,7 @@ pub const OPERATIONS: &[Operation] = {
         row(Query,        "customer",                   Read),
         row(Query,        "customers",                  Read),
         row(Query,        "requiredCustomerFields",     Read),
+        row(Query,        "customerFieldRules",         Read),
         row(Query,        "products",                   Read),
         row(Query,        "accountStatusHistory",       Read),
         row(Query,        "customerCountsByStatus",     Audit),
@@ -197,6 +198,13 @@ pub const fn lookup(root: Root, name: &str) -> Option<Ability> {
 /// Whether `role` may run the operation at all (a customer it cannot see stays out of reach).
 pub fn may(role: Role, root: Root, name: &str) -> bool {
     lookup(root, name).is_some_and(|ability| ability.roles().contains(&role))
+}
+
+/// Whether `role` may change `field` with `editCustomer`: it may edit customers, and a
+/// customer's own admin only the fields the domain's rule table leaves to the customer.
+pub fn may_edit_field(role: Role, field: clientele_domain::customer::CustomerField) -> bool {
+    may(role, Root::Mutation, "editCustomer")
+        && (role != Role::CustomerAdmin || clientele_domain::customer::customer_editable(field))
 }
 
 /// The ability of an operation with a row; used through `needs!`, where a missing row

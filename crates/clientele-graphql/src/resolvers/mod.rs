@@ -7,6 +7,7 @@ mod assignments;
 mod audit;
 mod deletion;
 mod event_stream;
+mod field_rules;
 mod impersonation;
 mod import_export;
 mod products;
@@ -33,6 +34,7 @@ pub struct QueryRoot(
     deletion::DeletionQuery,
     audit::AuditQuery,
     import_export::ImportExportQuery,
+    field_rules::FieldRulesQuery,
 );
 
 /// Every mutation: the customer's own, and those of its users, tree and assignments.

@@ -7,6 +7,7 @@ pub mod assignments;
 pub mod audit;
 pub mod customer;
 pub mod deletion;
+pub mod field_rules;
 pub mod impersonation;
 pub mod import_export;
 pub mod page;

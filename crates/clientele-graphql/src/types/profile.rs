@@ -146,32 +146,44 @@ impl EditCustomerInput {
     /// The fields set here that only the reseller may change, never the customer's own
     /// admin (e.g. customId).
     pub fn reseller_only_fields(&self) -> Vec<&'static str> {
-        let set = [
-            ("name", !self.name.is_undefined()),
-            ("shortname", !self.shortname.is_undefined()),
-            ("type", !self.customer_type.is_undefined()),
-            ("serviceStatus", !self.service_status.is_undefined()),
+        use clientele_domain::customer::{customer_editable, CustomerField as F};
+        let given = [
+            (F::Name, self.name.is_undefined()),
+            (F::Email, self.email.is_undefined()),
+            (F::GivenName, self.given_name.is_undefined()),
+            (F::FamilyName, self.family_name.is_undefined()),
+            (F::Organization, self.organization.is_undefined()),
+            (F::Shortname, self.shortname.is_undefined()),
+            (F::Type, self.customer_type.is_undefined()),
+            (F::ServiceStatus, self.service_status.is_undefined()),
             (
-                "contractualFlowsPerSecond",
-                !self.contractual_flows_per_second.is_undefined(),
+                F::ContractualFlowsPerSecond,
+                self.contractual_flows_per_second.is_undefined(),
             ),
-            ("multiAccount", !self.multi_account.is_undefined()),
-            ("internal", !self.internal.is_undefined()),
-            ("testAccount", !self.test_account.is_undefined()),
+            (F::MultiAccount, self.multi_account.is_undefined()),
+            (F::Internal, self.internal.is_undefined()),
+            (F::TestAccount, self.test_account.is_undefined()),
             (
-                "dataRetentionDays",
-                !self.data_retention_days.is_undefined(),
+                F::DataRetentionDays,
+                self.data_retention_days.is_undefined(),
             ),
             (
-                "rollupRetentionDays",
-                !self.rollup_retention_days.is_undefined(),
+                F::RollupRetentionDays,
+                self.rollup_retention_days.is_undefined(),
             ),
-            ("seller", !self.seller.is_undefined()),
-            ("customId", !self.custom_id.is_undefined()),
+            (F::Language, self.language.is_undefined()),
+            (F::Seller, self.seller.is_undefined()),
+            (F::CustomId, self.custom_id.is_undefined()),
+            (F::Title, self.title.is_undefined()),
+            (F::Country, self.country.is_undefined()),
+            (F::City, self.city.is_undefined()),
+            (F::Address, self.address.is_undefined()),
+            (F::Phone, self.phone.is_undefined()),
         ];
-        set.into_iter()
-            .filter(|(_, given)| *given)
-            .map(|(name, _)| name)
+        given
+            .into_iter()
+            .filter(|(field, left_out)| !left_out && !customer_editable(*field))
+            .map(|(field, _)| field.input_name())
             .collect()
     }
 

@@ -34,6 +34,7 @@ const OPERATIONS: &[(&str, bool, Scope, &str)] = &[
     ("customers", false, Scope::Tenant, "{ customers(filter: { includeDeleted: true, testAccount: false }) { edges { node { id name } } } }"),
     ("customerHistory", false, Scope::Customer, "query($id: ID!) { customerHistory(id: $id) { edges { node { type payload } } } }"),
     ("requiredCustomerFields", false, Scope::Tenant, "{ requiredCustomerFields }"),
+    ("viewer", false, Scope::Tenant, "{ viewer { subject customerId customer { id } } }"),
     ("customerFieldRules", false, Scope::Tenant, "{ customerFieldRules { inputName required editable } }"),
     ("customerCountsByStatus", false, Scope::Tenant, "{ customerCountsByStatus { status count } }"),
     ("products", false, Scope::Tenant, "{ products { key visible } }"),

@@ -31,3 +31,4 @@ mod subscriptions;
 mod tree;
 mod upcasting;
 mod users;
+mod viewer;

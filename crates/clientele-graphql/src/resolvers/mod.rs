@@ -17,6 +17,7 @@ mod shared;
 mod sign_in;
 mod tree;
 mod users;
+mod viewer;
 
 use async_graphql::{MergedObject, MergedSubscription};
 
@@ -35,6 +36,7 @@ pub struct QueryRoot(
     audit::AuditQuery,
     import_export::ImportExportQuery,
     field_rules::FieldRulesQuery,
+    viewer::ViewerQuery,
 );
 
 /// Every mutation: the customer's own, and those of its users, tree and assignments.

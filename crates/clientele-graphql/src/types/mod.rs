@@ -15,3 +15,4 @@ pub mod products;
 pub mod profile;
 pub mod tree;
 pub mod users;
+pub mod viewer;

@@ -240,7 +240,8 @@ impl From<EditCustomerInput> for CustomerChanges {
 #[derive(InputObject, Debug, Default)]
 pub struct CustomerFilter {
     /// Case-insensitive substring of name, email, given and family name, organization,
-    /// shortname or customId.
+    /// shortname or customId. It also matches as a name is stored, normalised: "Customer
+    /// title 1" finds the customer named "customer-title-1".
     pub text: Option<String>,
     /// Only customers of this account type.
     #[graphql(name = "type")]

@@ -47,9 +47,9 @@ pub struct CreateCustomerInput {
     pub custom_id: Option<String>,
     /// The contact's title, at most 200 characters. Personal data.
     pub title: Option<String>,
-    /// Country, free text of at most 100 characters (not checked against ISO 3166).
+    /// Country, free text of at most 100 characters (not checked against ISO 3166). Personal data.
     pub country: Option<String>,
-    /// City, at most 100 characters.
+    /// City, at most 100 characters. Personal data.
     pub city: Option<String>,
     /// Postal address, at most 500 characters. Personal data.
     pub address: Option<String>,

@@ -11,6 +11,7 @@ on_both_backends!(
     the_list_pages_by_cursor_and_filters_by_status_due_date_and_customer,
     a_seller_lists_only_its_own_customers_requests,
     customers_filter_by_an_open_deletion_request,
+    the_grace_period_can_be_read_by_those_who_see_deletion_requests,
 );
 
 const LIST: &str = "query($f: DeletionRequestFilter, $first: Int, $after: String) { deletionRequests(filter: $f, first: $first, after: $after) { edges { cursor node { id customerId dueAt status } customer { name } } pageInfo { hasNextPage endCursor } } }";
@@ -183,4 +184,47 @@ async fn customers_filter_by_an_open_deletion_request(backend: Backend) {
     };
     assert_eq!(listed(true).await, ["leaving"]);
     assert_eq!(listed(false).await, ["calm", "stayed"]);
+}
+
+async fn the_grace_period_can_be_read_by_those_who_see_deletion_requests(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let id = app.new_customer("graceful", None).await;
+    let readers = [
+        mint("sam", "default", Role::Seller, None),
+        mint("aud", "default", Role::Auditor, None),
+        mint("ada", "default", Role::CustomerAdmin, Some(&id)),
+    ];
+    let read = |token: String| {
+        let app = &app;
+        async move {
+            app.graphql_as(&token, "{ deletionGracePeriod }", json!({}))
+                .await
+        }
+    };
+    assert_eq!(
+        app.ok("{ deletionGracePeriod }", json!({})).await["deletionGracePeriod"],
+        10
+    );
+    app.ok("mutation { setDeletionGracePeriod(days: 3) }", json!({}))
+        .await;
+    for token in readers {
+        let body = read(token).await;
+        assert_eq!(body["data"]["deletionGracePeriod"], 3, "{body}");
+    }
+    let body = read(mint("cu", "default", Role::CustomerUser, Some(&id))).await;
+    assert_eq!(code(&body), "FORBIDDEN", "{body}");
+    // The period read is the one a new request falls due by.
+    request(&app, &id).await;
+    let data = app
+        .ok(
+            "query($id: ID!) { deletionRequests(filter: { customerId: $id }) { edges { node { requestedAt dueAt } } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let node = &data["deletionRequests"]["edges"][0]["node"];
+    let at = |field: &str| -> chrono::DateTime<chrono::Utc> {
+        node[field].as_str().unwrap().parse().unwrap()
+    };
+    let off_by = (at("dueAt") - at("requestedAt") - Days::days(3)).abs();
+    assert!(off_by < Days::seconds(1), "{node}");
 }

@@ -9,6 +9,7 @@ on_both_backends!(
     every_order_sorts_both_ways,
     filters_match_text_type_seller_and_hide_test_accounts,
     absurd_page_sizes_and_foreign_cursors_are_refused,
+    a_name_typed_as_people_write_it_finds_the_normalised_name,
 );
 
 const LIST: &str = "query($first: Int, $after: String, $last: Int, $before: String, $filter: CustomerFilter, $order: CustomerOrder) {
@@ -210,4 +211,34 @@ async fn absurd_page_sizes_and_foreign_cursors_are_refused(backend: Backend) {
         error["extensions"]["code"], "BAD_USER_INPUT",
         "a cursor of another order"
     );
+}
+
+async fn a_name_typed_as_people_write_it_finds_the_normalised_name(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.create_customer(json!({ "name": "Customer Title 1", "organization": "Title Works" }))
+        .await;
+    app.create_customer(json!({ "name": "customer-title-2" }))
+        .await;
+    app.create_customer(json!({ "name": "other", "organization": "Customer Title Ltd" }))
+        .await;
+    let found = |text: &'static str| {
+        let app = &app;
+        async move { page(app, json!({ "filter": { "text": text } })).await }
+    };
+    // As typed: the stored name is "customer-title-1".
+    let typed = found("Customer title 1").await;
+    assert_eq!(names(&typed), ["customer-title-1"]);
+    assert_eq!(typed["totalCount"], 1);
+    // Normalised and as typed both match: the names, and the organization as written.
+    let both = found("  CUSTOMER TITLE ").await;
+    assert_eq!(
+        names(&both),
+        ["customer-title-1", "customer-title-2", "other"]
+    );
+    assert_eq!(
+        names(&found("customer-title").await),
+        ["customer-title-1", "customer-title-2"]
+    );
+    assert_eq!(names(&found("Title Works").await), ["customer-title-1"]);
+    assert!(names(&found("Customer title 9").await).is_empty());
 }

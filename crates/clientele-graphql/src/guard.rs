@@ -124,11 +124,14 @@ pub const OPERATIONS: &[Operation] = {
         row(Query,        "customer",                   Read),
         row(Query,        "customers",                  Read),
         row(Query,        "requiredCustomerFields",     Read),
+        row(Query,        "customerFieldRules",         Read),
+        row(Query,        "viewer",                     Read),
         row(Query,        "products",                   Read),
         row(Query,        "accountStatusHistory",       Read),
         row(Query,        "customerCountsByStatus",     Audit),
         row(Query,        "deletionRequests",           ReadHistory),
         row(Query,        "deletionNotices",            ReadTenant),
+        row(Query,        "deletionGracePeriod",        ReadHistory),
         row(Query,        "customerHistory",            ReadHistory),
         row(Query,        "customerAsOf",               Audit),
         // Of one customer; without `customerId`, of the whole tenant: ReadTenant.
@@ -209,6 +212,30 @@ pub const fn lookup(root: Root, name: &str) -> Option<Ability> {
 /// Whether `role` may run the operation at all (a customer it cannot see stays out of reach).
 pub fn may(role: Role, root: Root, name: &str) -> bool {
     lookup(root, name).is_some_and(|ability| ability.roles().contains(&role))
+}
+
+/// Whether `role` may change `field` with `editCustomer`: it may edit customers, and a
+/// customer's own admin only the fields the domain's rule table leaves to the customer.
+pub fn may_edit_field(role: Role, field: clientele_domain::customer::CustomerField) -> bool {
+    may(role, Root::Mutation, "editCustomer")
+        && (role != Role::CustomerAdmin || clientele_domain::customer::customer_editable(field))
+}
+
+/// The operations `me` may run: those its role's abilities allow, those that need no
+/// bearer token (`ActivateUser`), and under impersonation `endImpersonation` but not
+/// `loginAs` (resolvers/impersonation.rs refuses an impersonation token that one).
+/// `Root::Customer` rows are fields of a customer, not operations, and are left out.
+pub fn allowed_operations(me: &RequestContext) -> impl Iterator<Item = &'static Operation> + '_ {
+    let impersonating = me.impersonator.is_some();
+    OPERATIONS.iter().filter(move |op| {
+        op.root != Root::Customer
+            && match op.ability {
+                Ability::ActivateUser => true,
+                Ability::EndImpersonation => impersonating,
+                _ if impersonating && op.name == "loginAs" => false,
+                ability => ability.roles().contains(&me.role),
+            }
+    })
 }
 
 /// The ability of an operation with a row; used through `needs!`, where a missing row

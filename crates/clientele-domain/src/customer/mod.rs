@@ -37,9 +37,9 @@ pub use event::{
 };
 pub use products::{CatalogueEntry, CustomerProduct};
 pub use profile::{
-    max_len, normalise_name, Change, CustomerChanges, CustomerDraft, CustomerField, CustomerPatch,
-    CustomerProfile, CustomerType, ServiceStatus, UniqueKey, DATA_RETENTION_DAYS,
-    ROLLUP_RETENTION_DAYS,
+    customer_editable, field_rule, field_rules, max_len, normalise_name, Change, CustomerChanges,
+    CustomerDraft, CustomerField, CustomerPatch, CustomerProfile, CustomerType, FieldFormat,
+    FieldRule, ServiceStatus, UniqueKey, ALL_FIELDS, DATA_RETENTION_DAYS, ROLLUP_RETENTION_DAYS,
 };
 pub use tree::ParentFacts;
 pub use users::passwords;

@@ -27,6 +27,9 @@ impl AccountStatusQuery {
     async fn customer_counts_by_status(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Which customers to count; omitted: live real customers, the own company left out."
+        )]
         filter: Option<CustomerCountsFilter>,
     ) -> ApiResult<Vec<StatusCount>> {
         let me = guard::require(ctx, needs!(Query, "customerCountsByStatus"))?;
@@ -41,7 +44,7 @@ impl AccountStatusQuery {
     async fn account_status_history(
         &self,
         ctx: &Context<'_>,
-        customer_id: ID,
+        #[graphql(desc = "The customer's id.")] customer_id: ID,
     ) -> ApiResult<Vec<AccountStatusTransition>> {
         let needed = needs!(Query, "accountStatusHistory");
         guard::customer_for(ctx, &customer_id, needed).await?;
@@ -64,7 +67,11 @@ impl AccountStatusSubscription {
     async fn account_status_changed(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Which changes to receive; omitted: every change the caller may see.")]
         filter: Option<AccountStatusChangeFilter>,
+        #[graphql(
+            desc = "A `cursor` this subscription gave out: replay the changes after it, then go live."
+        )]
         after: Option<String>,
     ) -> Result<impl Stream<Item = ApiResult<AccountStatusChange>>, ApiError> {
         let filter = filter.unwrap_or_default();
@@ -104,7 +111,9 @@ impl AccountStatusSubscription {
     async fn customer_counts_by_status(
         &self,
         ctx: &Context<'_>,
-        filter: Option<CustomerCountsFilter>,
+        #[graphql(desc = "Which customers to count, as in the query.")] filter: Option<
+            CustomerCountsFilter,
+        >,
     ) -> Result<impl Stream<Item = ApiResult<Vec<StatusCount>>>, ApiError> {
         let me = guard::require(ctx, needs!(Subscription, "customerCountsByStatus"))?.clone();
         let feed = feed(ctx)?;

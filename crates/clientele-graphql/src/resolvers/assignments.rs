@@ -135,9 +135,14 @@ impl AssignmentsMutation {
     async fn set_home_dashboard(
         &self,
         ctx: &Context<'_>,
-        customer_id: ID,
+        #[graphql(desc = "The customer's id.")] customer_id: ID,
+        #[graphql(desc = "A dashboard assigned to the customer, or null for none.")]
         dashboard_id: Option<ID>,
-        #[graphql(default)] hide_toolbar: bool,
+        #[graphql(
+            default,
+            desc = "Whether the home dashboard's toolbar is hidden; false when omitted."
+        )]
+        hide_toolbar: bool,
     ) -> ApiResult<Customer> {
         guard::customer_for(ctx, &customer_id, needs!(Mutation, "setHomeDashboard")).await?;
         if let Some(d) = &dashboard_id {
@@ -158,8 +163,8 @@ impl AssignmentsMutation {
     async fn assign_device(
         &self,
         ctx: &Context<'_>,
-        customer_id: ID,
-        device_id: ID,
+        #[graphql(desc = "The customer that gets the device.")] customer_id: ID,
+        #[graphql(desc = "The device's id (a UUID).")] device_id: ID,
     ) -> ApiResult<Assignment> {
         let needed = needs!(Mutation, "assignDevice");
         assign(ctx, needed, Kind::Device, &customer_id, &device_id).await
@@ -172,8 +177,8 @@ impl AssignmentsMutation {
     async fn assign_devices(
         &self,
         ctx: &Context<'_>,
-        customer_id: ID,
-        device_ids: Vec<ID>,
+        #[graphql(desc = "The customer that gets the devices.")] customer_id: ID,
+        #[graphql(desc = "1 to 10,000 device ids (UUIDs).")] device_ids: Vec<ID>,
     ) -> ApiResult<BulkAssignment> {
         let needed = needs!(Mutation, "assignDevices");
         assign_many(
@@ -191,8 +196,8 @@ impl AssignmentsMutation {
     async fn assign_assets(
         &self,
         ctx: &Context<'_>,
-        customer_id: ID,
-        asset_ids: Vec<ID>,
+        #[graphql(desc = "The customer that gets the assets.")] customer_id: ID,
+        #[graphql(desc = "1 to 10,000 asset ids (UUIDs).")] asset_ids: Vec<ID>,
     ) -> ApiResult<BulkAssignment> {
         let needed = needs!(Mutation, "assignAssets");
         assign_many(
@@ -210,15 +215,19 @@ impl AssignmentsMutation {
     async fn assign_edges(
         &self,
         ctx: &Context<'_>,
-        customer_id: ID,
-        edge_ids: Vec<ID>,
+        #[graphql(desc = "The customer that gets the edges.")] customer_id: ID,
+        #[graphql(desc = "1 to 10,000 edge ids (UUIDs).")] edge_ids: Vec<ID>,
     ) -> ApiResult<BulkAssignment> {
         let needed = needs!(Mutation, "assignEdges");
         assign_many(ctx, needed, Kind::Edge, "edgeIds", &customer_id, edge_ids).await
     }
 
     /// Takes a device from its customer.
-    async fn unassign_device(&self, ctx: &Context<'_>, device_id: ID) -> ApiResult<Assignment> {
+    async fn unassign_device(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The device's id.")] device_id: ID,
+    ) -> ApiResult<Assignment> {
         let needed = needs!(Mutation, "unassignDevice");
         unassign(ctx, needed, Kind::Device, None, &device_id).await
     }
@@ -227,15 +236,19 @@ impl AssignmentsMutation {
     async fn assign_asset(
         &self,
         ctx: &Context<'_>,
-        customer_id: ID,
-        asset_id: ID,
+        #[graphql(desc = "The customer that gets the asset.")] customer_id: ID,
+        #[graphql(desc = "The asset's id (a UUID).")] asset_id: ID,
     ) -> ApiResult<Assignment> {
         let needed = needs!(Mutation, "assignAsset");
         assign(ctx, needed, Kind::Asset, &customer_id, &asset_id).await
     }
 
     /// Takes an asset from its customer.
-    async fn unassign_asset(&self, ctx: &Context<'_>, asset_id: ID) -> ApiResult<Assignment> {
+    async fn unassign_asset(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The asset's id.")] asset_id: ID,
+    ) -> ApiResult<Assignment> {
         let needed = needs!(Mutation, "unassignAsset");
         unassign(ctx, needed, Kind::Asset, None, &asset_id).await
     }
@@ -244,15 +257,19 @@ impl AssignmentsMutation {
     async fn assign_edge(
         &self,
         ctx: &Context<'_>,
-        customer_id: ID,
-        edge_id: ID,
+        #[graphql(desc = "The customer that gets the edge.")] customer_id: ID,
+        #[graphql(desc = "The edge's id (a UUID).")] edge_id: ID,
     ) -> ApiResult<Assignment> {
         let needed = needs!(Mutation, "assignEdge");
         assign(ctx, needed, Kind::Edge, &customer_id, &edge_id).await
     }
 
     /// Takes an edge from its customer.
-    async fn unassign_edge(&self, ctx: &Context<'_>, edge_id: ID) -> ApiResult<Assignment> {
+    async fn unassign_edge(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The edge's id.")] edge_id: ID,
+    ) -> ApiResult<Assignment> {
         let needed = needs!(Mutation, "unassignEdge");
         unassign(ctx, needed, Kind::Edge, None, &edge_id).await
     }
@@ -261,8 +278,8 @@ impl AssignmentsMutation {
     async fn assign_dashboard(
         &self,
         ctx: &Context<'_>,
-        customer_id: ID,
-        dashboard_id: ID,
+        #[graphql(desc = "The customer the dashboard is assigned to.")] customer_id: ID,
+        #[graphql(desc = "The dashboard's id (a UUID).")] dashboard_id: ID,
     ) -> ApiResult<Assignment> {
         let needed = needs!(Mutation, "assignDashboard");
         assign(ctx, needed, Kind::Dashboard, &customer_id, &dashboard_id).await
@@ -272,8 +289,8 @@ impl AssignmentsMutation {
     async fn unassign_dashboard(
         &self,
         ctx: &Context<'_>,
-        customer_id: ID,
-        dashboard_id: ID,
+        #[graphql(desc = "The customer the dashboard is taken from.")] customer_id: ID,
+        #[graphql(desc = "The dashboard's id.")] dashboard_id: ID,
     ) -> ApiResult<Assignment> {
         let needed = needs!(Mutation, "unassignDashboard");
         unassign(

@@ -23,9 +23,11 @@ impl AuditQuery {
     async fn customer_history(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "The customer's id.")] id: ID,
+        #[graphql(desc = "Page size, 0 to 100; 20 when omitted.")] first: Option<i32>,
+        #[graphql(desc = "A cursor from this history (`pageInfo.endCursor`).")] after: Option<
+            String,
+        >,
     ) -> ApiResult<HistoryConnection> {
         guard::customer_for(ctx, &id, needs!(Query, "customerHistory")).await?;
         let (me, store, _) = parts(ctx);
@@ -59,7 +61,8 @@ impl AuditQuery {
     async fn customer_as_of(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The customer's id.")] id: ID,
+        #[graphql(desc = "The instant (RFC 3339); null answer before the customer existed.")]
         at: DateTime<Utc>,
     ) -> ApiResult<Option<CustomerAsOf>> {
         guard::customer_for(ctx, &id, needs!(Query, "customerAsOf")).await?;
@@ -73,6 +76,9 @@ impl AuditQuery {
     async fn history_export(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The customer; omitted: the whole tenant (TENANT_ADMIN, RESELLER, AUDITOR)."
+        )]
         customer_id: Option<ID>,
     ) -> ApiResult<String> {
         match &customer_id {
@@ -113,7 +119,11 @@ impl AuditSubscription {
     async fn customer_events(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Which events to receive; omitted: every event the caller may see.")]
         filter: Option<CustomerEventFilter>,
+        #[graphql(
+            desc = "A `cursor` this subscription gave out: replay the events after it, then go live."
+        )]
         after: Option<String>,
     ) -> Result<impl Stream<Item = ApiResult<CustomerEvent>>, ApiError> {
         let filter = filter.unwrap_or_default();

@@ -26,9 +26,11 @@ impl DeletionQuery {
     async fn deletion_requests(
         &self,
         ctx: &Context<'_>,
-        filter: Option<DeletionRequestFilter>,
-        first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Which requests; omitted: all of them.")] filter: Option<
+            DeletionRequestFilter,
+        >,
+        #[graphql(desc = "Page size, 0 to 100; 20 when omitted.")] first: Option<i32>,
+        #[graphql(desc = "A cursor from this list (`pageInfo.endCursor`).")] after: Option<String>,
     ) -> ApiResult<DeletionRequestConnection> {
         let needed = needs!(Query, "deletionRequests");
         let filter = filter.unwrap_or_default();
@@ -74,6 +76,16 @@ impl DeletionQuery {
         Ok(DeletionRequestConnection::new(page, cursor.is_some()))
     }
 
+    /// The days between a deletion request and the automatic deletion: 1 to 365, and 10
+    /// until the tenant sets it (`setDeletionGracePeriod`). A request made now falls due
+    /// this many days from now. For every role that may see deletion requests (not
+    /// CUSTOMER_USER: FORBIDDEN).
+    async fn deletion_grace_period(&self, ctx: &Context<'_>) -> ApiResult<i32> {
+        let me = guard::require(ctx, needs!(Query, "deletionGracePeriod"))?;
+        let (_, store, _) = parts(ctx);
+        Ok(store.deletion_grace_days(&me.tenant).await? as i32)
+    }
+
     /// Who the tenant tells about deletion requests.
     async fn deletion_notices(&self, ctx: &Context<'_>) -> ApiResult<DeletionNotices> {
         let me = guard::require(ctx, needs!(Query, "deletionNotices"))?;
@@ -112,8 +124,8 @@ impl DeletionMutation {
     async fn request_deletion(
         &self,
         ctx: &Context<'_>,
-        customer_id: ID,
-        reason: Option<String>,
+        #[graphql(desc = "The customer to delete.")] customer_id: ID,
+        #[graphql(desc = "Why, at most 1000 characters; optional.")] reason: Option<String>,
         #[graphql(
             default,
             desc = "Whether its inner customers are deleted with it when it falls due. A customer with inner customers is refused without it (CONFLICT, as `deleteCustomer` without `deleteInnerCustomers`)."
@@ -140,8 +152,8 @@ impl DeletionMutation {
     async fn cancel_deletion_request(
         &self,
         ctx: &Context<'_>,
-        customer_id: ID,
-        note: String,
+        #[graphql(desc = "The customer whose open request is cancelled.")] customer_id: ID,
+        #[graphql(desc = "Why it is cancelled: 1 to 1000 characters, required.")] note: String,
     ) -> ApiResult<Customer> {
         let needed = needs!(Mutation, "cancelDeletionRequest");
         guard::customer_for(ctx, &customer_id, needed).await?;
@@ -163,9 +175,13 @@ impl DeletionMutation {
     async fn delete_customer(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The customer to delete.")] id: ID,
+        #[graphql(
+            desc = "The customer's shortname (its name when it has none), typed to confirm; anything else is BAD_USER_INPUT, rule CONFIRMATION."
+        )]
         confirm: String,
-        #[graphql(default)] delete_inner_customers: bool,
+        #[graphql(default, desc = "Delete the whole subtree; false when omitted.")]
+        delete_inner_customers: bool,
     ) -> ApiResult<Customer> {
         guard::customer_for(ctx, &id, needs!(Mutation, "deleteCustomer")).await?;
         let (me, store, clock) = parts(ctx);
@@ -188,8 +204,12 @@ impl DeletionMutation {
     async fn set_deletion_notices(
         &self,
         ctx: &Context<'_>,
-        recipients: Vec<String>,
-        #[graphql(default_with = "String::from(\"en\")")] language: String,
+        #[graphql(desc = "0 to 20 email addresses; replaces the list.")] recipients: Vec<String>,
+        #[graphql(
+            default_with = "String::from(\"en\")",
+            desc = "The mails' language: en (the default), de, fr or es."
+        )]
+        language: String,
     ) -> ApiResult<DeletionNotices> {
         let me = guard::require(ctx, needs!(Mutation, "setDeletionNotices"))?;
         let command = TenantCommand::SetDeletionNotices {
@@ -202,7 +222,11 @@ impl DeletionMutation {
     }
 
     /// Sets the days between a deletion request and the automatic deletion (1 to 365).
-    async fn set_deletion_grace_period(&self, ctx: &Context<'_>, days: i32) -> ApiResult<i32> {
+    async fn set_deletion_grace_period(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Days from request to automatic deletion, 1 to 365.")] days: i32,
+    ) -> ApiResult<i32> {
         let me = guard::require(ctx, needs!(Mutation, "setDeletionGracePeriod"))?;
         let days = u32::try_from(days).map_err(|_| {
             ApiError::argument("days", Rule::Range, "the grace period is 1 to 365 days")

@@ -30,8 +30,8 @@ impl ImpersonationMutation {
     async fn login_as(
         &self,
         ctx: &Context<'_>,
-        customer_id: ID,
-        reason: String,
+        #[graphql(desc = "The customer to act as.")] customer_id: ID,
+        #[graphql(desc = "Why, 1 to 1000 characters; recorded in the customer's history.")] reason: String,
     ) -> ApiResult<Impersonation> {
         let me = guard::principal(ctx);
         if me.impersonator.is_some() {

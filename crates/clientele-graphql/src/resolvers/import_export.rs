@@ -42,9 +42,17 @@ impl ImportExportMutation {
     async fn import_customers(
         &self,
         ctx: &Context<'_>,
-        file: async_graphql::Upload,
-        #[graphql(default_with = "ImportMode::Partial")] mode: ImportMode,
-        #[graphql(default_with = "OnExisting::Skip")] on_existing: OnExisting,
+        #[graphql(desc = "The CSV file (a multipart upload).")] file: async_graphql::Upload,
+        #[graphql(
+            default_with = "ImportMode::Partial",
+            desc = "PARTIAL (the default), ALL_OR_NOTHING or DRY_RUN."
+        )]
+        mode: ImportMode,
+        #[graphql(
+            default_with = "OnExisting::Skip",
+            desc = "What to do with a row matching an existing customer: SKIP (the default) or UPDATE."
+        )]
+        on_existing: OnExisting,
     ) -> ApiResult<ImportResult> {
         let me = guard::require(ctx, needs!(Mutation, "importCustomers"))?;
         let (_, store, clock) = parts(ctx);

@@ -7,6 +7,7 @@ mod assignments;
 mod audit;
 mod deletion;
 mod event_stream;
+mod field_rules;
 mod impersonation;
 mod import_export;
 mod products;
@@ -17,6 +18,7 @@ mod sign_in;
 mod tree;
 mod users;
 mod webhooks;
+mod viewer;
 
 use async_graphql::{MergedObject, MergedSubscription};
 
@@ -25,7 +27,7 @@ pub use sign_in::{ClientAddress, SignInLimits, SignInSettings};
 pub use users::{token_hash, ActivationSettings};
 pub use webhooks::WebhookSettings;
 
-// Every query (no doc comment: it would become the type's description in the SDL).
+/// Every query. Each names the roles that may run it; a customer the caller may not see is null or NOT_FOUND, never FORBIDDEN.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
 pub struct QueryRoot(
@@ -36,6 +38,8 @@ pub struct QueryRoot(
     audit::AuditQuery,
     import_export::ImportExportQuery,
     webhooks::WebhooksQuery,
+    field_rules::FieldRulesQuery,
+    viewer::ViewerQuery,
 );
 
 /// Every mutation: the customer's own, and those of its users, tree and assignments.
@@ -55,7 +59,7 @@ pub struct MutationRoot(
     webhooks::WebhooksMutation,
 );
 
-// Every subscription.
+/// Every subscription, over graphql-transport-ws (or graphql-ws) at /graphql/ws.
 #[derive(MergedSubscription, Default)]
 #[graphql(name = "Subscription")]
 pub struct SubscriptionRoot(

@@ -34,8 +34,11 @@ impl ProductsMutation {
     async fn add_product(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The product's key: 2 to 32 characters of A-Z, 0-9 and _; unique in the catalogue."
+        )]
         key: String,
-        name: String,
+        #[graphql(desc = "The name shown to people: 1 to 100 characters.")] name: String,
     ) -> ApiResult<Product> {
         let command = TenantCommand::AddProduct {
             key: key.clone(),
@@ -48,8 +51,8 @@ impl ProductsMutation {
     async fn set_global_product_visibility(
         &self,
         ctx: &Context<'_>,
-        product: String,
-        visible: bool,
+        #[graphql(desc = "The product's key.")] product: String,
+        #[graphql(desc = "Whether customers without their own setting see it.")] visible: bool,
     ) -> ApiResult<Product> {
         let needed = needs!(Mutation, "setGlobalProductVisibility");
         let command = TenantCommand::SetGlobalProductVisibility {
@@ -63,9 +66,9 @@ impl ProductsMutation {
     async fn set_product_visibility(
         &self,
         ctx: &Context<'_>,
-        customer_id: ID,
-        product: String,
-        visible: bool,
+        #[graphql(desc = "The customer.")] customer_id: ID,
+        #[graphql(desc = "The product's key.")] product: String,
+        #[graphql(desc = "Whether this customer sees it.")] visible: bool,
     ) -> ApiResult<Customer> {
         let needed = needs!(Mutation, "setProductVisibility");
         guard::customer_for(ctx, &customer_id, needed).await?;
@@ -82,8 +85,8 @@ impl ProductsMutation {
     async fn activate_product(
         &self,
         ctx: &Context<'_>,
-        customer_id: ID,
-        product: String,
+        #[graphql(desc = "The customer.")] customer_id: ID,
+        #[graphql(desc = "The key of a product visible to the customer.")] product: String,
     ) -> ApiResult<Customer> {
         guard::customer_for(ctx, &customer_id, needs!(Mutation, "activateProduct")).await?;
         let catalogue = catalogue_entry(ctx, &product).await?;
@@ -95,8 +98,11 @@ impl ProductsMutation {
     async fn set_product_status(
         &self,
         ctx: &Context<'_>,
-        customer_id: ID,
-        product: String,
+        #[graphql(desc = "The customer.")] customer_id: ID,
+        #[graphql(desc = "The key of an activated product.")] product: String,
+        #[graphql(
+            desc = "The new status; only the allowed moves are accepted (CONFLICT otherwise)."
+        )]
         status: ProductStatus,
     ) -> ApiResult<Customer> {
         guard::customer_for(ctx, &customer_id, needs!(Mutation, "setProductStatus")).await?;

@@ -26,7 +26,11 @@ pub struct ProfileQuery;
 #[Object]
 impl ProfileQuery {
     /// One customer of the tenant, or null.
-    async fn customer(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Customer>> {
+    async fn customer(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The customer's id (a UUID).")] id: ID,
+    ) -> ApiResult<Option<Customer>> {
         guard::require(ctx, needs!(Query, "customer"))?;
         Ok(guard::visible_customer(ctx, &id).await?.map(Into::into))
     }
@@ -35,11 +39,26 @@ impl ProfileQuery {
     async fn customers(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Which customers to list; omitted: every live, real customer the caller can see."
+        )]
         filter: Option<CustomerFilter>,
+        #[graphql(
+            desc = "The sort; omitted: by creation time, oldest first. Ties are broken by id."
+        )]
         order_by: Option<CustomerOrder>,
+        #[graphql(
+            desc = "Forward page size, 0 to 100 (20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "A cursor from this list (`pageInfo.endCursor`); the page starts after it."
+        )]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "Backward page size, 0 to 100; with `before`.")] last: Option<i32>,
+        #[graphql(
+            desc = "A cursor from this list (`pageInfo.startCursor`); the page ends before it."
+        )]
         before: Option<String>,
     ) -> ApiResult<CustomerConnection> {
         let me = guard::require(ctx, needs!(Query, "customers"))?;
@@ -102,6 +121,9 @@ impl ProfileMutation {
     async fn create_customer(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The new customer's fields; each checked against its rule (see `customerFieldRules`). Violations come back together as BAD_USER_INPUT, each with its field and rule."
+        )]
         input: CreateCustomerInput,
     ) -> ApiResult<Customer> {
         let me = guard::require(ctx, needs!(Mutation, "createCustomer"))?;
@@ -145,8 +167,10 @@ impl ProfileMutation {
     async fn edit_customer(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The customer's id.")] id: ID,
+        #[graphql(desc = "The `version` the form was loaded at; omitted: no check.")]
         expected_version: Option<i32>,
+        #[graphql(desc = "The fields to change; left out stays, null clears.")]
         input: EditCustomerInput,
     ) -> ApiResult<Customer> {
         let me = guard::principal(ctx);
@@ -185,6 +209,9 @@ impl ProfileMutation {
     async fn set_required_customer_fields(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Every field the tenant requires from now on (replaces the list; NAME is always required)."
+        )]
         fields: Vec<CustomerField>,
     ) -> ApiResult<Vec<CustomerField>> {
         guard::require(ctx, needs!(Mutation, "setRequiredCustomerFields"))?;

@@ -25,7 +25,7 @@ impl SessionsMutation {
     async fn revoke_sessions(
         &self,
         ctx: &Context<'_>,
-        subject: String,
+        #[graphql(desc = "The subject (a token's `sub`) whose sessions end.")] subject: String,
     ) -> ApiResult<DateTime<Utc>> {
         guard::require(ctx, needs!(Mutation, "revokeSessions"))?;
         let (me, store, clock) = parts(ctx);

@@ -85,11 +85,14 @@ impl Default for SignInLimits {
 pub struct SessionTokens {
     /// A bearer token for `/graphql` (short-lived).
     access_token: String,
+    /// When the access token expires.
     access_token_expires_at: DateTime<Utc>,
     /// Present it to `refreshSession` for new tokens (once: it is replaced each time), or
     /// to `signOut`.
     refresh_token: String,
+    /// When the refresh token expires.
     refresh_token_expires_at: DateTime<Utc>,
+    /// The signed-in user.
     user: CustomerUser,
 }
 
@@ -330,7 +333,10 @@ impl SignInMutation {
     async fn set_password(
         &self,
         ctx: &Context<'_>,
-        token: String,
+        #[graphql(desc = "The one-time token from the activation or reset link.")] token: String,
+        #[graphql(
+            desc = "The new password: 8 to 128 characters, not the email, not a common password."
+        )]
         password: String,
     ) -> ApiResult<SessionTokens> {
         let store = ctx.data_unchecked::<Store>();
@@ -377,9 +383,9 @@ impl SignInMutation {
     async fn sign_in(
         &self,
         ctx: &Context<'_>,
-        tenant: String,
-        email: String,
-        password: String,
+        #[graphql(desc = "The tenant the user belongs to.")] tenant: String,
+        #[graphql(desc = "The user's email (case-insensitive).")] email: String,
+        #[graphql(desc = "The user's password.")] password: String,
     ) -> ApiResult<SessionTokens> {
         let store = ctx.data_unchecked::<Store>();
         let address = ctx.data_opt::<ClientAddress>().map(|a| a.0);
@@ -422,7 +428,7 @@ impl SignInMutation {
     async fn refresh_session(
         &self,
         ctx: &Context<'_>,
-        refresh_token: String,
+        #[graphql(desc = "The refresh token last issued for the session.")] refresh_token: String,
     ) -> ApiResult<SessionTokens> {
         let store = ctx.data_unchecked::<Store>();
         let now = ctx.data_unchecked::<Clock>().now();
@@ -471,7 +477,11 @@ impl SignInMutation {
     /// Ends the session of this refresh token on every instance: its access tokens and
     /// refresh tokens stop working. Answers true also for a token already ended. Needs no
     /// bearer token.
-    async fn sign_out(&self, ctx: &Context<'_>, refresh_token: String) -> ApiResult<bool> {
+    async fn sign_out(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A refresh token of the session to end.")] refresh_token: String,
+    ) -> ApiResult<bool> {
         let store = ctx.data_unchecked::<Store>();
         if let Some(token) = store
             .refresh_token(&token_hash(refresh_token.trim()))
@@ -489,8 +499,8 @@ impl SignInMutation {
     async fn request_password_reset(
         &self,
         ctx: &Context<'_>,
-        tenant: String,
-        email: String,
+        #[graphql(desc = "The tenant the user belongs to.")] tenant: String,
+        #[graphql(desc = "The user's email.")] email: String,
     ) -> ApiResult<bool> {
         let store = ctx.data_unchecked::<Store>().clone();
         let now = ctx.data_unchecked::<Clock>().now();

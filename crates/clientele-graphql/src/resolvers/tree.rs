@@ -33,7 +33,10 @@ impl TreeMutation {
     async fn move_customer(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The customer to move.")] id: ID,
+        #[graphql(
+            desc = "The new parent, a customer the caller may see; null puts it at the top."
+        )]
         parent_id: Option<ID>,
     ) -> ApiResult<Customer> {
         guard::customer_for(ctx, &id, needs!(Mutation, "moveCustomer")).await?;

@@ -245,8 +245,8 @@ impl UsersMutation {
     async fn add_customer_user(
         &self,
         ctx: &Context<'_>,
-        customer_id: ID,
-        input: AddCustomerUserInput,
+        #[graphql(desc = "The customer the user belongs to.")] customer_id: ID,
+        #[graphql(desc = "The new user.")] input: AddCustomerUserInput,
     ) -> ApiResult<UserActivation> {
         guard::customer_for(ctx, &customer_id, needs!(Mutation, "addCustomerUser")).await?;
         let user_id = uuid::Uuid::now_v7().to_string();
@@ -266,9 +266,9 @@ impl UsersMutation {
     async fn edit_customer_user(
         &self,
         ctx: &Context<'_>,
-        customer_id: ID,
-        user_id: ID,
-        input: EditCustomerUserInput,
+        #[graphql(desc = "The user's customer.")] customer_id: ID,
+        #[graphql(desc = "The user's id.")] user_id: ID,
+        #[graphql(desc = "The fields to change.")] input: EditCustomerUserInput,
     ) -> ApiResult<CustomerUser> {
         let command = CustomerCommand::User(UserCommand::EditUser {
             user_id: user_id.to_string(),
@@ -283,8 +283,8 @@ impl UsersMutation {
     async fn disable_customer_user(
         &self,
         ctx: &Context<'_>,
-        customer_id: ID,
-        user_id: ID,
+        #[graphql(desc = "The user's customer.")] customer_id: ID,
+        #[graphql(desc = "The user's id.")] user_id: ID,
     ) -> ApiResult<CustomerUser> {
         let command = CustomerCommand::User(UserCommand::DisableUser {
             user_id: user_id.to_string(),
@@ -297,8 +297,8 @@ impl UsersMutation {
     async fn enable_customer_user(
         &self,
         ctx: &Context<'_>,
-        customer_id: ID,
-        user_id: ID,
+        #[graphql(desc = "The user's customer.")] customer_id: ID,
+        #[graphql(desc = "The user's id.")] user_id: ID,
     ) -> ApiResult<CustomerUser> {
         let command = CustomerCommand::User(UserCommand::EnableUser {
             user_id: user_id.to_string(),
@@ -311,8 +311,8 @@ impl UsersMutation {
     async fn remove_customer_user(
         &self,
         ctx: &Context<'_>,
-        customer_id: ID,
-        user_id: ID,
+        #[graphql(desc = "The user's customer.")] customer_id: ID,
+        #[graphql(desc = "The user's id.")] user_id: ID,
     ) -> ApiResult<bool> {
         let needed = needs!(Mutation, "removeCustomerUser");
         guard::customer_for(ctx, &customer_id, needed).await?;
@@ -329,9 +329,13 @@ impl UsersMutation {
     async fn reissue_activation(
         &self,
         ctx: &Context<'_>,
-        customer_id: ID,
-        user_id: ID,
-        #[graphql(default)] method: ActivationMethod,
+        #[graphql(desc = "The user's customer.")] customer_id: ID,
+        #[graphql(desc = "The user's id (pending activation).")] user_id: ID,
+        #[graphql(
+            default,
+            desc = "How the new link reaches the user; SHOW_LINK by default."
+        )]
+        method: ActivationMethod,
     ) -> ApiResult<UserActivation> {
         let needed = needs!(Mutation, "reissueActivation");
         guard::customer_for(ctx, &customer_id, needed).await?;
@@ -352,7 +356,7 @@ impl UsersMutation {
     async fn activate_customer_user(
         &self,
         ctx: &Context<'_>,
-        token: String,
+        #[graphql(desc = "The one-time activation token from the link.")] token: String,
     ) -> ApiResult<ActivatedUser> {
         // Ability::ActivateUser: held by no role; the request may carry no principal, so
         // this resolver reads neither `guard::principal` nor `parts`.

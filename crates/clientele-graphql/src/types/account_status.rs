@@ -15,10 +15,15 @@ use crate::error::ApiResult;
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "clientele_domain::AccountStatus")]
 pub enum AccountStatus {
+    /// No product used yet.
     Preparation,
+    /// At least one product in TRIAL, none ACTIVE.
     Trial,
+    /// At least one product ACTIVE.
     Active,
+    /// At least one product DELETED, TRIAL_END or PAUSED, none ACTIVE or TRIAL.
     TrialEnd,
+    /// The customer is deleted.
     Deleted,
 }
 
@@ -27,10 +32,13 @@ pub enum AccountStatus {
 pub struct AccountStatusTransition {
     /// Null for the first status, set at creation.
     pub from: Option<AccountStatus>,
+    /// The status after the change.
     pub to: AccountStatus,
+    /// When it changed.
     pub at: DateTime<Utc>,
     /// The type of the event that caused the change, and the customer version it made.
     pub cause: String,
+    /// The customer's version after the causing event.
     pub cause_version: i64,
 }
 
@@ -49,13 +57,16 @@ impl From<StatusTransition> for AccountStatusTransition {
 /// A product's status, as it counts for the account status.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct ProductStatusEntry {
+    /// The product's key, e.g. CDN.
     pub key: String,
+    /// The product's status for this customer.
     pub status: ProductStatus,
 }
 
 /// Why the account has its status.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct AccountStatusExplanation {
+    /// The account status.
     pub status: AccountStatus,
     /// A sentence naming the products that decide it.
     pub reason: String,
@@ -87,7 +98,9 @@ impl AccountStatusExplanation {
 /// How many of the tenant's customers are in one account status.
 #[derive(SimpleObject)]
 pub struct StatusCount {
+    /// The account status counted.
     pub status: AccountStatus,
+    /// How many customers are in it.
     pub count: i64,
 }
 
@@ -108,6 +121,7 @@ impl StatusCount {
 /// company are left out unless asked for; deleted customers are counted apart (DELETED).
 #[derive(InputObject, Default, Debug)]
 pub struct CustomerCountsFilter {
+    /// Only customers of this account type.
     #[graphql(name = "type")]
     pub customer_type: Option<CustomerType>,
     /// Exact seller.
@@ -147,13 +161,17 @@ pub struct AccountStatusChangeFilter {
 pub struct AccountStatusChange {
     /// The cursor of the `AccountStatusChanged` event (see `customerEvents`).
     pub cursor: String,
+    /// The customer whose status changed.
     pub customer_id: ID,
+    /// The status before.
     pub from: AccountStatus,
+    /// The status after.
     pub to: AccountStatus,
     /// The type of the event that caused the change.
     pub cause: String,
     /// The customer's version after the change.
     pub version: i64,
+    /// When the change was committed.
     pub occurred_at: DateTime<Utc>,
 }
 

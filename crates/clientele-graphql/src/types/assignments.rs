@@ -15,16 +15,22 @@ use crate::error::ApiResult;
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "clientele_domain::assignment::EntityKind")]
 pub enum EntityKind {
+    /// A device (one owner at a time).
     Device,
+    /// An asset (one owner at a time).
     Asset,
+    /// An edge (one owner at a time).
     Edge,
+    /// A dashboard (assigned to any number of customers).
     Dashboard,
 }
 
 /// The outcome of an assign or unassign.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct Assignment {
+    /// The kind of entity.
     pub kind: EntityKind,
+    /// The entity's id.
     pub entity_id: ID,
     /// The customer the entity is assigned to now (for a dashboard: the customer named),
     /// or null.
@@ -36,6 +42,7 @@ pub struct Assignment {
 /// What a bulk assignment did (all of it, or nothing).
 #[derive(SimpleObject, Debug, Clone)]
 pub struct BulkAssignment {
+    /// The kind of entity.
     pub kind: EntityKind,
     /// The customer the entities are assigned to now.
     pub customer_id: ID,
@@ -48,20 +55,27 @@ pub struct BulkAssignment {
 /// An entity assigned to a customer.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct AssignedEntity {
+    /// The entity's id.
     pub id: ID,
+    /// When it was assigned to the customer.
     pub assigned_at: DateTime<Utc>,
 }
 
+/// An assigned entity, with its cursor.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct AssignedEntityEdge {
+    /// Pass as `after` to page from this entity.
     pub cursor: String,
+    /// The entity.
     pub node: AssignedEntity,
 }
 
 /// A page of a customer's entities of one kind, by id.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct AssignedEntityConnection {
+    /// The entities of this page.
     pub edges: Vec<AssignedEntityEdge>,
+    /// Where this page sits in the list.
     pub page_info: PageInfo,
 }
 
@@ -88,9 +102,13 @@ impl AssignedEntityConnection {
 /// How many entities of each kind a customer has.
 #[derive(SimpleObject, Debug, Clone, Copy)]
 pub struct AssignmentCounts {
+    /// Devices assigned.
     pub devices: i64,
+    /// Assets assigned.
     pub assets: i64,
+    /// Edges assigned.
     pub edges: i64,
+    /// Dashboards assigned.
     pub dashboards: i64,
 }
 
@@ -142,7 +160,8 @@ impl CustomerAssignments {
     async fn devices(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
+        #[graphql(desc = "Page size, 0 to 100; 20 when omitted.")] first: Option<i32>,
+        #[graphql(desc = "The cursor of the entity to start after (from `pageInfo.endCursor`).")]
         after: Option<String>,
     ) -> ApiResult<AssignedEntityConnection> {
         self.assigned(ctx, Kind::Device, first, after).await
@@ -152,7 +171,8 @@ impl CustomerAssignments {
     async fn assets(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
+        #[graphql(desc = "Page size, 0 to 100; 20 when omitted.")] first: Option<i32>,
+        #[graphql(desc = "The cursor of the entity to start after (from `pageInfo.endCursor`).")]
         after: Option<String>,
     ) -> ApiResult<AssignedEntityConnection> {
         self.assigned(ctx, Kind::Asset, first, after).await
@@ -162,7 +182,8 @@ impl CustomerAssignments {
     async fn edges(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
+        #[graphql(desc = "Page size, 0 to 100; 20 when omitted.")] first: Option<i32>,
+        #[graphql(desc = "The cursor of the entity to start after (from `pageInfo.endCursor`).")]
         after: Option<String>,
     ) -> ApiResult<AssignedEntityConnection> {
         self.assigned(ctx, Kind::Edge, first, after).await
@@ -172,7 +193,8 @@ impl CustomerAssignments {
     async fn dashboards(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
+        #[graphql(desc = "Page size, 0 to 100; 20 when omitted.")] first: Option<i32>,
+        #[graphql(desc = "The cursor of the entity to start after (from `pageInfo.endCursor`).")]
         after: Option<String>,
     ) -> ApiResult<AssignedEntityConnection> {
         self.assigned(ctx, Kind::Dashboard, first, after).await

@@ -22,6 +22,7 @@ pub struct HistoryEvent {
     pub version: i64,
     /// The shape version of the stored event.
     pub event_version: String,
+    /// When the event was committed.
     pub occurred_at: DateTime<Utc>,
     /// Who did it: the real person, also when impersonating.
     pub actor: String,
@@ -29,6 +30,7 @@ pub struct HistoryEvent {
     pub role: Option<String>,
     /// The customer the actor was logged in as, when impersonating.
     pub on_behalf_of: Option<String>,
+    /// The id of the request that wrote it (the `x-request-id` of the call).
     pub request_id: String,
     /// The event's fields as stored (for an edit, only the changed fields and `cleared`).
     pub payload: Json<serde_json::Value>,
@@ -52,15 +54,21 @@ impl From<StoredEvent> for HistoryEvent {
     }
 }
 
+/// A history event, with its cursor.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct HistoryEdge {
+    /// Pass as `after` to page from this event.
     pub cursor: String,
+    /// The event.
     pub node: HistoryEvent,
 }
 
+/// A page of a customer's history, oldest first.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct HistoryConnection {
+    /// The events of this page.
     pub edges: Vec<HistoryEdge>,
+    /// Where this page sits in the history.
     pub page_info: PageInfo,
 }
 
@@ -92,12 +100,15 @@ pub struct CustomerEvent {
     pub version: i64,
     /// The shape version of the stored event.
     pub event_version: String,
+    /// When the event was committed.
     pub occurred_at: DateTime<Utc>,
     /// Who did it: the real person, also when impersonating.
     pub actor: String,
+    /// The actor's role.
     pub role: Option<String>,
     /// The customer the actor was logged in as, when impersonating.
     pub on_behalf_of: Option<String>,
+    /// The id of the request that wrote it.
     pub request_id: String,
     /// The event's fields as stored.
     pub payload: Json<serde_json::Value>,

@@ -46,41 +46,62 @@ impl From<CustomerRecord> for Customer {
 /// The customer's own fields, as the read model holds them.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct CustomerFields {
+    /// The customer's id, a UUID.
     pub id: ID,
     /// How many events the customer has; pass it as `expectedVersion` to edit safely.
     pub version: i64,
     /// Lower case, spaces replaced by hyphens; unique within the tenant.
     pub name: String,
+    /// The contact email. Null when not given, or erased by deletion.
     pub email: Option<String>,
+    /// The contact's given name.
     pub given_name: Option<String>,
+    /// The contact's family name.
     pub family_name: Option<String>,
+    /// The company name.
     pub organization: Option<String>,
     /// 5 to 16 RFC 3986 unreserved characters; unique within the tenant, case-insensitively.
     pub shortname: Option<String>,
+    /// The account type; null when not chosen.
     #[graphql(name = "type")]
     pub customer_type: Option<CustomerType>,
+    /// The commercial status; null when not chosen.
     pub service_status: Option<ServiceStatus>,
+    /// The contracted flows per second (0 or more); null when not set.
     pub contractual_flows_per_second: Option<i64>,
+    /// Whether the customer runs several accounts.
     pub multi_account: bool,
+    /// Whether the customer is one of the tenant's own.
     pub internal: bool,
     /// Test accounts are left out of lists unless the filter asks for them.
     pub test_account: bool,
+    /// Days of data kept: 7, 45, 90 or 180; null when not set.
     pub data_retention_days: Option<i32>,
+    /// Days of rollups kept: 7, 90, 180 or 365; null when not set.
     pub rollup_retention_days: Option<i32>,
     /// BCP 47 language tag for automatic emails.
     pub language: String,
+    /// The seller who looks after the customer (a SELLER sees only its own customers).
     pub seller: Option<String>,
+    /// The tenant's own reference for the customer.
     pub custom_id: Option<String>,
+    /// The contact's title.
     pub title: Option<String>,
+    /// The country, as entered.
     pub country: Option<String>,
+    /// The city.
     pub city: Option<String>,
+    /// The postal address.
     pub address: Option<String>,
+    /// The phone number, as entered.
     pub phone: Option<String>,
     /// Derived from the customer's products; never edited.
     pub account_status: AccountStatus,
     /// The tenant's own company: listed for convenience, never modified or deleted.
     pub own_company: bool,
+    /// When the customer was created (RFC 3339, UTC).
     pub created_at: DateTime<Utc>,
+    /// When the customer last changed (RFC 3339, UTC).
     pub updated_at: DateTime<Utc>,
     /// The parent of an inner customer; null at the top.
     pub parent_id: Option<ID>,
@@ -136,8 +157,10 @@ pub struct CustomerConnection {
     pub(crate) page: clientele_store::CustomerPage,
 }
 
+/// A page of customers; `totalCount` is only computed when asked for.
 #[Object]
 impl CustomerConnection {
+    /// The customers of this page, each with its cursor.
     async fn edges(&self) -> Vec<CustomerEdge> {
         self.page
             .items
@@ -149,6 +172,7 @@ impl CustomerConnection {
             .collect()
     }
 
+    /// Where this page sits in the list.
     async fn page_info(&self) -> PageInfo {
         PageInfo::of(
             &self.page.items,
@@ -165,8 +189,11 @@ impl CustomerConnection {
     }
 }
 
+/// A customer in a list, with its cursor.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct CustomerEdge {
+    /// Pass as `after` (or `before`) to page from this customer.
     pub cursor: String,
+    /// The customer.
     pub node: Customer,
 }

@@ -23,16 +23,23 @@ pub enum DeletionRequestStatus {
 /// One deletion request of a customer.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct DeletionRequest {
+    /// The request's id.
     pub id: String,
+    /// The customer to be deleted.
     pub customer_id: ID,
+    /// The subject who asked.
     pub requested_by: String,
+    /// When it was asked.
     pub requested_at: DateTime<Utc>,
+    /// The reason given, if any.
     pub reason: Option<String>,
     /// When the service deletes the customer if the request is still open.
     pub due_at: DateTime<Utc>,
+    /// Open, cancelled or carried out.
     pub status: DeletionRequestStatus,
     /// Who cancelled it or carried it out (`system:deletion-scheduler` when automatic).
     pub closed_by: Option<String>,
+    /// When it was cancelled or carried out; null while open.
     pub closed_at: Option<DateTime<Utc>>,
     /// The note saved when it was cancelled.
     pub note: Option<String>,
@@ -69,7 +76,9 @@ pub struct DeletionRequestFilter {
 #[derive(SimpleObject, Debug, Clone)]
 #[graphql(complex)]
 pub struct DeletionRequestEdge {
+    /// Pass as `after` to page from this request.
     pub cursor: String,
+    /// The request.
     pub node: DeletionRequest,
 }
 
@@ -86,7 +95,9 @@ impl DeletionRequestEdge {
 /// A page of deletion requests, soonest due first.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct DeletionRequestConnection {
+    /// The requests of this page.
     pub edges: Vec<DeletionRequestEdge>,
+    /// Where this page sits in the list.
     pub page_info: PageInfo,
 }
 

@@ -8,5 +8,6 @@ use chrono::{DateTime, Utc};
 pub struct Impersonation {
     /// Send it as `Authorization: Bearer …`; answers made with it carry `extensions.impersonation`.
     pub token: String,
+    /// When the token stops working.
     pub expires_at: DateTime<Utc>,
 }

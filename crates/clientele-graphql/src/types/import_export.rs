@@ -20,7 +20,9 @@ pub enum ImportMode {
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "clientele_store::import_export::OnExisting")]
 pub enum OnExisting {
+    /// Leave the existing customer as it is and count the row as skipped.
     Skip,
+    /// Edit the existing customer with the row's values.
     Update,
 }
 
@@ -29,18 +31,26 @@ pub enum OnExisting {
 pub struct ImportFailure {
     /// The line in the file (the header is line 1).
     pub line: i64,
+    /// The column at fault, when one is.
     pub column: Option<String>,
+    /// The rule broken (REQUIRED, LENGTH, FORMAT, UNIQUE, …), as in `extensions.rule`.
     pub rule: String,
+    /// What is wrong, in a sentence.
     pub message: String,
 }
 
 /// What an import did.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct ImportResult {
+    /// Data rows read (the header not counted).
     pub rows: i64,
+    /// Customers created.
     pub created: i64,
+    /// Customers updated.
     pub updated: i64,
+    /// Rows skipped (an existing customer, with onExisting SKIP).
     pub skipped: i64,
+    /// Rows that failed.
     pub failed: i64,
     /// True for a dry run, or an all-or-nothing import with a failure.
     pub nothing_written: bool,

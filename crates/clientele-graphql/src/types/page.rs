@@ -12,11 +12,16 @@ pub const MAX_PAGE_SIZE: i32 = 100;
 /// The page size when neither `first` nor `last` is given.
 pub const DEFAULT_PAGE_SIZE: i32 = 20;
 
+/// Where a page sits in its list. Pass `endCursor` as `after` for the next page (and `startCursor` as `before` for the previous one, where the list takes it).
 #[derive(SimpleObject, Debug, Clone)]
 pub struct PageInfo {
+    /// True when more items follow this page.
     pub has_next_page: bool,
+    /// True when items come before this page.
     pub has_previous_page: bool,
+    /// The cursor of the first item; null on an empty page.
     pub start_cursor: Option<String>,
+    /// The cursor of the last item; null on an empty page.
     pub end_cursor: Option<String>,
 }
 

@@ -15,6 +15,7 @@ use crate::error::{ApiError, ApiResult};
 pub struct Product {
     /// Stable key, e.g. CDN.
     pub key: String,
+    /// The name shown to people.
     pub name: String,
     /// The global visibility new customers inherit.
     pub visible: bool,
@@ -33,10 +34,13 @@ impl From<CatalogueProduct> for Product {
 /// One catalogue product as it stands for one customer.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct CustomerProduct {
+    /// The product's stable key, e.g. CDN.
     pub key: String,
+    /// The name shown to people.
     pub name: String,
     /// Whether the customer sees it (a tab in its portal); visible does not mean activated.
     pub visible: bool,
+    /// Whether `visible` comes from the tenant's global setting or the customer's own.
     pub visibility_source: VisibilitySource,
     /// Null until the product is activated.
     pub status: Option<ProductStatus>,
@@ -136,11 +140,17 @@ impl CustomerProducts {
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "clientele_domain::ProductStatus")]
 pub enum ProductStatus {
+    /// Activated, not yet in use.
     New,
+    /// On trial.
     Trial,
+    /// In paid use.
     Active,
+    /// Paused.
     Paused,
+    /// The trial has ended.
     TrialEnd,
+    /// Removed from the customer.
     Deleted,
 }
 

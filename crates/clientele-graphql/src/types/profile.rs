@@ -12,19 +12,28 @@ use super::account_status::AccountStatus;
 pub struct CreateCustomerInput {
     /// Normalised to lower case with spaces as hyphens ("TEST CUSTOMER" → "test-customer").
     pub name: String,
+    /// Contact address, at most 254 characters, such as ops@example.com (a local part of at most 64 characters, a domain of two or more labels). Personal data: erased when the customer is deleted.
     pub email: Option<String>,
+    /// The contact's given name, at most 100 characters. Personal data.
     pub given_name: Option<String>,
+    /// The contact's family name, at most 100 characters. Personal data.
     pub family_name: Option<String>,
+    /// The company name, at most 200 characters.
     pub organization: Option<String>,
     /// 5 to 16 characters: letters, digits, '-', '.', '_', '~' (never '+').
     pub shortname: Option<String>,
+    /// The account type (SLG or MSSP); none when omitted.
     #[graphql(name = "type")]
     pub customer_type: Option<CustomerType>,
+    /// The commercial status chosen on the creation form; a TRIAL_ACTIVE customer never has an ACTIVE product.
     pub service_status: Option<ServiceStatus>,
     /// 0 or more.
     pub contractual_flows_per_second: Option<i64>,
+    /// Whether the customer runs several accounts; false when omitted.
     pub multi_account: Option<bool>,
+    /// Whether the customer is one of the tenant's own; false when omitted.
     pub internal: Option<bool>,
+    /// Whether this is a test account (left out of lists unless asked for); false when omitted.
     pub test_account: Option<bool>,
     /// 7, 45, 90 or 180.
     pub data_retention_days: Option<i32>,
@@ -32,12 +41,19 @@ pub struct CreateCustomerInput {
     pub rollup_retention_days: Option<i32>,
     /// A BCP 47 tag; "en" when omitted.
     pub language: Option<String>,
+    /// The seller (reseller user) who looks after the customer, at most 100 characters. A SELLER caller may only name itself.
     pub seller: Option<String>,
+    /// The tenant's own reference for the customer, at most 100 characters.
     pub custom_id: Option<String>,
+    /// The contact's title, at most 200 characters. Personal data.
     pub title: Option<String>,
+    /// Country, free text of at most 100 characters (not checked against ISO 3166). Personal data.
     pub country: Option<String>,
+    /// City, at most 100 characters. Personal data.
     pub city: Option<String>,
+    /// Postal address, at most 500 characters. Personal data.
     pub address: Option<String>,
+    /// Phone number, at most 32 characters: digits, spaces and + - ( ) . with at least 3 digits. Personal data.
     pub phone: Option<String>,
     /// Makes the new customer an inner customer of this one.
     pub parent_id: Option<ID>,
@@ -79,28 +95,50 @@ impl From<CreateCustomerInput> for CustomerDraft {
 /// may be cleared), a value sets it. An edit that changes nothing writes no event.
 #[derive(InputObject, Debug, Default)]
 pub struct EditCustomerInput {
+    /// Normalised like the creation name; cannot be cleared. Not editable by a CUSTOMER_ADMIN.
     pub name: MaybeUndefined<String>,
+    /// At most 254 characters, a valid address; null clears it.
     pub email: MaybeUndefined<String>,
+    /// At most 100 characters; null clears it.
     pub given_name: MaybeUndefined<String>,
+    /// At most 100 characters; null clears it.
     pub family_name: MaybeUndefined<String>,
+    /// At most 200 characters; null clears it.
     pub organization: MaybeUndefined<String>,
+    /// 5 to 16 characters: letters, digits, '-', '.', '_', '~'; unique in the tenant (case-insensitively). Not editable by a CUSTOMER_ADMIN.
     pub shortname: MaybeUndefined<String>,
+    /// SLG or MSSP; null clears it. Not editable by a CUSTOMER_ADMIN.
     #[graphql(name = "type")]
     pub customer_type: MaybeUndefined<CustomerType>,
+    /// ACTIVE or TRIAL_ACTIVE; null clears it. Not editable by a CUSTOMER_ADMIN.
     pub service_status: MaybeUndefined<ServiceStatus>,
+    /// 0 or more; null clears it. Not editable by a CUSTOMER_ADMIN.
     pub contractual_flows_per_second: MaybeUndefined<i64>,
+    /// Cannot be cleared. Not editable by a CUSTOMER_ADMIN.
     pub multi_account: MaybeUndefined<bool>,
+    /// Cannot be cleared. Not editable by a CUSTOMER_ADMIN.
     pub internal: MaybeUndefined<bool>,
+    /// Cannot be cleared. Not editable by a CUSTOMER_ADMIN.
     pub test_account: MaybeUndefined<bool>,
+    /// 7, 45, 90 or 180; null clears it. Not editable by a CUSTOMER_ADMIN.
     pub data_retention_days: MaybeUndefined<i32>,
+    /// 7, 90, 180 or 365; null clears it. Not editable by a CUSTOMER_ADMIN.
     pub rollup_retention_days: MaybeUndefined<i32>,
+    /// A BCP 47 tag such as en or pt-BR, at most 35 characters; cannot be cleared.
     pub language: MaybeUndefined<String>,
+    /// At most 100 characters; null clears it. Not editable by a CUSTOMER_ADMIN; a SELLER may not give the customer to another seller.
     pub seller: MaybeUndefined<String>,
+    /// At most 100 characters; null clears it. Not editable by a CUSTOMER_ADMIN.
     pub custom_id: MaybeUndefined<String>,
+    /// At most 200 characters; null clears it.
     pub title: MaybeUndefined<String>,
+    /// At most 100 characters; null clears it.
     pub country: MaybeUndefined<String>,
+    /// At most 100 characters; null clears it.
     pub city: MaybeUndefined<String>,
+    /// At most 500 characters; null clears it.
     pub address: MaybeUndefined<String>,
+    /// At most 32 characters: digits, spaces and + - ( ) . with at least 3 digits; null clears it.
     pub phone: MaybeUndefined<String>,
 }
 
@@ -108,32 +146,44 @@ impl EditCustomerInput {
     /// The fields set here that only the reseller may change, never the customer's own
     /// admin (e.g. customId).
     pub fn reseller_only_fields(&self) -> Vec<&'static str> {
-        let set = [
-            ("name", !self.name.is_undefined()),
-            ("shortname", !self.shortname.is_undefined()),
-            ("type", !self.customer_type.is_undefined()),
-            ("serviceStatus", !self.service_status.is_undefined()),
+        use clientele_domain::customer::{customer_editable, CustomerField as F};
+        let given = [
+            (F::Name, self.name.is_undefined()),
+            (F::Email, self.email.is_undefined()),
+            (F::GivenName, self.given_name.is_undefined()),
+            (F::FamilyName, self.family_name.is_undefined()),
+            (F::Organization, self.organization.is_undefined()),
+            (F::Shortname, self.shortname.is_undefined()),
+            (F::Type, self.customer_type.is_undefined()),
+            (F::ServiceStatus, self.service_status.is_undefined()),
             (
-                "contractualFlowsPerSecond",
-                !self.contractual_flows_per_second.is_undefined(),
+                F::ContractualFlowsPerSecond,
+                self.contractual_flows_per_second.is_undefined(),
             ),
-            ("multiAccount", !self.multi_account.is_undefined()),
-            ("internal", !self.internal.is_undefined()),
-            ("testAccount", !self.test_account.is_undefined()),
+            (F::MultiAccount, self.multi_account.is_undefined()),
+            (F::Internal, self.internal.is_undefined()),
+            (F::TestAccount, self.test_account.is_undefined()),
             (
-                "dataRetentionDays",
-                !self.data_retention_days.is_undefined(),
+                F::DataRetentionDays,
+                self.data_retention_days.is_undefined(),
             ),
             (
-                "rollupRetentionDays",
-                !self.rollup_retention_days.is_undefined(),
+                F::RollupRetentionDays,
+                self.rollup_retention_days.is_undefined(),
             ),
-            ("seller", !self.seller.is_undefined()),
-            ("customId", !self.custom_id.is_undefined()),
+            (F::Language, self.language.is_undefined()),
+            (F::Seller, self.seller.is_undefined()),
+            (F::CustomId, self.custom_id.is_undefined()),
+            (F::Title, self.title.is_undefined()),
+            (F::Country, self.country.is_undefined()),
+            (F::City, self.city.is_undefined()),
+            (F::Address, self.address.is_undefined()),
+            (F::Phone, self.phone.is_undefined()),
         ];
-        set.into_iter()
-            .filter(|(_, given)| *given)
-            .map(|(name, _)| name)
+        given
+            .into_iter()
+            .filter(|(field, left_out)| !left_out && !customer_editable(*field))
+            .map(|(field, _)| field.input_name())
             .collect()
     }
 
@@ -190,12 +240,15 @@ impl From<EditCustomerInput> for CustomerChanges {
 #[derive(InputObject, Debug, Default)]
 pub struct CustomerFilter {
     /// Case-insensitive substring of name, email, given and family name, organization,
-    /// shortname or customId.
+    /// shortname or customId. It also matches as a name is stored, normalised: "Customer
+    /// title 1" finds the customer named "customer-title-1".
     pub text: Option<String>,
+    /// Only customers of this account type.
     #[graphql(name = "type")]
     pub customer_type: Option<CustomerType>,
     /// Exact seller.
     pub seller: Option<String>,
+    /// Only customers in this account status.
     pub account_status: Option<AccountStatus>,
     /// Omitted or false: real customers only. True: test accounts only.
     pub test_account: Option<bool>,
@@ -230,7 +283,9 @@ impl From<CustomerFilter> for clientele_store::CustomerFilter {
 /// How a customer list is sorted (ties are broken by id).
 #[derive(InputObject, Debug, Default)]
 pub struct CustomerOrder {
+    /// The field sorted by.
     pub field: CustomerOrderField,
+    /// ASC (the default) or DESC.
     #[graphql(default)]
     pub direction: OrderDirection,
 }
@@ -239,7 +294,9 @@ pub struct CustomerOrder {
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "clientele_domain::customer::CustomerType")]
 pub enum CustomerType {
+    /// SLG account.
     Slg,
+    /// MSSP (managed security service provider) account.
     Mssp,
 }
 
@@ -247,7 +304,9 @@ pub enum CustomerType {
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "clientele_domain::customer::ServiceStatus")]
 pub enum ServiceStatus {
+    /// A paying customer.
     Active,
+    /// On trial: no product of the customer may be ACTIVE.
     TrialActive,
 }
 
@@ -255,27 +314,49 @@ pub enum ServiceStatus {
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "clientele_domain::customer::CustomerField")]
 pub enum CustomerField {
+    /// The customer's name (always required).
     Name,
+    /// The contact email.
     Email,
+    /// The contact's given name.
     GivenName,
+    /// The contact's family name.
     FamilyName,
+    /// The company name.
     Organization,
+    /// The short name.
     Shortname,
+    /// The account type.
     Type,
+    /// The commercial status.
     ServiceStatus,
+    /// The contracted flows per second.
     ContractualFlowsPerSecond,
+    /// The multi-account flag.
     MultiAccount,
+    /// The internal flag.
     Internal,
+    /// The test-account flag.
     TestAccount,
+    /// The data retention period.
     DataRetentionDays,
+    /// The rollup retention period.
     RollupRetentionDays,
+    /// The customer's language.
     Language,
+    /// The seller.
     Seller,
+    /// The tenant's own reference.
     CustomId,
+    /// The contact's title.
     Title,
+    /// The country.
     Country,
+    /// The city.
     City,
+    /// The postal address.
     Address,
+    /// The phone number.
     Phone,
 }
 
@@ -283,16 +364,23 @@ pub enum CustomerField {
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
 #[graphql(remote = "clientele_store::CustomerOrderField")]
 pub enum CustomerOrderField {
+    /// When the customer was created (the default).
     #[default]
     CreatedAt,
+    /// The normalised name.
     Name,
+    /// The company name.
     Organization,
+    /// The short name.
     Shortname,
 }
 
+/// The direction of a sort.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
 pub enum OrderDirection {
+    /// Smallest first (the default).
     #[default]
     Asc,
+    /// Largest first.
     Desc,
 }

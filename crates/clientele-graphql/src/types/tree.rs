@@ -14,7 +14,9 @@ use crate::guard;
 /// A page of customers below another, by id.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct DescendantConnection {
+    /// The inner customers of this page the caller may see.
     pub nodes: Vec<Customer>,
+    /// Where this page sits; pass `endCursor` as `after` for the next.
     pub page_info: PageInfo,
 }
 
@@ -59,7 +61,10 @@ impl CustomerTree {
     async fn descendants(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
+        #[graphql(desc = "Page size, 0 to 100; 20 when omitted.")] first: Option<i32>,
+        #[graphql(
+            desc = "The id of the inner customer to start after (from `pageInfo.endCursor`)."
+        )]
         after: Option<String>,
     ) -> ApiResult<DescendantConnection> {
         let store = ctx.data_unchecked::<Store>();

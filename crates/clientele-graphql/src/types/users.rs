@@ -16,7 +16,9 @@ use crate::guard::{self, needs};
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "clientele_domain::customer::UserType")]
 pub enum UserType {
+    /// Signs in as CUSTOMER_ADMIN: reads the customer and edits its customer-editable fields and users.
     CustomerAdmin,
+    /// Signs in as CUSTOMER_USER: reads the customer.
     CustomerUser,
 }
 
@@ -26,7 +28,9 @@ pub enum UserType {
 pub enum UserStatus {
     /// Added; its activation token has not been used yet.
     PendingActivation,
+    /// Activated; may sign in.
     Active,
+    /// Disabled; its sessions have ended and it cannot sign in until enabled.
     Disabled,
 }
 
@@ -45,18 +49,27 @@ pub enum ActivationMethod {
 /// A user of a customer.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct CustomerUser {
+    /// The user's id, a UUID.
     pub id: ID,
+    /// The customer the user belongs to.
     pub customer_id: ID,
+    /// The user's email, unique within the tenant (case-insensitively).
     pub email: String,
+    /// The user's given name.
     pub given_name: Option<String>,
+    /// The user's family name.
     pub family_name: Option<String>,
     /// BCP 47 tag, for automatic emails.
     pub language: String,
+    /// What the user may do.
     pub user_type: UserType,
+    /// Where the user stands.
     pub status: UserStatus,
     /// When the pending activation token expires; null once activated.
     pub activation_expires_at: Option<DateTime<Utc>>,
+    /// When the user was added.
     pub created_at: DateTime<Utc>,
+    /// When the user last changed.
     pub updated_at: DateTime<Utc>,
 }
 
@@ -81,12 +94,17 @@ impl From<UserRecord> for CustomerUser {
 /// A new user. The email is unique within the tenant (case-insensitively).
 #[derive(InputObject, Debug)]
 pub struct AddCustomerUserInput {
+    /// At most 254 characters, a valid address; unique within the tenant (case-insensitively).
     pub email: String,
+    /// At most 100 characters.
     pub given_name: Option<String>,
+    /// At most 100 characters.
     pub family_name: Option<String>,
     /// A BCP 47 tag; "en" when omitted.
     pub language: Option<String>,
+    /// CUSTOMER_ADMIN or CUSTOMER_USER.
     pub user_type: UserType,
+    /// How the activation link reaches the user; SHOW_LINK by default.
     #[graphql(default)]
     pub activation_method: ActivationMethod,
 }
@@ -107,8 +125,11 @@ impl From<&AddCustomerUserInput> for UserDraft {
 /// tenant, as any user's.
 #[derive(InputObject, Debug)]
 pub struct FirstAdminInput {
+    /// At most 254 characters, a valid address; unique within the tenant (case-insensitively).
     pub email: String,
+    /// At most 100 characters.
     pub given_name: Option<String>,
+    /// At most 100 characters.
     pub family_name: Option<String>,
     /// A BCP 47 tag; "en" when omitted. Its mails come in this language.
     pub language: Option<String>,
@@ -120,10 +141,15 @@ pub struct FirstAdminInput {
 /// Changes to a user: a field left out stays, `null` clears a name, a value sets it.
 #[derive(InputObject, Debug, Default)]
 pub struct EditCustomerUserInput {
+    /// At most 254 characters, a valid address, unique within the tenant; cannot be cleared.
     pub email: MaybeUndefined<String>,
+    /// At most 100 characters; null clears it.
     pub given_name: MaybeUndefined<String>,
+    /// At most 100 characters; null clears it.
     pub family_name: MaybeUndefined<String>,
+    /// A BCP 47 tag such as en or pt-BR; cannot be cleared.
     pub language: MaybeUndefined<String>,
+    /// CUSTOMER_ADMIN or CUSTOMER_USER; cannot be cleared.
     pub user_type: MaybeUndefined<UserType>,
 }
 
@@ -149,22 +175,27 @@ pub struct ActivationDelivery {
     /// The activation link, when it was not emailed (SHOW_LINK, no SMTP configured, or
     /// sending failed). It works once, until `expiresAt`.
     pub link: Option<String>,
+    /// When the activation token stops working.
     pub expires_at: DateTime<Utc>,
 }
 
 /// A user and the activation just issued to it.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct UserActivation {
+    /// The user.
     pub user: CustomerUser,
+    /// How its activation was delivered.
     pub activation: ActivationDelivery,
 }
 
 /// An activated user and, when this service mints tokens, a token to sign in with.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct ActivatedUser {
+    /// The activated user.
     pub user: CustomerUser,
     /// A bearer token acting as the user (its user type, bound to its customer).
     pub token: Option<String>,
+    /// When `token` expires; null without a token.
     pub token_expires_at: Option<DateTime<Utc>>,
 }
 

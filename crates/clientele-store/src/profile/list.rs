@@ -142,16 +142,28 @@ pub(crate) fn filter_sql(tenant: &str, filter: &CustomerFilter, args: &mut Vec<A
         .map(str::trim)
         .filter(|t| !t.is_empty())
     {
-        let escaped = text
-            .to_lowercase()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        push(
-            "search_text LIKE ? ESCAPE '\\'",
-            Arg::Text(format!("%{escaped}%")),
-            args,
-        );
+        let like = |t: &str| {
+            let escaped = t
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            Arg::Text(format!("%{escaped}%"))
+        };
+        // A name is stored normalised ("Customer title 1" as "customer-title-1"), so the
+        // text also matches as the domain would normalise it, beside as typed.
+        let normalised = clientele_domain::customer::normalise_name(text);
+        if normalised == text.to_lowercase() {
+            push("search_text LIKE ? ESCAPE '\\'", like(text), args);
+        } else {
+            args.push(like(text));
+            let raw = args.len();
+            push(
+                &format!("(search_text LIKE ${raw} ESCAPE '\\' OR search_text LIKE ? ESCAPE '\\')"),
+                like(&normalised),
+                args,
+            );
+        }
     }
     if let Some(kind) = filter.customer_type {
         push("customer_type = ?", Arg::Text(enum_text(&kind)), args);

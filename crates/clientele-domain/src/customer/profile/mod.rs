@@ -1,10 +1,14 @@
 //! The customer's own fields: creating a customer, registering the tenant's own company, and
 //! editing. The fields and the rules they obey live beside this file.
 
+pub(super) mod field_rules;
 pub(super) mod fields;
 pub(super) mod forms;
 pub(super) mod rules;
 
+pub use field_rules::{
+    customer_editable, field_rule, field_rules, FieldFormat, FieldRule, ALL_FIELDS,
+};
 pub use fields::{
     CustomerField, CustomerPatch, CustomerProfile, CustomerType, ServiceStatus, UniqueKey,
     DATA_RETENTION_DAYS, ROLLUP_RETENTION_DAYS,

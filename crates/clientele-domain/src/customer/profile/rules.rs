@@ -4,6 +4,9 @@
 use super::fields::CustomerField;
 use crate::{Rule, Violation};
 
+/// The shortest shortname, in characters (the longest is `max_len`).
+pub const SHORTNAME_MIN_LEN: usize = 5;
+
 /// The longest value each free-text field may hold, in characters.
 pub fn max_len(field: CustomerField) -> usize {
     match field {
@@ -119,11 +122,12 @@ pub(crate) fn check_text(field: CustomerField, value: &str) -> Option<Violation>
 
 fn check_shortname(value: &str) -> Option<Violation> {
     let len = value.chars().count();
-    if !(5..=16).contains(&len) {
+    let max = max_len(CustomerField::Shortname);
+    if !(SHORTNAME_MIN_LEN..=max).contains(&len) {
         return Some(Violation::new(
             "shortname",
             Rule::Length,
-            "shortname must be 5 to 16 characters long",
+            format!("shortname must be {SHORTNAME_MIN_LEN} to {max} characters long"),
         ));
     }
     // RFC 3986 unreserved characters, so a shortname is safe in a URL; "+" is not among them.

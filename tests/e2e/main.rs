@@ -31,5 +31,5 @@ mod subscriptions;
 mod tree;
 mod upcasting;
 mod users;
-mod webhooks;
 mod viewer;
+mod webhooks;

@@ -17,8 +17,8 @@ mod shared;
 mod sign_in;
 mod tree;
 mod users;
-mod webhooks;
 mod viewer;
+mod webhooks;
 
 use async_graphql::{MergedObject, MergedSubscription};
 

@@ -15,5 +15,5 @@ pub mod products;
 pub mod profile;
 pub mod tree;
 pub mod users;
-pub mod webhooks;
 pub mod viewer;
+pub mod webhooks;

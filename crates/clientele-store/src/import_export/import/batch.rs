@@ -77,7 +77,7 @@ impl Importer<'_> {
                     id,
                     command,
                     outcome: Outcome::Created,
-                }) => run.push((i, id, command)),
+                }) => run.push((i, id, *command)),
                 other => {
                     self.create_run(&mut run, batch, required, &mut outcomes)
                         .await?;

@@ -58,7 +58,7 @@ enum Plan {
     /// The command to write for the row.
     Write {
         id: String,
-        command: CustomerCommand,
+        command: Box<CustomerCommand>,
         outcome: Outcome,
     },
 }
@@ -216,7 +216,7 @@ impl Importer<'_> {
                 id,
                 command,
                 outcome,
-            }) => self.write(row, &id, command, outcome).await?,
+            }) => self.write(row, &id, *command, outcome).await?,
         })
     }
 
@@ -274,7 +274,7 @@ impl Importer<'_> {
                 };
                 Ok(Ok(Plan::Write {
                     id,
-                    command,
+                    command: Box::new(command),
                     outcome: Outcome::Updated,
                 }))
             }
@@ -302,7 +302,7 @@ impl Importer<'_> {
                 };
                 Ok(Ok(Plan::Write {
                     id: uuid::Uuid::now_v7().to_string(),
-                    command,
+                    command: Box::new(command),
                     outcome: Outcome::Created,
                 }))
             }

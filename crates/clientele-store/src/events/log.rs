@@ -138,7 +138,10 @@ pub async fn tenant_log(
 /// How many events are committed after `after`, readable or not yet (an older transaction
 /// may still hold them back on PostgreSQL), counting at most `cap`. The cap is written into
 /// the SQL like the log reads' limits: callers ask with 1 and with millions, and one cached
-/// generic plan would not suit both.
+/// generic plan would not suit both. The inner ORDER BY keeps it on the global-order index:
+/// without it PostgreSQL expects an early match from a sequential scan, and when nothing is
+/// beyond `after` (the common answer) it reads the whole log: 4 ms over 9,000 events,
+/// against 0.04 ms on the index, on every wake-up of the feed and every runner round.
 pub(crate) async fn committed_after(
     db: &Db,
     after: LogPosition,
@@ -146,10 +149,11 @@ pub(crate) async fn committed_after(
 ) -> Result<i64, StoreError> {
     let sql = match db {
         Db::Postgres(_) => format!(
-            "SELECT count(*) FROM (SELECT 1 FROM events WHERE (tx_id, position) > ($1::text::xid8, $2) LIMIT {cap}) e"
+            "SELECT count(*) FROM (SELECT 1 FROM events WHERE (tx_id, position) > ($1::text::xid8, $2) \
+             ORDER BY tx_id, position LIMIT {cap}) e"
         ),
         Db::Sqlite { .. } => format!(
-            "SELECT count(*) FROM (SELECT 1 FROM events WHERE position > $2 AND $1 = $1 LIMIT {cap}) e"
+            "SELECT count(*) FROM (SELECT 1 FROM events WHERE position > $2 AND $1 = $1 ORDER BY position LIMIT {cap}) e"
         ),
     };
     let args = [Arg::Text(after.tx.to_string()), Arg::Int(after.position)];

@@ -78,23 +78,29 @@ pub fn authenticator(settings: &Settings) -> anyhow::Result<(Authenticator, bool
 }
 
 /// Registers each tenant's own company the first time the tenant is seen: every tenant has
-/// one, listed among its customers, that nobody may modify or delete.
+/// one, listed among its customers, that nobody may modify or delete. The second field lets
+/// one request at a time register: a thousand subscriptions opening at once on a fresh
+/// instance wait for the first one instead of each taking a database connection for the
+/// same command (which emptied the pool).
 #[derive(Default)]
-pub struct OwnCompanies(Mutex<HashSet<String>>);
+pub struct OwnCompanies(Mutex<HashSet<String>>, tokio::sync::Mutex<()>);
 
 impl OwnCompanies {
+    fn known(&self, tenant: &str) -> bool {
+        self.0.lock().expect("not poisoned").contains(tenant)
+    }
+
     pub async fn ensure(
         &self,
         store: &Store,
         request: &RequestContext,
         now: chrono::DateTime<chrono::Utc>,
     ) {
-        if self
-            .0
-            .lock()
-            .expect("not poisoned")
-            .contains(&request.tenant)
-        {
+        if self.known(&request.tenant) {
+            return;
+        }
+        let _registering = self.1.lock().await;
+        if self.known(&request.tenant) {
             return;
         }
         let id = own_company_id(&request.tenant);

@@ -18,7 +18,7 @@ const FIELDS: &str = "id version name city organization accountStatus parentId u
     products { key visible visibilitySource status } \
     accountStatusHistory { from to at cause causeVersion } \
     accountStatusExplanation { status reason products { key status } } \
-    users { id email status givenName createdAt updatedAt }";
+    users { nodes { id email status givenName createdAt updatedAt } }";
 
 async fn as_of(app: &TestApp, id: &str, at: &str, extra: &str) -> Value {
     let query = format!(
@@ -242,7 +242,7 @@ async fn run_steps(app: &TestApp, steps: &[Step]) {
             let status = folded.products.get(key).and_then(|p| p.status);
             assert_eq!(product["status"].as_str(), status.map(|s| s.as_str()));
         }
-        let mut got: Vec<String> = then["users"]
+        let mut got: Vec<String> = then["users"]["nodes"]
             .as_array()
             .unwrap()
             .iter()

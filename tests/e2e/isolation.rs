@@ -36,6 +36,8 @@ const OPERATIONS: &[(&str, bool, Scope, &str)] = &[
     ("requiredCustomerFields", false, Scope::Tenant, "{ requiredCustomerFields }"),
     ("viewer", false, Scope::Tenant, "{ viewer { subject customerId customer { id } } }"),
     ("customerFieldRules", false, Scope::Tenant, "{ customerFieldRules { inputName required editable } }"),
+    ("node", false, Scope::Customer, "query($id: ID!) { node(id: $id) { id ... on Customer { name } } }"),
+    ("nodes", false, Scope::Tenant, "query($id: ID!) { nodes(ids: [$id]) { id } }"),
     ("customerCountsByStatus", false, Scope::Tenant, "{ customerCountsByStatus { status count } }"),
     ("products", false, Scope::Tenant, "{ products { key visible } }"),
     ("accountStatusHistory", false, Scope::Customer, "query($id: ID!) { accountStatusHistory(customerId: $id) { to } }"),
@@ -199,7 +201,7 @@ async fn tenant_state(app: &TestApp, id: &str) -> (i64, Value) {
         .unwrap();
     let customer = app
         .ok(
-            "query($id: ID!) { customer(id: $id) { version city accountStatus parentId homeDashboardId products { key visible status } assignmentCounts { devices assets edges dashboards } devices { edges { cursor } } dashboards { edges { cursor } } users { id email status } } products { key visible } requiredCustomerFields }",
+            "query($id: ID!) { customer(id: $id) { version city accountStatus parentId homeDashboardId products { key visible status } assignmentCounts { devices assets edges dashboards } devices { edges { cursor } } dashboards { edges { cursor } } users { nodes { id email status } } } products { key visible } requiredCustomerFields }",
             json!({ "id": id }),
         )
         .await;

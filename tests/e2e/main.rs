@@ -24,6 +24,7 @@ mod listing;
 mod log_and_projections;
 mod operations;
 mod products;
+mod relay;
 mod revocation;
 mod schema;
 mod sign_in;

@@ -342,11 +342,11 @@ async fn an_open_subscription_of_an_ended_session_is_closed_within_a_second(back
 async fn user_id_of(app: &TestApp, customer: &str) -> String {
     let data = app
         .ok(
-            "query($id: ID!) { customer(id: $id) { users { id } } }",
+            "query($id: ID!) { customer(id: $id) { users { nodes { id } } } }",
             json!({ "id": customer }),
         )
         .await;
-    data["customer"]["users"][0]["id"]
+    data["customer"]["users"]["nodes"][0]["id"]
         .as_str()
         .unwrap()
         .to_string()

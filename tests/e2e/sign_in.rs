@@ -516,9 +516,9 @@ async fn a_customer_created_with_an_admin_and_a_password_signs_in_at_once(backen
     assert_eq!(created["createCustomer"]["version"], types.len());
     let session = signed_in(&app, "ada@acme.example", PASSWORD).await;
     assert_eq!(session["user"]["status"], "ACTIVE", "{session}");
-    let users = "query($id: ID!) { customer(id: $id) { users { email userType } } }";
+    let users = "query($id: ID!) { customer(id: $id) { users { nodes { email userType } } } }";
     assert_eq!(
-        app.ok(users, json!({ "id": id })).await["customer"]["users"],
+        app.ok(users, json!({ "id": id })).await["customer"]["users"]["nodes"],
         json!([{ "email": "Ada@Acme.example", "userType": "CUSTOMER_ADMIN" }])
     );
 }

@@ -11,7 +11,7 @@ on_both_backends!(
     deleting_a_parent_needs_the_subtree_flag_and_releases_users_and_assignments,
 );
 
-const TREE: &str = "query($id: ID!) { customer(id: $id) { id parentId parent { id } children { id } ancestors { id } descendants(first: 100) { nodes { id } } } }";
+const TREE: &str = "query($id: ID!) { customer(id: $id) { id parentId parent { id } children { nodes { id } } ancestors { id } descendants(first: 100) { nodes { id } } } }";
 
 fn ids(value: &Value) -> Vec<String> {
     let mut ids: Vec<String> = value
@@ -38,7 +38,7 @@ async fn inner_customers_form_a_tree_without_cycles(backend: Backend) {
     let other = app.new_customer("other", None).await;
     let tree = app.ok(TREE, json!({ "id": b })).await["customer"].clone();
     assert_eq!(tree["parentId"], a.as_str());
-    assert_eq!(ids(&tree["children"]), vec![c.clone()]);
+    assert_eq!(ids(&tree["children"]["nodes"]), vec![c.clone()]);
     assert_eq!(
         tree["ancestors"]
             .as_array()
@@ -193,10 +193,10 @@ async fn deleting_a_parent_needs_the_subtree_flag_and_releases_users_and_assignm
     assert_eq!(done["deleteCustomer"]["accountStatus"], "DELETED");
     for id in [&child, &grandchild] {
         assert_eq!(app.customer(id).await["accountStatus"], "DELETED");
-        let counts = app.ok("query($id: ID!) { customer(id: $id) { users { id } assignmentCounts { devices dashboards } devices { edges { cursor } } } }", json!({ "id": id })).await;
+        let counts = app.ok("query($id: ID!) { customer(id: $id) { users { nodes { id } } assignmentCounts { devices dashboards } devices { edges { cursor } } } }", json!({ "id": id })).await;
         assert_eq!(
             counts["customer"],
-            json!({ "users": [], "assignmentCounts": { "devices": 0, "dashboards": 0 }, "devices": { "edges": [] } })
+            json!({ "users": { "nodes": [] }, "assignmentCounts": { "devices": 0, "dashboards": 0 }, "devices": { "edges": [] } })
         );
     }
     let types = app.history_types(&child).await;

@@ -126,6 +126,8 @@ pub const OPERATIONS: &[Operation] = {
         row(Query,        "requiredCustomerFields",     Read),
         row(Query,        "customerFieldRules",         Read),
         row(Query,        "viewer",                     Read),
+        row(Query,        "node",                       Read),
+        row(Query,        "nodes",                      Read),
         row(Query,        "products",                   Read),
         row(Query,        "accountStatusHistory",       Read),
         row(Query,        "customerCountsByStatus",     Audit),

@@ -26,21 +26,34 @@ impl CustomerRecord {
 }
 
 impl Store {
-    /// The live children of a customer, by name.
+    /// A page of the live children of a customer by (name, id) after the cursor `after`, and
+    /// whether more follow.
     pub async fn children(
         &self,
         tenant: &str,
         id: &str,
-    ) -> Result<Vec<CustomerRecord>, StoreError> {
-        let sql = format!(
+        first: usize,
+        after: Option<(&str, &str)>,
+    ) -> Result<(Vec<CustomerRecord>, bool), StoreError> {
+        let mut args: Vec<Arg> = vec![tenant.into(), id.into()];
+        let mut sql = format!(
             "SELECT {READ_COLUMNS} FROM customers WHERE tenant_id = $1 AND parent_id = $2 \
-             AND account_status <> 'DELETED' ORDER BY name, id"
+             AND account_status <> 'DELETED'"
         );
-        let rows: Vec<CustomerRow> = self
-            .db()
-            .fetch_all(&sql, &[tenant.into(), id.into()])
-            .await?;
-        rows.into_iter().map(CustomerRecord::try_from).collect()
+        if let Some((name, id)) = after {
+            args.push(name.into());
+            args.push(id.into());
+            sql.push_str(" AND (name > $3 OR (name = $3 AND id > $4))");
+        }
+        sql.push_str(&format!(" ORDER BY name, id LIMIT {}", first + 1));
+        let rows: Vec<CustomerRow> = self.db().fetch_all(&sql, &args).await?;
+        let more = rows.len() > first;
+        let records = rows
+            .into_iter()
+            .take(first)
+            .map(CustomerRecord::try_from)
+            .collect::<Result<_, _>>()?;
+        Ok((records, more))
     }
 
     /// A page of the live customers below `root` at any depth, by id after `after`; one

@@ -78,21 +78,56 @@ impl TryFrom<Row> for UserRecord {
     }
 }
 
+/// A LIKE pattern for "contains `text`", lowercased, its wildcards escaped with a backslash.
+fn contains_pattern(text: &str) -> String {
+    let escaped = text
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
 impl Store {
-    /// The users of a customer, by email.
-    pub async fn customer_users(
+    /// A page of a customer's users by (email, id) after the cursor `after`, optionally only
+    /// those whose email, given, family or full name contains `text` (case-insensitively).
+    /// Returns the page and whether more follow.
+    pub async fn customer_users_page(
         &self,
         tenant: &str,
         customer: &str,
-    ) -> Result<Vec<UserRecord>, StoreError> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM customer_users WHERE tenant_id = $1 AND customer_id = $2 ORDER BY email, user_id"
+        text: Option<&str>,
+        first: usize,
+        after: Option<(&str, &str)>,
+    ) -> Result<(Vec<UserRecord>, bool), StoreError> {
+        let mut args: Vec<Arg> = vec![tenant.into(), customer.into()];
+        let mut sql = format!(
+            "SELECT {COLUMNS} FROM customer_users WHERE tenant_id = $1 AND customer_id = $2"
         );
-        let rows: Vec<Row> = self
-            .db()
-            .fetch_all(&sql, &[tenant.into(), customer.into()])
-            .await?;
-        rows.into_iter().map(UserRecord::try_from).collect()
+        if let Some((email, id)) = after {
+            args.push(email.into());
+            args.push(id.into());
+            sql.push_str(" AND (email > $3 OR (email = $3 AND user_id > $4))");
+        }
+        if let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) {
+            args.push(Arg::Text(contains_pattern(text)));
+            let n = args.len();
+            sql.push_str(&format!(
+                " AND (lower(email) LIKE ${n} ESCAPE '\\' \
+                 OR lower(coalesce(given_name, '')) LIKE ${n} ESCAPE '\\' \
+                 OR lower(coalesce(family_name, '')) LIKE ${n} ESCAPE '\\' \
+                 OR lower(coalesce(given_name, '') || ' ' || coalesce(family_name, '')) LIKE ${n} ESCAPE '\\')"
+            ));
+        }
+        sql.push_str(&format!(" ORDER BY email, user_id LIMIT {}", first + 1));
+        let rows: Vec<Row> = self.db().fetch_all_planned(&sql, &args).await?;
+        let more = rows.len() > first;
+        let users = rows
+            .into_iter()
+            .take(first)
+            .map(UserRecord::try_from)
+            .collect::<Result<_, _>>()?;
+        Ok((users, more))
     }
 
     /// One user of the tenant.

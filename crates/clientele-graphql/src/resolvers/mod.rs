@@ -10,6 +10,7 @@ mod event_stream;
 mod field_rules;
 mod impersonation;
 mod import_export;
+mod node;
 mod products;
 mod profile;
 mod sessions;
@@ -40,6 +41,7 @@ pub struct QueryRoot(
     webhooks::WebhooksQuery,
     field_rules::FieldRulesQuery,
     viewer::ViewerQuery,
+    node::NodeQuery,
 );
 
 /// Every mutation: the customer's own, and those of its users, tree and assignments.

@@ -12,7 +12,7 @@ use super::account_status::{AccountStatusExplanation, AccountStatusTransition};
 use super::customer::CustomerFields;
 use super::deletion::{DeletionRequest, DeletionRequestStatus};
 use super::products::CustomerProduct;
-use super::users::CustomerUser;
+use super::users::{CustomerUserConnection, UserPage};
 use crate::error::ApiResult;
 use crate::guard::{self, needs};
 
@@ -99,9 +99,20 @@ impl AsOfParts {
     }
 
     /// The customer's users at `at`, by email (not for CUSTOMER_USER).
-    async fn users(&self, ctx: &Context<'_>) -> ApiResult<Vec<CustomerUser>> {
+    async fn users(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 0 to 100; 20 when omitted.")] first: Option<i32>,
+        #[graphql(desc = "The cursor to start after (from `pageInfo.endCursor`).")] after: Option<
+            String,
+        >,
+        #[graphql(
+            desc = "Only users whose email, given name, family name or full name contains this, case-insensitively; at most 254 characters."
+        )]
+        text: Option<String>,
+    ) -> ApiResult<CustomerUserConnection> {
         guard::require(ctx, needs!(Customer, "users"))?;
-        Ok(self.0.users.iter().cloned().map(Into::into).collect())
+        Ok(UserPage::new(first, after, text)?.of_all(&self.0.users))
     }
 
     /// The deletion request that was open at `at`, if any.

@@ -43,6 +43,13 @@ impl From<CustomerRecord> for Customer {
     }
 }
 
+impl Customer {
+    /// The customer's id (the `Node` interface reads it through this).
+    pub async fn id(&self, _ctx: &async_graphql::Context<'_>) -> async_graphql::Result<&ID> {
+        Ok(&self.0.id)
+    }
+}
+
 /// The customer's own fields, as the read model holds them.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct CustomerFields {

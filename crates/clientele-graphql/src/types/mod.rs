@@ -10,6 +10,7 @@ pub mod deletion;
 pub mod field_rules;
 pub mod impersonation;
 pub mod import_export;
+pub mod node;
 pub mod page;
 pub mod products;
 pub mod profile;

@@ -2,6 +2,8 @@
 //! each kind of cursor the API gives out (customer lists, a customer's history, the log).
 
 use async_graphql::SimpleObject;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use clientele_domain::Rule;
 use clientele_store::{CustomerCursor, LogPosition};
 
@@ -109,4 +111,29 @@ pub fn decode_cursor(cursor: &str) -> ApiResult<LogPosition> {
         return Err(invalid());
     }
     Ok(LogPosition { tx, position })
+}
+
+/// A cursor of a list sorted by a text key and then by id (users by email, inner customers
+/// by name): the base64url of the JSON pair `[key, id]`.
+pub fn encode_key_cursor(key: &str, id: &str) -> String {
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&(key, id)).unwrap_or_default())
+}
+
+/// A cursor `encode_key_cursor` gave out, checked: the `(key, id)` to start after.
+pub fn key_cursor(name: &str, value: Option<&str>) -> ApiResult<Option<(String, String)>> {
+    value
+        .map(|c| {
+            URL_SAFE_NO_PAD
+                .decode(c)
+                .ok()
+                .and_then(|bytes| serde_json::from_slice::<(String, String)>(&bytes).ok())
+                .ok_or_else(|| {
+                    ApiError::argument(
+                        name,
+                        Rule::Format,
+                        format!("{name} is not a cursor this list gave out"),
+                    )
+                })
+        })
+        .transpose()
 }

@@ -3,21 +3,64 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Object, SimpleObject};
+use async_graphql::{ComplexObject, Context, Object, SimpleObject};
 use clientele_store::{CustomerRecord, Store};
 
-use super::customer::Customer;
+use super::customer::{Customer, CustomerEdge};
 use super::page::{self, PageInfo};
 use crate::error::ApiResult;
 use crate::guard;
 
 /// A page of customers below another, by id.
 #[derive(SimpleObject, Debug, Clone)]
+#[graphql(complex)]
 pub struct DescendantConnection {
-    /// The inner customers of this page the caller may see.
-    pub nodes: Vec<Customer>,
+    /// The inner customers of this page the caller may see, each with its cursor (its id).
+    pub edges: Vec<CustomerEdge>,
     /// Where this page sits; pass `endCursor` as `after` for the next.
     pub page_info: PageInfo,
+}
+
+#[ComplexObject]
+impl DescendantConnection {
+    /// The inner customers of this page the caller may see (the edges' nodes).
+    async fn nodes(&self) -> Vec<Customer> {
+        self.edges.iter().map(|e| e.node.clone()).collect()
+    }
+}
+
+/// A page of a customer's inner customers one level down, by name.
+#[derive(SimpleObject, Debug, Clone)]
+#[graphql(complex)]
+pub struct InnerCustomerConnection {
+    /// The inner customers of this page the caller may see, each with its cursor.
+    pub edges: Vec<CustomerEdge>,
+    /// Where this page sits; pass `endCursor` as `after` for the next.
+    pub page_info: PageInfo,
+}
+
+#[ComplexObject]
+impl InnerCustomerConnection {
+    /// The inner customers of this page the caller may see (the edges' nodes).
+    async fn nodes(&self) -> Vec<Customer> {
+        self.edges.iter().map(|e| e.node.clone()).collect()
+    }
+}
+
+/// The page info of a page read in full (`read` records), of which only some may be shown:
+/// the end cursor is the last record read, seen or not, so the next page starts after it.
+fn read_page_info(
+    edges: &[CustomerEdge],
+    last_read: Option<String>,
+    more: bool,
+    after: bool,
+) -> PageInfo {
+    PageInfo {
+        has_next_page: more,
+        has_previous_page: after,
+        start_cursor: edges.first().map(|e| e.cursor.clone()),
+        end_cursor: last_read,
+    }
 }
 
 /// The tree fields of a customer.
@@ -45,16 +88,40 @@ impl CustomerTree {
         Ok(out)
     }
 
-    /// The live inner customers one level down, by name.
-    async fn children(&self, ctx: &Context<'_>) -> ApiResult<Vec<Customer>> {
+    /// The live inner customers one level down, by name (at most 100 a page, 20 by default).
+    async fn children(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 0 to 100; 20 when omitted.")] first: Option<i32>,
+        #[graphql(desc = "The cursor to start after (from `pageInfo.endCursor`).")] after: Option<
+            String,
+        >,
+    ) -> ApiResult<InnerCustomerConnection> {
         let store = ctx.data_unchecked::<Store>();
         let me = guard::principal(ctx);
-        let children = store.children(&self.0.tenant, &self.0.id).await?;
-        Ok(children
+        let first = page::first(first)?;
+        let cursor = page::key_cursor("after", after.as_deref())?;
+        let (records, more) = store
+            .children(
+                &self.0.tenant,
+                &self.0.id,
+                first,
+                cursor.as_ref().map(|(k, i)| (k.as_str(), i.as_str())),
+            )
+            .await?;
+        let last_read = records
+            .last()
+            .map(|r| page::encode_key_cursor(&r.profile.name, &r.id));
+        let edges: Vec<CustomerEdge> = records
             .into_iter()
             .filter(|c| guard::can_see(me, c))
-            .map(Into::into)
-            .collect())
+            .map(|r| CustomerEdge {
+                cursor: page::encode_key_cursor(&r.profile.name, &r.id),
+                node: r.into(),
+            })
+            .collect();
+        let page_info = read_page_info(&edges, last_read, more, cursor.is_some());
+        Ok(InnerCustomerConnection { edges, page_info })
     }
 
     /// The live inner customers at any depth, by id (at most 100 a page, 20 by default).
@@ -71,21 +138,16 @@ impl CustomerTree {
         let me = guard::principal(ctx);
         let first = page::first(first)?;
         let (records, more) = store.descendants(&self.0, first, after.as_deref()).await?;
-        // The cursor is the last id read, seen or not, so the next page starts after it.
-        let end_cursor = records.last().map(|r| r.id.clone());
-        let nodes = records
+        let last_read = records.last().map(|r| r.id.clone());
+        let edges: Vec<CustomerEdge> = records
             .into_iter()
             .filter(|r| guard::can_see(me, r))
-            .map(Into::into)
+            .map(|r| CustomerEdge {
+                cursor: r.id.clone(),
+                node: r.into(),
+            })
             .collect();
-        Ok(DescendantConnection {
-            nodes,
-            page_info: PageInfo {
-                has_next_page: more,
-                has_previous_page: after.is_some(),
-                start_cursor: None,
-                end_cursor,
-            },
-        })
+        let page_info = read_page_info(&edges, last_read, more, after.is_some());
+        Ok(DescendantConnection { edges, page_info })
     }
 }

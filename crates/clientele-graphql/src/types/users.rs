@@ -3,13 +3,17 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, SimpleObject, ID};
+use async_graphql::{
+    ComplexObject, Context, Enum, InputObject, MaybeUndefined, Object, SimpleObject, ID,
+};
 use chrono::{DateTime, Utc};
 use clientele_domain::customer::{UserChanges, UserDraft};
+use clientele_domain::Rule;
 use clientele_store::{CustomerRecord, Store, UserRecord};
 
+use super::page::{self, PageInfo};
 use super::profile::change;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::guard::{self, needs};
 
 /// What a user may do in the customer's portal.
@@ -199,17 +203,140 @@ pub struct ActivatedUser {
     pub token_expires_at: Option<DateTime<Utc>>,
 }
 
+/// A user in a page of a customer's users, with its cursor.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct CustomerUserEdge {
+    /// Pass as `after` to page from this user.
+    pub cursor: String,
+    /// The user.
+    pub node: CustomerUser,
+}
+
+/// A page of a customer's users, by email.
+#[derive(SimpleObject, Debug, Clone)]
+#[graphql(complex)]
+pub struct CustomerUserConnection {
+    /// The users of this page, each with its cursor.
+    pub edges: Vec<CustomerUserEdge>,
+    /// Where this page sits; pass `endCursor` as `after` for the next.
+    pub page_info: PageInfo,
+}
+
+#[ComplexObject]
+impl CustomerUserConnection {
+    /// The users of this page (the edges' nodes).
+    async fn nodes(&self) -> Vec<CustomerUser> {
+        self.edges.iter().map(|e| e.node.clone()).collect()
+    }
+}
+
+/// The longest `text` a user search takes (the longest email).
+const MAX_USER_SEARCH: usize = 254;
+
+/// The checked arguments of a page of users.
+pub(crate) struct UserPage {
+    first: usize,
+    after: Option<(String, String)>,
+    text: Option<String>,
+}
+
+impl UserPage {
+    /// Checks `first`, `after` and `text` (at most 254 characters; blank is no filter).
+    pub(crate) fn new(
+        first: Option<i32>,
+        after: Option<String>,
+        text: Option<String>,
+    ) -> ApiResult<Self> {
+        let first = page::first(first)?;
+        let after = page::key_cursor("after", after.as_deref())?;
+        if text
+            .as_ref()
+            .is_some_and(|t| t.chars().count() > MAX_USER_SEARCH)
+        {
+            return Err(ApiError::argument(
+                "text",
+                Rule::Length,
+                format!("text is at most {MAX_USER_SEARCH} characters"),
+            ));
+        }
+        let text = text
+            .map(|t| t.trim().to_lowercase())
+            .filter(|t| !t.is_empty());
+        Ok(UserPage { first, after, text })
+    }
+
+    /// The connection of a page read (`more`: whether more follow it).
+    pub(crate) fn connection(&self, users: Vec<UserRecord>, more: bool) -> CustomerUserConnection {
+        let edges: Vec<CustomerUserEdge> = users
+            .into_iter()
+            .map(|u| CustomerUserEdge {
+                cursor: page::encode_key_cursor(&u.email, &u.user_id),
+                node: u.into(),
+            })
+            .collect();
+        let page_info = PageInfo::of(&edges, |e| e.cursor.clone(), more, self.after.is_some());
+        CustomerUserConnection { edges, page_info }
+    }
+
+    /// This page of `users` held in memory (a customer's users at an instant): the same
+    /// order, cursor and match as the store's query.
+    pub(crate) fn of_all(&self, users: &[UserRecord]) -> CustomerUserConnection {
+        let mut users: Vec<&UserRecord> = users.iter().collect();
+        users.sort_by(|a, b| (&a.email, &a.user_id).cmp(&(&b.email, &b.user_id)));
+        let mut rest = users
+            .into_iter()
+            .filter(|u| match &self.after {
+                Some((email, id)) => (&u.email, &u.user_id) > (email, id),
+                None => true,
+            })
+            .filter(|u| self.text.as_deref().is_none_or(|t| user_matches(u, t)))
+            .cloned();
+        let page: Vec<UserRecord> = rest.by_ref().take(self.first).collect();
+        let more = rest.next().is_some();
+        self.connection(page, more)
+    }
+}
+
+/// Whether a user's email, given, family or full name contains `text` (lowercase).
+fn user_matches(u: &UserRecord, text: &str) -> bool {
+    let given = u.given_name.as_deref().unwrap_or_default();
+    let family = u.family_name.as_deref().unwrap_or_default();
+    [&u.email, given, family, &format!("{given} {family}")]
+        .iter()
+        .any(|field| field.to_lowercase().contains(text))
+}
+
 /// The users field of a customer.
 #[derive(Debug, Clone)]
 pub struct CustomerUsers(pub(crate) Arc<CustomerRecord>);
 
 #[Object]
 impl CustomerUsers {
-    /// The customer's users, by email (not for CUSTOMER_USER).
-    async fn users(&self, ctx: &Context<'_>) -> ApiResult<Vec<CustomerUser>> {
+    /// The customer's users, by email (not for CUSTOMER_USER; at most 100 a page, 20 by default).
+    async fn users(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 0 to 100; 20 when omitted.")] first: Option<i32>,
+        #[graphql(desc = "The cursor to start after (from `pageInfo.endCursor`).")] after: Option<
+            String,
+        >,
+        #[graphql(
+            desc = "Only users whose email, given name, family name or full name contains this, case-insensitively; at most 254 characters."
+        )]
+        text: Option<String>,
+    ) -> ApiResult<CustomerUserConnection> {
         guard::require(ctx, needs!(Customer, "users"))?;
+        let page = UserPage::new(first, after, text)?;
         let store = ctx.data_unchecked::<Store>();
-        let users = store.customer_users(&self.0.tenant, &self.0.id).await?;
-        Ok(users.into_iter().map(Into::into).collect())
+        let (users, more) = store
+            .customer_users_page(
+                &self.0.tenant,
+                &self.0.id,
+                page.text.as_deref(),
+                page.first,
+                page.after.as_ref().map(|(k, i)| (k.as_str(), i.as_str())),
+            )
+            .await?;
+        Ok(page.connection(users, more))
     }
 }

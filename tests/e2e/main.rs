@@ -26,6 +26,7 @@ mod operations;
 mod products;
 mod revocation;
 mod schema;
+mod search;
 mod sign_in;
 mod subscriptions;
 mod tree;

@@ -7,6 +7,7 @@ use clientele_domain::AccountStatus;
 use serde::{Deserialize, Serialize};
 
 use super::record::{CustomerRecord, CustomerRow, READ_COLUMNS as COLUMNS};
+use super::search::fold;
 use crate::db::{enum_text, Arg};
 use crate::tree::subtree_range;
 use crate::{Store, StoreError};
@@ -142,21 +143,22 @@ pub(crate) fn filter_sql(tenant: &str, filter: &CustomerFilter, args: &mut Vec<A
         .map(str::trim)
         .filter(|t| !t.is_empty())
     {
+        // Folded as `search_text` is (lower case, no accents); % and _ match literally.
         let like = |t: &str| {
             let escaped = t
-                .to_lowercase()
                 .replace('\\', "\\\\")
                 .replace('%', "\\%")
                 .replace('_', "\\_");
             Arg::Text(format!("%{escaped}%"))
         };
+        let typed = fold(text);
         // A name is stored normalised ("Customer title 1" as "customer-title-1"), so the
         // text also matches as the domain would normalise it, beside as typed.
-        let normalised = clientele_domain::customer::normalise_name(text);
-        if normalised == text.to_lowercase() {
-            push("search_text LIKE ? ESCAPE '\\'", like(text), args);
+        let normalised = fold(&clientele_domain::customer::normalise_name(text));
+        if normalised == typed {
+            push("search_text LIKE ? ESCAPE '\\'", like(&typed), args);
         } else {
-            args.push(like(text));
+            args.push(like(&typed));
             let raw = args.len();
             push(
                 &format!("(search_text LIKE ${raw} ESCAPE '\\' OR search_text LIKE ? ESCAPE '\\')"),

@@ -3,6 +3,7 @@
 
 mod list;
 mod record;
+mod search;
 
 use std::collections::HashMap;
 
@@ -16,6 +17,7 @@ pub use list::{
     CustomerCursor, CustomerFilter, CustomerOrderField, CustomerPage, PageError, PageRequest,
 };
 pub use record::CustomerRecord;
+pub(crate) use search::{refresh_search_text, search_text};
 pub(crate) use record::{CustomerRow, COLUMNS, READ_COLUMNS};
 
 impl Store {

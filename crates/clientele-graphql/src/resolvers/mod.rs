@@ -12,6 +12,7 @@ mod impersonation;
 mod import_export;
 mod products;
 mod profile;
+mod search;
 mod sessions;
 mod shared;
 mod sign_in;
@@ -32,6 +33,7 @@ pub use webhooks::WebhookSettings;
 #[graphql(name = "Query")]
 pub struct QueryRoot(
     profile::ProfileQuery,
+    search::SearchQuery,
     account_status::AccountStatusQuery,
     products::ProductsQuery,
     deletion::DeletionQuery,

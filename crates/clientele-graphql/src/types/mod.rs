@@ -13,6 +13,7 @@ pub mod import_export;
 pub mod page;
 pub mod products;
 pub mod profile;
+pub mod search;
 pub mod tree;
 pub mod users;
 pub mod viewer;

@@ -10,7 +10,8 @@ on_both_backends!(
     search_text_written_before_the_migration_is_recomputed_at_start,
 );
 
-const LIST: &str = "query($filter: CustomerFilter, $order: CustomerOrder, $first: Int, $after: String) {
+const LIST: &str =
+    "query($filter: CustomerFilter, $order: CustomerOrder, $first: Int, $after: String) {
     customers(filter: $filter, orderBy: $order, first: $first, after: $after) {
         totalCount
         edges { cursor node { id name seller accountStatus } }
@@ -21,7 +22,9 @@ const LIST: &str = "query($filter: CustomerFilter, $order: CustomerOrder, $first
 pub(crate) async fn found(app: &TestApp, filter: Value) -> Vec<String> {
     let mut filter = filter.as_object().cloned().unwrap_or_default();
     filter.entry("ownCompany").or_insert(json!(false));
-    let data = app.ok(LIST, json!({ "filter": filter, "first": 100 })).await;
+    let data = app
+        .ok(LIST, json!({ "filter": filter, "first": 100 }))
+        .await;
     data["customers"]["edges"]
         .as_array()
         .unwrap()

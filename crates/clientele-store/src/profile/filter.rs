@@ -73,7 +73,12 @@ pub(crate) fn filter_sql(tenant: &str, filter: &CustomerFilter, args: &mut Vec<A
         // text also matches as the domain would normalise it, beside as typed.
         let normalised = fold(&clientele_domain::customer::normalise_name(text));
         if normalised == typed {
-            push(&mut clauses, "search_text LIKE ? ESCAPE '\\'", like(&typed), args);
+            push(
+                &mut clauses,
+                "search_text LIKE ? ESCAPE '\\'",
+                like(&typed),
+                args,
+            );
         } else {
             args.push(like(&typed));
             let raw = args.len();
@@ -86,17 +91,32 @@ pub(crate) fn filter_sql(tenant: &str, filter: &CustomerFilter, args: &mut Vec<A
         }
     }
     if let Some(kind) = filter.customer_type {
-        push(&mut clauses, "customer_type = ?", Arg::Text(enum_text(&kind)), args);
+        push(
+            &mut clauses,
+            "customer_type = ?",
+            Arg::Text(enum_text(&kind)),
+            args,
+        );
     }
     if let Some(kinds) = &filter.customer_types {
         let kinds = kinds.iter().map(|k| Arg::Text(enum_text(k))).collect();
         clauses.push(any_of("customer_type", kinds, args));
     }
     if let Some(from) = filter.created_from {
-        push(&mut clauses, "created_at >= ?", Arg::Int(from.timestamp_micros()), args);
+        push(
+            &mut clauses,
+            "created_at >= ?",
+            Arg::Int(from.timestamp_micros()),
+            args,
+        );
     }
     if let Some(before) = filter.created_before {
-        push(&mut clauses, "created_at < ?", Arg::Int(before.timestamp_micros()), args);
+        push(
+            &mut clauses,
+            "created_at < ?",
+            Arg::Int(before.timestamp_micros()),
+            args,
+        );
     }
     if let Some(own) = filter.own_company {
         push(&mut clauses, "own_company = ?", Arg::Bool(own), args);
@@ -109,14 +129,24 @@ pub(crate) fn filter_sql(tenant: &str, filter: &CustomerFilter, args: &mut Vec<A
         push(&mut clauses, "seller = ?", seller.as_str().into(), args);
     }
     if let Some(seller) = &filter.seller_any_case {
-        push(&mut clauses, "lower(seller) = lower(?)", seller.trim().into(), args);
+        push(
+            &mut clauses,
+            "lower(seller) = lower(?)",
+            seller.trim().into(),
+            args,
+        );
     }
     if let Some(statuses) = &filter.account_statuses {
         let statuses = statuses.iter().map(|s| s.as_str().into()).collect();
         clauses.push(any_of("account_status", statuses, args));
     }
     if let Some(status) = filter.account_status {
-        push(&mut clauses, "account_status = ?", status.as_str().into(), args);
+        push(
+            &mut clauses,
+            "account_status = ?",
+            status.as_str().into(),
+            args,
+        );
     } else if !filter.include_deleted && filter.account_statuses.is_none() {
         push(
             &mut clauses,
@@ -154,7 +184,6 @@ pub(crate) fn filter_sql(tenant: &str, filter: &CustomerFilter, args: &mut Vec<A
     }
     format!("WHERE {}", clauses.join(" AND "))
 }
-
 
 /// `column IN (…)` over `values`; nothing matches an empty list.
 fn any_of(column: &str, values: Vec<Arg>, args: &mut Vec<Arg>) -> String {

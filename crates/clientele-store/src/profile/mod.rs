@@ -18,9 +18,9 @@ pub(crate) use filter::filter_sql;
 pub use filter::CustomerFilter;
 pub use list::{CustomerCursor, CustomerOrderField, CustomerPage, PageError, PageRequest};
 pub use record::CustomerRecord;
-pub use sellers::SellerCount;
-pub(crate) use search::{refresh_search_text, search_text};
 pub(crate) use record::{CustomerRow, COLUMNS, READ_COLUMNS};
+pub(crate) use search::{refresh_search_text, search_text};
+pub use sellers::SellerCount;
 
 impl Store {
     /// One customer of the tenant, as the read model holds it.

@@ -122,7 +122,10 @@ pub(crate) async fn refresh_search_text(db: &Db) -> Result<(), StoreError> {
     )
     .await?;
     tx.commit().await?;
-    tracing::info!(rewritten, "customers' search text recomputed (migration 0015)");
+    tracing::info!(
+        rewritten,
+        "customers' search text recomputed (migration 0015)"
+    );
     Ok(())
 }
 

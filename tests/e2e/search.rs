@@ -8,6 +8,7 @@ on_both_backends!(
     text_finds_every_text_field_without_case_or_accents,
     erased_personal_fields_leave_the_search,
     search_text_written_before_the_migration_is_recomputed_at_start,
+    filters_take_several_values_and_sellers_are_counted,
 );
 
 const LIST: &str =
@@ -149,4 +150,65 @@ async fn search_text_written_before_the_migration_is_recomputed_at_start(backend
         .await
         .unwrap();
     assert_eq!(pending, Some(0), "the rewrite runs once");
+}
+
+async fn filters_take_several_values_and_sellers_are_counted(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.create_customer(json!({ "name": "a1", "type": "SLG", "seller": "Alice" }))
+        .await;
+    app.create_customer(json!({ "name": "a2", "type": "MSSP", "seller": "alice" }))
+        .await;
+    app.create_customer(json!({ "name": "b1", "seller": "bob", "testAccount": true }))
+        .await;
+    assert_eq!(
+        found(&app, json!({ "seller": "ALICE" })).await,
+        ["a2", "a1"].iter().rev().cloned().collect::<Vec<_>>()
+    );
+    assert_eq!(
+        found(&app, json!({ "types": ["SLG", "MSSP"] })).await,
+        ["a1", "a2"]
+    );
+    assert!(found(&app, json!({ "types": [] })).await.is_empty());
+    assert_eq!(
+        found(&app, json!({ "testAccounts": "INCLUDE" })).await,
+        ["a1", "a2", "b1"]
+    );
+    assert_eq!(found(&app, json!({ "testAccounts": "ONLY" })).await, ["b1"]);
+    assert_eq!(
+        found(
+            &app,
+            json!({ "accountStatuses": ["PREPARATION", "DELETED"] })
+        )
+        .await,
+        ["a1", "a2"]
+    );
+    let error = app
+        .error(
+            LIST,
+            json!({ "filter": { "testAccount": true, "testAccounts": "ONLY" } }),
+        )
+        .await;
+    assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT");
+    assert_eq!(error["extensions"]["field"], "filter.testAccounts");
+    let sellers = app
+        .ok(
+            "{ sellers(testAccounts: INCLUDE) { seller customers } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        sellers["sellers"],
+        json!([{ "seller": "Alice", "customers": 1 }, { "seller": "alice", "customers": 1 }, { "seller": "bob", "customers": 1 }])
+    );
+    let by_seller = app
+        .ok(LIST, json!({ "filter": { "ownCompany": false }, "order": { "field": "SELLER", "direction": "DESC" }, "first": 1 }))
+        .await;
+    assert_eq!(
+        by_seller["customers"]["edges"][0]["node"]["seller"],
+        "alice"
+    );
+    let next = app
+        .ok(LIST, json!({ "filter": { "ownCompany": false }, "order": { "field": "SELLER", "direction": "DESC" }, "first": 5, "after": by_seller["customers"]["pageInfo"]["endCursor"] }))
+        .await;
+    assert_eq!(next["customers"]["edges"][0]["node"]["seller"], "Alice");
 }

@@ -33,6 +33,7 @@ const OPERATIONS: &[(&str, bool, Scope, &str)] = &[
     ("customer", false, Scope::Customer, "query($id: ID!) { customer(id: $id) { id name } }"),
     ("customers", false, Scope::Tenant, "{ customers(filter: { includeDeleted: true, testAccount: false }) { edges { node { id name } } } }"),
     ("customerHistory", false, Scope::Customer, "query($id: ID!) { customerHistory(id: $id) { edges { node { type payload } } } }"),
+    ("sellers", false, Scope::Tenant, "{ sellers(testAccounts: INCLUDE) { seller customers } }"),
     ("requiredCustomerFields", false, Scope::Tenant, "{ requiredCustomerFields }"),
     ("viewer", false, Scope::Tenant, "{ viewer { subject customerId customer { id } } }"),
     ("customerFieldRules", false, Scope::Tenant, "{ customerFieldRules { inputName required editable } }"),

@@ -27,6 +27,7 @@ mod products;
 mod relay;
 mod revocation;
 mod schema;
+mod search;
 mod sign_in;
 mod subscriptions;
 mod tree;

@@ -123,6 +123,7 @@ pub const OPERATIONS: &[Operation] = {
     &[
         row(Query,        "customer",                   Read),
         row(Query,        "customers",                  Read),
+        row(Query,        "sellers",                    Read),
         row(Query,        "requiredCustomerFields",     Read),
         row(Query,        "customerFieldRules",         Read),
         row(Query,        "viewer",                     Read),

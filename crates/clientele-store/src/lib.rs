@@ -58,7 +58,7 @@ pub use events::{Envelope, EventMetadata, LogEvent, LogPosition, StoredEvent};
 pub use products::{CatalogueProduct, CustomerProductRow};
 pub use profile::{
     CustomerCursor, CustomerFilter, CustomerOrderField, CustomerPage, CustomerRecord, PageError,
-    PageRequest,
+    PageRequest, SellerCount,
 };
 pub use projections::Projection;
 pub use sessions::{SessionOf, Sessions};

@@ -13,6 +13,7 @@ mod import_export;
 mod node;
 mod products;
 mod profile;
+mod search;
 mod sessions;
 mod shared;
 mod sign_in;
@@ -33,6 +34,7 @@ pub use webhooks::WebhookSettings;
 #[graphql(name = "Query")]
 pub struct QueryRoot(
     profile::ProfileQuery,
+    search::SearchQuery,
     account_status::AccountStatusQuery,
     products::ProductsQuery,
     deletion::DeletionQuery,

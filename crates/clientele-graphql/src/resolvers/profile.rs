@@ -83,7 +83,7 @@ impl ProfileQuery {
             last,
             before: customer_cursor("before", before)?,
         };
-        let mut filter: clientele_store::CustomerFilter = filter.unwrap_or_default().into();
+        let mut filter = filter.unwrap_or_default().into_store()?;
         // The list holds only the customers the principal can see.
         within_reach(ctx, &mut filter).await?;
         let page = match store.list_customers(&me.tenant, &filter, &page).await? {

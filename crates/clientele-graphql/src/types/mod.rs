@@ -14,6 +14,7 @@ pub mod node;
 pub mod page;
 pub mod products;
 pub mod profile;
+pub mod search;
 pub mod tree;
 pub mod users;
 pub mod viewer;

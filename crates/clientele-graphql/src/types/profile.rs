@@ -1,10 +1,10 @@
-//! A customer's own fields: the create and edit inputs, the list's filter and order, and
-//! the enums of those fields.
+//! A customer's own fields: the create and edit inputs and the enums of those fields (the
+//! list's filter and order are in `search`).
 
 use async_graphql::{Enum, InputObject, MaybeUndefined, ID};
 use clientele_domain::customer::{Change, CustomerChanges, CustomerDraft};
 
-use super::account_status::AccountStatus;
+pub use super::search::{CustomerFilter, CustomerOrder, CustomerOrderField, OrderDirection};
 
 /// A new customer. Only `name` is always required; each tenant may require more
 /// (`setRequiredCustomerFields`). Every given field obeys its rule.
@@ -236,60 +236,6 @@ impl From<EditCustomerInput> for CustomerChanges {
     }
 }
 
-/// Which customers a list shows.
-#[derive(InputObject, Debug, Default)]
-pub struct CustomerFilter {
-    /// Case-insensitive substring of name, email, given and family name, organization,
-    /// shortname or customId. It also matches as a name is stored, normalised: "Customer
-    /// title 1" finds the customer named "customer-title-1".
-    pub text: Option<String>,
-    /// Only customers of this account type.
-    #[graphql(name = "type")]
-    pub customer_type: Option<CustomerType>,
-    /// Exact seller.
-    pub seller: Option<String>,
-    /// Only customers in this account status.
-    pub account_status: Option<AccountStatus>,
-    /// Omitted or false: real customers only. True: test accounts only.
-    pub test_account: Option<bool>,
-    /// Deleted customers are left out unless this is true or `accountStatus` is DELETED.
-    #[graphql(default)]
-    pub include_deleted: bool,
-    /// Omitted: the tenant's own company is listed with the others. False leaves
-    /// it out; true shows only it.
-    pub own_company: Option<bool>,
-    /// True: only customers with an open deletion request; false: only those without.
-    pub deletion_requested: Option<bool>,
-}
-
-impl From<CustomerFilter> for clientele_store::CustomerFilter {
-    fn from(f: CustomerFilter) -> Self {
-        clientele_store::CustomerFilter {
-            text: f.text,
-            customer_type: f.customer_type.map(Into::into),
-            seller: f.seller,
-            account_status: f.account_status.map(Into::into),
-            test_account: f.test_account,
-            include_deleted: f.include_deleted,
-            only_id: None,
-            include_test_accounts: false,
-            own_company: f.own_company,
-            subtree_of: None,
-            deletion_requested: f.deletion_requested,
-        }
-    }
-}
-
-/// How a customer list is sorted (ties are broken by id).
-#[derive(InputObject, Debug, Default)]
-pub struct CustomerOrder {
-    /// The field sorted by.
-    pub field: CustomerOrderField,
-    /// ASC (the default) or DESC.
-    #[graphql(default)]
-    pub direction: OrderDirection,
-}
-
 /// The account type, chosen on the creation form.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "clientele_domain::customer::CustomerType")]
@@ -358,29 +304,4 @@ pub enum CustomerField {
     Address,
     /// The phone number.
     Phone,
-}
-
-/// What a customer list is sorted by.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
-#[graphql(remote = "clientele_store::CustomerOrderField")]
-pub enum CustomerOrderField {
-    /// When the customer was created (the default).
-    #[default]
-    CreatedAt,
-    /// The normalised name.
-    Name,
-    /// The company name.
-    Organization,
-    /// The short name.
-    Shortname,
-}
-
-/// The direction of a sort.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
-pub enum OrderDirection {
-    /// Smallest first (the default).
-    #[default]
-    Asc,
-    /// Largest first.
-    Desc,
 }

@@ -175,7 +175,8 @@ impl Db {
             Db::Postgres(pool) => self.migrator().run(pool).await?,
             Db::Sqlite { write, .. } => self.migrator().run(write).await?,
         }
-        Ok(())
+        // Derived columns a migration changed the meaning of, recomputed from the rows.
+        crate::profile::refresh_search_text(self).await
     }
 
     /// True when the store answers and every migration this build knows is applied.

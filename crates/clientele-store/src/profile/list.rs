@@ -1,42 +1,13 @@
-//! Lists of customers: filters, sort orders and keyset pagination.
+//! Lists of customers: sort orders and keyset pagination (the filter is in `filter`).
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use clientele_domain::customer::CustomerType;
-use clientele_domain::AccountStatus;
 use serde::{Deserialize, Serialize};
 
+use super::filter::{filter_sql, CustomerFilter};
 use super::record::{CustomerRecord, CustomerRow, READ_COLUMNS as COLUMNS};
-use crate::db::{enum_text, Arg};
-use crate::tree::subtree_range;
+use crate::db::Arg;
 use crate::{Store, StoreError};
-
-/// Which customers a list shows.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CustomerFilter {
-    /// Case-insensitive substring of name, email, given and family name, organization,
-    /// shortname or custom id.
-    pub text: Option<String>,
-    pub customer_type: Option<CustomerType>,
-    pub seller: Option<String>,
-    pub account_status: Option<AccountStatus>,
-    /// `None` or `Some(false)`: real customers only; `Some(true)`: test accounts only.
-    pub test_account: Option<bool>,
-    /// Deleted customers are left out unless this is set or `account_status` is DELETED.
-    pub include_deleted: bool,
-    /// Only this customer (for principals bound to one customer).
-    pub only_id: Option<String>,
-    /// `Some(false)` leaves the tenant's own company out; `Some(true)` shows only it.
-    pub own_company: Option<bool>,
-    /// Test accounts and real customers together (for exports); overrides `test_account`.
-    pub include_test_accounts: bool,
-    /// Only this customer (id, ancestry) and the customers below it (for customer-bound
-    /// principals, who see their customer's subtree).
-    pub subtree_of: Option<(String, String)>,
-    /// `Some(true)`: only customers with an open deletion request; `Some(false)`: only
-    /// customers without one.
-    pub deletion_requested: Option<bool>,
-}
 
 /// What a list is sorted by; ties are broken by id.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,6 +17,9 @@ pub enum CustomerOrderField {
     Name,
     Organization,
     Shortname,
+    Seller,
+    AccountStatus,
+    UpdatedAt,
 }
 
 impl CustomerOrderField {
@@ -55,6 +29,9 @@ impl CustomerOrderField {
             CustomerOrderField::Name => "name",
             CustomerOrderField::Organization => "coalesce(organization, '')",
             CustomerOrderField::Shortname => "coalesce(shortname, '')",
+            CustomerOrderField::Seller => "coalesce(seller, '')",
+            CustomerOrderField::AccountStatus => "account_status",
+            CustomerOrderField::UpdatedAt => "updated_at",
         }
     }
 
@@ -69,6 +46,11 @@ impl CustomerOrderField {
             CustomerOrderField::Shortname => {
                 CursorKey::Text(p.shortname.clone().unwrap_or_default())
             }
+            CustomerOrderField::Seller => CursorKey::Text(p.seller.clone().unwrap_or_default()),
+            CustomerOrderField::AccountStatus => {
+                CursorKey::Text(record.account_status.as_str().to_string())
+            }
+            CustomerOrderField::UpdatedAt => CursorKey::Int(record.updated_at.timestamp_micros()),
         }
     }
 }
@@ -126,95 +108,6 @@ pub struct CustomerPage {
     pub items: Vec<(CustomerCursor, CustomerRecord)>,
     pub has_next_page: bool,
     pub has_previous_page: bool,
-}
-
-/// Builds `WHERE …` and its arguments for a tenant's filtered customers.
-pub(crate) fn filter_sql(tenant: &str, filter: &CustomerFilter, args: &mut Vec<Arg>) -> String {
-    args.push(tenant.into());
-    let mut clauses = vec!["tenant_id = $1".to_string()];
-    let mut push = |clause: &str, arg: Arg, args: &mut Vec<Arg>| {
-        args.push(arg);
-        clauses.push(clause.replace('?', &format!("${}", args.len())));
-    };
-    if let Some(text) = filter
-        .text
-        .as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-    {
-        let like = |t: &str| {
-            let escaped = t
-                .to_lowercase()
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            Arg::Text(format!("%{escaped}%"))
-        };
-        // A name is stored normalised ("Customer title 1" as "customer-title-1"), so the
-        // text also matches as the domain would normalise it, beside as typed.
-        let normalised = clientele_domain::customer::normalise_name(text);
-        if normalised == text.to_lowercase() {
-            push("search_text LIKE ? ESCAPE '\\'", like(text), args);
-        } else {
-            args.push(like(text));
-            let raw = args.len();
-            push(
-                &format!("(search_text LIKE ${raw} ESCAPE '\\' OR search_text LIKE ? ESCAPE '\\')"),
-                like(&normalised),
-                args,
-            );
-        }
-    }
-    if let Some(kind) = filter.customer_type {
-        push("customer_type = ?", Arg::Text(enum_text(&kind)), args);
-    }
-    if let Some(own) = filter.own_company {
-        push("own_company = ?", Arg::Bool(own), args);
-    }
-    if let Some(id) = &filter.only_id {
-        push("id = ?", id.as_str().into(), args);
-    }
-
-    if let Some(seller) = &filter.seller {
-        push("seller = ?", seller.as_str().into(), args);
-    }
-    if let Some(status) = filter.account_status {
-        push("account_status = ?", status.as_str().into(), args);
-    } else if !filter.include_deleted {
-        push(
-            "account_status <> ?",
-            AccountStatus::Deleted.as_str().into(),
-            args,
-        );
-    }
-    if !filter.include_test_accounts {
-        let test = Arg::Bool(filter.test_account.unwrap_or(false));
-        push("test_account = ?", test, args);
-    }
-    if let Some(requested) = filter.deletion_requested {
-        let exists =
-            "EXISTS (SELECT 1 FROM deletion_requests d WHERE d.tenant_id = customers.tenant_id \
-                      AND d.customer_id = customers.id AND d.status = 'OPEN')";
-        clauses.push(if requested {
-            exists.to_string()
-        } else {
-            format!("NOT {exists}")
-        });
-    }
-    if let Some((id, ancestry)) = &filter.subtree_of {
-        let (start, end) = subtree_range(ancestry, id);
-        args.push(id.as_str().into());
-        args.push(Arg::Text(start));
-        args.push(Arg::Text(end));
-        let n = args.len();
-        clauses.push(format!(
-            "(id = ${} OR (ancestry >= ${} AND ancestry < ${}))",
-            n - 2,
-            n - 1,
-            n
-        ));
-    }
-    format!("WHERE {}", clauses.join(" AND "))
 }
 
 impl Store {

@@ -1,8 +1,11 @@
 //! The customer's own fields: reading one customer, the tenant's required fields, the
 //! owners of unique values, and lists (`list`). The record itself is in `record`.
 
+mod filter;
 mod list;
 mod record;
+mod search;
+mod sellers;
 
 use std::collections::HashMap;
 
@@ -11,12 +14,13 @@ use clientele_domain::customer::CustomerField;
 use crate::db::Arg;
 use crate::{Store, StoreError};
 
-pub(crate) use list::filter_sql;
-pub use list::{
-    CustomerCursor, CustomerFilter, CustomerOrderField, CustomerPage, PageError, PageRequest,
-};
+pub(crate) use filter::filter_sql;
+pub use filter::CustomerFilter;
+pub use list::{CustomerCursor, CustomerOrderField, CustomerPage, PageError, PageRequest};
 pub use record::CustomerRecord;
 pub(crate) use record::{CustomerRow, COLUMNS, READ_COLUMNS};
+pub(crate) use search::{refresh_search_text, search_text};
+pub use sellers::SellerCount;
 
 impl Store {
     /// One customer of the tenant, as the read model holds it.

@@ -2,13 +2,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use clientele_domain::customer::CustomerProfile;
-
 use super::super::{assignments, tree};
 use super::change::{created_record, Alone, Fold, RowChange, Tracked};
 use crate::db::{enum_text, Arg, Tx};
 use crate::events::Envelope;
-use crate::profile::{CustomerRecord, CustomerRow, COLUMNS, READ_COLUMNS};
+use crate::profile::{search_text, CustomerRecord, CustomerRow, COLUMNS, READ_COLUMNS};
 use crate::StoreError;
 
 /// Applies one event's change to the table (the inline path, and events a batch applies
@@ -81,24 +79,6 @@ async fn touch(tx: &mut Tx, e: &Envelope, status: Option<&str>) -> Result<(), St
     )
     .await?;
     Ok(())
-}
-
-/// Lower-case text the `text` filter searches.
-fn search_text(p: &CustomerProfile) -> String {
-    [
-        Some(&p.name),
-        p.email.as_ref(),
-        p.given_name.as_ref(),
-        p.family_name.as_ref(),
-        p.organization.as_ref(),
-        p.shortname.as_ref(),
-        p.custom_id.as_ref(),
-    ]
-    .into_iter()
-    .flatten()
-    .map(|s| s.to_lowercase())
-    .collect::<Vec<_>>()
-    .join("\n")
 }
 
 /// Writes the whole row: inserted (left alone if it exists), or updated over an older row.

@@ -47,13 +47,7 @@ impl Store {
         }
         sql.push_str(&format!(" ORDER BY name, id LIMIT {}", first + 1));
         let rows: Vec<CustomerRow> = self.db().fetch_all(&sql, &args).await?;
-        let more = rows.len() > first;
-        let records = rows
-            .into_iter()
-            .take(first)
-            .map(CustomerRecord::try_from)
-            .collect::<Result<_, _>>()?;
-        Ok((records, more))
+        crate::db::keyset_page(rows, first)
     }
 
     /// A page of the live customers below `root` at any depth, by id after `after`; one
@@ -77,13 +71,7 @@ impl Store {
             Arg::Text(after.unwrap_or_default().to_string()),
         ];
         let rows: Vec<CustomerRow> = self.db().fetch_all(&sql, &args).await?;
-        let more = rows.len() > first;
-        let records = rows
-            .into_iter()
-            .take(first)
-            .map(CustomerRecord::try_from)
-            .collect::<Result<_, _>>()?;
-        Ok((records, more))
+        crate::db::keyset_page(rows, first)
     }
 
     /// How many live customers are below `root`.

@@ -121,13 +121,7 @@ impl Store {
         }
         sql.push_str(&format!(" ORDER BY email, user_id LIMIT {}", first + 1));
         let rows: Vec<Row> = self.db().fetch_all_planned(&sql, &args).await?;
-        let more = rows.len() > first;
-        let users = rows
-            .into_iter()
-            .take(first)
-            .map(UserRecord::try_from)
-            .collect::<Result<_, _>>()?;
-        Ok((users, more))
+        crate::db::keyset_page(rows, first)
     }
 
     /// One user of the tenant.

@@ -311,3 +311,18 @@ pub fn redact(url: &str) -> String {
         _ => url.to_string(),
     }
 }
+
+/// A keyset page read with `LIMIT first + 1`: the first `first` rows as records, and whether
+/// the extra row said more follow.
+pub(crate) fn keyset_page<R, T>(rows: Vec<R>, first: usize) -> Result<(Vec<T>, bool), StoreError>
+where
+    T: TryFrom<R, Error = StoreError>,
+{
+    let more = rows.len() > first;
+    let records = rows
+        .into_iter()
+        .take(first)
+        .map(T::try_from)
+        .collect::<Result<_, _>>()?;
+    Ok((records, more))
+}

@@ -82,6 +82,11 @@ async fn counts_follow_the_lists_rules_and_filters(backend: Backend) {
         counts_as(&app, &admin, json!({ "seller": "sam" })).await,
         [1, 0, 0, 0, 1]
     );
+    // The seller filter ignores case, as the list's does.
+    assert_eq!(
+        counts_as(&app, &admin, json!({ "seller": "SAM" })).await,
+        [1, 0, 0, 0, 1]
+    );
     // The list agrees with the counts.
     let listed = app
         .ok(
@@ -97,11 +102,24 @@ async fn a_seller_counts_its_own_customers(backend: Backend) {
     seed(&app).await;
     let sam = mint("sam", "default", Role::Seller, None);
     assert_eq!(counts_as(&app, &sam, json!(null)).await, [1, 0, 0, 0, 1]);
-    // Another seller's filter does not widen its reach.
+    // Another seller's filter does not widen its reach: it narrows it to nothing, as the
+    // list's seller filter does; its own name in another case changes nothing.
     assert_eq!(
         counts_as(&app, &sam, json!({ "seller": "olga" })).await,
+        [0, 0, 0, 0, 0]
+    );
+    assert_eq!(
+        counts_as(&app, &sam, json!({ "seller": "SAM" })).await,
         [1, 0, 0, 0, 1]
     );
+    let listed = app
+        .graphql_as(
+            &sam,
+            "{ customers(filter: { seller: \"olga\" }) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(listed["data"]["customers"]["totalCount"], 0, "{listed}");
     let olga = mint("olga", "default", Role::Seller, None);
     assert_eq!(counts_as(&app, &olga, json!(null)).await, [1, 0, 0, 0, 0]);
     let auditor = mint("audrey", "default", Role::Auditor, None);

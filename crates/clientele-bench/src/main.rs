@@ -7,6 +7,9 @@
 //! imports a generated CSV file of N customers into a fresh database through the same code
 //! as `clientele import`, exports it, imports the export again (every row must be skipped),
 //! and prints the rates and the peak memory (RSS) as a Markdown table.
+//!
+//! `cargo run --release -p clientele-bench -- search --customers 1000000` times the
+//! customer list's text search over a large tenant (see `load/search.rs`).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -45,6 +48,8 @@ enum Bench {
     /// A customer with a million assigned devices: fill rate, command and query latency
     /// next to a fresh customer's, deleting it, and memory.
     Devices(devices::DevicesArgs),
+    /// Finding customers by text over a large tenant: the list's search next to plain SQL.
+    Search(load::search::SearchArgs),
 }
 
 /// Peak resident memory of this process so far, in MiB (Linux).
@@ -136,6 +141,7 @@ async fn main() -> anyhow::Result<()> {
         Bench::Import { rows, database_url } => import_bench(rows, database_url).await,
         Bench::Load(args) => load::run(args).await,
         Bench::Devices(args) => devices::run(args).await,
+        Bench::Search(args) => load::search::run(args).await,
     }
 }
 

@@ -57,8 +57,8 @@ pub use error::{CommandError, StoreError};
 pub use events::{Envelope, EventMetadata, LogEvent, LogPosition, StoredEvent};
 pub use products::{CatalogueProduct, CustomerProductRow};
 pub use profile::{
-    CustomerCursor, CustomerFilter, CustomerOrderField, CustomerPage, CustomerRecord, PageError,
-    PageRequest, SellerCount,
+    fold, CustomerCursor, CustomerFilter, CustomerOrderField, CustomerPage, CustomerRecord,
+    PageError, PageRequest, SellerCount,
 };
 pub use projections::Projection;
 pub use sessions::{SessionOf, Sessions};

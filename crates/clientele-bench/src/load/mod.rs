@@ -30,6 +30,7 @@ mod limits;
 mod phases;
 mod procfs;
 mod report;
+pub mod search;
 mod server;
 mod webhooks;
 
@@ -120,32 +121,56 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
 }
 
 async fn measure(args: &LoadArgs, backend: &str) -> anyhow::Result<Report> {
-    let id = uuid::Uuid::new_v4().simple().to_string();
-    let dir = std::env::temp_dir().join(format!("clientele-bench-{id}"));
-    std::fs::create_dir_all(&dir)?;
-    let url = match backend {
-        "postgres" => {
-            let mut admin = sqlx::PgConnection::connect(&args.database_url).await?;
-            sqlx::query(&format!("CREATE DATABASE clientele_bench_{id}"))
+    let scratch = Scratch::create(&args.database_url, backend).await?;
+    let result = measure_on(args, backend, &scratch.url, &scratch.dir).await;
+    scratch.drop().await?;
+    result
+}
+
+/// A fresh database for one run (a new PostgreSQL database on the admin server, or a
+/// SQLite file) and a scratch directory, both removed by [`Scratch::drop`].
+pub(crate) struct Scratch {
+    pub url: String,
+    pub dir: PathBuf,
+    admin: Option<(String, String)>,
+}
+
+impl Scratch {
+    pub async fn create(admin_url: &str, backend: &str) -> anyhow::Result<Scratch> {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let dir = std::env::temp_dir().join(format!("clientele-bench-{id}"));
+        std::fs::create_dir_all(&dir)?;
+        if backend != "postgres" {
+            let url = format!("sqlite://{}", dir.join("clientele.db").display());
+            return Ok(Scratch {
+                url,
+                dir,
+                admin: None,
+            });
+        }
+        let name = format!("clientele_bench_{id}");
+        let mut admin = sqlx::PgConnection::connect(admin_url).await?;
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await?;
+        let base = admin_url.rsplit_once('/').map_or(admin_url, |(b, _)| b);
+        Ok(Scratch {
+            url: format!("{base}/{name}"),
+            dir,
+            admin: Some((admin_url.to_string(), name)),
+        })
+    }
+
+    pub async fn drop(self) -> anyhow::Result<()> {
+        if let Some((admin_url, name)) = &self.admin {
+            let mut admin = sqlx::PgConnection::connect(admin_url).await?;
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                 .execute(&mut admin)
                 .await?;
-            let admin_url = args.database_url.as_str();
-            let base = admin_url.rsplit_once('/').map_or(admin_url, |(b, _)| b);
-            format!("{base}/clientele_bench_{id}")
         }
-        _ => format!("sqlite://{}", dir.join("clientele.db").display()),
-    };
-    let result = measure_on(args, backend, &url, &dir).await;
-    if backend == "postgres" {
-        let mut admin = sqlx::PgConnection::connect(&args.database_url).await?;
-        sqlx::query(&format!(
-            "DROP DATABASE IF EXISTS clientele_bench_{id} WITH (FORCE)"
-        ))
-        .execute(&mut admin)
-        .await?;
+        std::fs::remove_dir_all(&self.dir).ok();
+        Ok(())
     }
-    std::fs::remove_dir_all(&dir).ok();
-    result
 }
 
 async fn measure_on(

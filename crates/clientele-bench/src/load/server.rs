@@ -103,7 +103,20 @@ pub struct Rebuild {
 
 /// Runs `clientele rebuild customers`, then `clientele rebuild` (every projection).
 pub fn rebuild(bin: &Path, url: &str, dir: &Path) -> anyhow::Result<(Rebuild, Rebuild)> {
-    let run = |projections: &[&str]| -> anyhow::Result<Rebuild> {
+    Ok((
+        rebuild_once(bin, url, dir, &["customers"])?,
+        rebuild_once(bin, url, dir, &[])?,
+    ))
+}
+
+/// Runs `clientele rebuild` of `projections` (every projection when empty), measured.
+pub fn rebuild_once(
+    bin: &Path,
+    url: &str,
+    dir: &Path,
+    projections: &[&str],
+) -> anyhow::Result<Rebuild> {
+    {
         let started = Instant::now();
         let mut child = Command::new(bin)
             .args(["--data-dir", &dir.join("a").display().to_string()])
@@ -137,8 +150,7 @@ pub fn rebuild(bin: &Path, url: &str, dir: &Path) -> anyhow::Result<(Rebuild, Re
             rate: events as f64 / secs,
             cpu,
         })
-    };
-    Ok((run(&["customers"])?, run(&[])?))
+    }
 }
 
 fn read_all(pipe: Option<&mut impl std::io::Read>) -> String {

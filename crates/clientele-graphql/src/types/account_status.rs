@@ -124,7 +124,8 @@ pub struct CustomerCountsFilter {
     /// Only customers of this account type.
     #[graphql(name = "type")]
     pub customer_type: Option<CustomerType>,
-    /// Exact seller.
+    /// Only this seller's customers, in any case ("alice" counts Alice's), as the list's
+    /// `seller` filter.
     pub seller: Option<String>,
     /// Count test accounts with the real customers.
     #[graphql(default)]
@@ -138,7 +139,7 @@ impl From<CustomerCountsFilter> for clientele_store::CustomerFilter {
     fn from(f: CustomerCountsFilter) -> Self {
         clientele_store::CustomerFilter {
             customer_type: f.customer_type.map(Into::into),
-            seller: f.seller,
+            seller_any_case: f.seller,
             include_test_accounts: f.include_test_accounts,
             own_company: (!f.include_own_company).then_some(false),
             include_deleted: true,

@@ -19,6 +19,7 @@ pub use filter::CustomerFilter;
 pub use list::{CustomerCursor, CustomerOrderField, CustomerPage, PageError, PageRequest};
 pub use record::CustomerRecord;
 pub(crate) use record::{CustomerRow, COLUMNS, READ_COLUMNS};
+pub use search::fold;
 pub(crate) use search::{refresh_search_text, search_text};
 pub use sellers::SellerCount;
 

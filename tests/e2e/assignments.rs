@@ -3,13 +3,14 @@
 
 use clientele_graphql::Role;
 use clientele_tests::{code, mint, on_both_backends, spawn_app, Backend};
-use serde_json::json;
+use serde_json::{json, Value};
 
 on_both_backends!(
     devices_have_one_customer_and_dashboards_many_with_lists_and_counts,
     a_bulk_assignment_moves_each_entity_by_its_own_event_and_names_the_previous_customer,
     a_bulk_assignment_leaves_the_same_read_models_as_single_assignments,
     a_bulk_assignment_that_breaks_a_rule_writes_nothing,
+    an_entity_tells_its_customer_and_a_dashboard_its_customers,
 );
 
 const BULK: &str = "mutation($c: ID!, $ids: [ID!]!) { assignDevices(customerId: $c, deviceIds: $ids) { kind customerId assigned unchanged } }";
@@ -279,4 +280,121 @@ async fn devices_have_one_customer_and_dashboards_many_with_lists_and_counts(bac
     assert_eq!(code(&refused), "FORBIDDEN");
     let seen = app.graphql_as(&user, counts, json!({ "c": a })).await;
     assert_eq!(seen["data"]["customer"]["assignmentCounts"]["devices"], 3);
+}
+
+async fn an_entity_tells_its_customer_and_a_dashboard_its_customers(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let sam = app
+        .create_customer(json!({ "name": "sam's", "seller": "sam" }))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let olga = app
+        .create_customer(json!({ "name": "olga's", "seller": "olga" }))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let tester = app
+        .create_customer(json!({ "name": "tester", "testAccount": true }))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.ok(
+        "mutation($s: ID!, $o: ID!, $t: ID!) {
+            a: assignDevice(customerId: $s, deviceId: \"dev-owned\") { changed }
+            b: assignAsset(customerId: $o, assetId: \"asset-owned\") { changed }
+            c: assignDashboard(customerId: $s, dashboardId: \"dash-shared\") { changed }
+            d: assignDashboard(customerId: $o, dashboardId: \"dash-shared\") { changed }
+            e: assignDashboard(customerId: $t, dashboardId: \"dash-shared\") { changed }
+        }",
+        json!({ "s": sam, "o": olga, "t": tester }),
+    )
+    .await;
+    const OWNER: &str =
+        "query($k: EntityKind!, $e: ID!) { entityOwner(kind: $k, entityId: $e) { id name } }";
+    let owner = |token: String, kind: &'static str, entity: &'static str| {
+        let app = &app;
+        async move {
+            let body = app
+                .graphql_as(&token, OWNER, json!({ "k": kind, "e": entity }))
+                .await;
+            assert!(body.get("errors").is_none(), "{body}");
+            body["data"]["entityOwner"].clone()
+        }
+    };
+    let admin = app.token.clone();
+    assert_eq!(owner(admin.clone(), "DEVICE", "dev-owned").await["id"], sam);
+    assert_eq!(
+        owner(admin.clone(), "ASSET", "asset-owned").await["id"],
+        olga
+    );
+    assert_eq!(owner(admin.clone(), "EDGE", "edge-none").await, Value::Null);
+    // A device of another seller's customer looks like an unassigned one.
+    let olga_seller = mint("olga", "default", Role::Seller, None);
+    assert_eq!(
+        owner(olga_seller.clone(), "DEVICE", "dev-owned").await,
+        Value::Null
+    );
+    assert_eq!(
+        owner(olga_seller.clone(), "ASSET", "asset-owned").await["id"],
+        olga
+    );
+    let wrong = app
+        .error(OWNER, json!({ "k": "DASHBOARD", "e": "dash-shared" }))
+        .await;
+    assert_eq!(wrong["extensions"]["code"], "BAD_USER_INPUT");
+    assert_eq!(wrong["extensions"]["field"], "kind");
+
+    const CUSTOMERS: &str = "query($d: ID!, $first: Int, $after: String) { dashboardCustomers(dashboardId: $d, first: $first, after: $after) { edges { cursor node { id name } } nodes { id } pageInfo { hasNextPage endCursor } } }";
+    let mut all: Vec<String> = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let page = app
+            .ok(
+                CUSTOMERS,
+                json!({ "d": "dash-shared", "first": 2, "after": after }),
+            )
+            .await;
+        let page = &page["dashboardCustomers"];
+        for edge in page["edges"].as_array().unwrap() {
+            all.push(edge["node"]["id"].as_str().unwrap().to_string());
+        }
+        if !page["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+            break;
+        }
+        after = page["pageInfo"]["endCursor"].clone();
+    }
+    let mut expected = vec![sam.clone(), olga.clone(), tester.clone()];
+    expected.sort();
+    assert_eq!(
+        all, expected,
+        "every customer, test accounts too, by id, once"
+    );
+    let seen_by_olga = app
+        .graphql_as(&olga_seller, CUSTOMERS, json!({ "d": "dash-shared" }))
+        .await;
+    assert_eq!(
+        seen_by_olga["data"]["dashboardCustomers"]["nodes"],
+        json!([{ "id": olga }]),
+        "{seen_by_olga}"
+    );
+    // Unassigned from one, and that customer leaves the list.
+    app.ok(
+        "mutation($s: ID!) { unassignDashboard(customerId: $s, dashboardId: \"dash-shared\") { changed } }",
+        json!({ "s": sam }),
+    )
+    .await;
+    let after_unassign = app.ok(CUSTOMERS, json!({ "d": "dash-shared" })).await;
+    assert_eq!(
+        after_unassign["dashboardCustomers"]["nodes"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let none = app.ok(CUSTOMERS, json!({ "d": "dash-nobody" })).await;
+    assert_eq!(none["dashboardCustomers"]["edges"], json!([]));
 }

@@ -129,6 +129,8 @@ pub const OPERATIONS: &[Operation] = {
         row(Query,        "viewer",                     Read),
         row(Query,        "node",                       Read),
         row(Query,        "nodes",                      Read),
+        row(Query,        "entityOwner",                Read),
+        row(Query,        "dashboardCustomers",         Read),
         row(Query,        "products",                   Read),
         row(Query,        "accountStatusHistory",       Read),
         row(Query,        "customerCountsByStatus",     Audit),

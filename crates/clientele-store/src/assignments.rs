@@ -12,6 +12,7 @@ use crate::db::{time, Arg};
 use crate::{CommandError, EventMetadata, Store, StoreError};
 
 mod bulk;
+mod owners;
 
 /// One page of entity ids assigned to a customer, with when each was assigned.
 #[derive(Debug, Clone, PartialEq)]
@@ -271,22 +272,5 @@ impl Store {
             }
         }
         Ok(counts)
-    }
-
-    /// The customer a device, asset or edge is assigned to, if any.
-    pub async fn owner_of(
-        &self,
-        tenant: &str,
-        kind: EntityKind,
-        entity_id: &str,
-    ) -> Result<Option<String>, StoreError> {
-        let row: Option<(Option<String>,)> = self
-            .db()
-            .fetch_optional(
-                "SELECT customer_id FROM assigned_entities WHERE tenant_id = $1 AND kind = $2 AND entity_id = $3",
-                &[tenant.into(), kind.as_str().into(), entity_id.into()],
-            )
-            .await?;
-        Ok(row.and_then(|(c,)| c))
     }
 }

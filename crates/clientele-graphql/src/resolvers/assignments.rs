@@ -7,11 +7,14 @@ use clientele_domain::customer::{CustomerCommand, DashboardFacts};
 use clientele_domain::Rule;
 use clientele_store::CommandError;
 
-use super::shared::{customer_command, parts};
+use super::shared::{customer_command, parts, within_reach};
 use crate::error::{ApiError, ApiResult};
 use crate::guard::{self, needs, Ability};
-use crate::types::assignments::{Assignment, BulkAssignment};
-use crate::types::customer::Customer;
+use crate::types::assignments::{
+    Assignment, BulkAssignment, DashboardCustomerConnection, EntityKind,
+};
+use crate::types::customer::{Customer, CustomerEdge};
+use crate::types::page::{self, PageInfo};
 
 /// BAD_USER_INPUT unless `id` is a valid id of an entity of this kind.
 fn entity(kind: Kind, id: &str) -> ApiResult<()> {
@@ -301,5 +304,72 @@ impl AssignmentsMutation {
             &dashboard_id,
         )
         .await
+    }
+}
+
+/// The entity's side of its assignments.
+#[derive(Default)]
+pub struct AssignmentsQuery;
+
+#[Object]
+impl AssignmentsQuery {
+    /// The customer a device, asset or edge is assigned to; null when it is assigned to
+    /// none, or to a customer the caller may not see (the two look the same). A dashboard
+    /// may be assigned to many customers: ask `dashboardCustomers`.
+    async fn entity_owner(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "DEVICE, ASSET or EDGE.")] kind: EntityKind,
+        #[graphql(desc = "The entity's id (a UUID).")] entity_id: ID,
+    ) -> ApiResult<Option<Customer>> {
+        guard::require(ctx, needs!(Query, "entityOwner"))?;
+        let kind = Kind::from(kind);
+        if kind == Kind::Dashboard {
+            return Err(ApiError::argument(
+                "kind",
+                Rule::AllowedValues,
+                "a dashboard may be assigned to many customers: ask dashboardCustomers",
+            ));
+        }
+        entity(kind, &entity_id)?;
+        let (me, store, _) = parts(ctx);
+        let Some(owner) = store.owner_of(&me.tenant, kind, &entity_id).await? else {
+            return Ok(None);
+        };
+        Ok(guard::visible_customer(ctx, &owner).await?.map(Into::into))
+    }
+
+    /// The customers a dashboard is assigned to, by id, as far as the caller may see them.
+    async fn dashboard_customers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The dashboard's id (a UUID).")] dashboard_id: ID,
+        #[graphql(desc = "Page size, 0 to 100; 20 when omitted.")] first: Option<i32>,
+        #[graphql(desc = "The id of the customer to start after (from `pageInfo.endCursor`).")]
+        after: Option<String>,
+    ) -> ApiResult<DashboardCustomerConnection> {
+        guard::require(ctx, needs!(Query, "dashboardCustomers"))?;
+        entity(Kind::Dashboard, &dashboard_id)?;
+        let first = page::first(first)?;
+        let mut filter = clientele_store::CustomerFilter {
+            include_test_accounts: true,
+            ..Default::default()
+        };
+        within_reach(ctx, &mut filter).await?;
+        let (me, store, _) = parts(ctx);
+        let (records, more) = store
+            .dashboard_customers(&me.tenant, &dashboard_id, &filter, first, after.as_deref())
+            .await?;
+        let edges: Vec<CustomerEdge> = records
+            .into_iter()
+            .map(|r| CustomerEdge {
+                cursor: r.id.clone(),
+                node: r.into(),
+            })
+            .collect();
+        Ok(DashboardCustomerConnection {
+            page_info: PageInfo::of(&edges, |e| e.cursor.clone(), more, after.is_some()),
+            edges,
+        })
     }
 }

@@ -44,6 +44,7 @@ pub struct QueryRoot(
     field_rules::FieldRulesQuery,
     viewer::ViewerQuery,
     node::NodeQuery,
+    assignments::AssignmentsQuery,
 );
 
 /// Every mutation: the customer's own, and those of its users, tree and assignments.

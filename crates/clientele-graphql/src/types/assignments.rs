@@ -3,11 +3,12 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Enum, Object, SimpleObject, ID};
+use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use clientele_domain::assignment::EntityKind as Kind;
 use clientele_store::{AssignedPage, AssignmentCounts as StoreCounts, CustomerRecord, Store};
 
+use super::customer::{Customer, CustomerEdge};
 use super::page::{self, PageInfo};
 use crate::error::ApiResult;
 
@@ -96,6 +97,24 @@ impl AssignedEntityConnection {
             page_info: PageInfo::of(&edges, |e| e.cursor.clone(), page.has_next_page, after),
             edges,
         }
+    }
+}
+
+/// A page of the customers a dashboard is assigned to, by id.
+#[derive(SimpleObject, Debug, Clone)]
+#[graphql(complex)]
+pub struct DashboardCustomerConnection {
+    /// The customers of this page, each with its cursor (its id).
+    pub edges: Vec<CustomerEdge>,
+    /// Where this page sits; pass `endCursor` as `after` for the next.
+    pub page_info: PageInfo,
+}
+
+#[ComplexObject]
+impl DashboardCustomerConnection {
+    /// The customers of this page (the edges' nodes).
+    async fn nodes(&self) -> Vec<Customer> {
+        self.edges.iter().map(|e| e.node.clone()).collect()
     }
 }
 

@@ -3,6 +3,7 @@
 mod as_of;
 mod assignments;
 mod auth;
+mod bulk;
 mod consistency;
 mod counts;
 mod creating;

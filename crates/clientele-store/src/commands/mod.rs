@@ -110,6 +110,37 @@ impl Store {
         A: StoredAggregate,
         A::Command: Clone + Send + Sync,
     {
+        self.run::<A>(id, command, metadata, false).await
+    }
+
+    /// A dry run of `command`: everything `execute` does (the load, the read-model facts,
+    /// the decision, the unique values, the inline projections), in a transaction that is
+    /// rolled back. Answers the events it would write, or the refusal it would meet;
+    /// nothing is kept, nothing is announced.
+    pub async fn dry_run<A>(
+        &self,
+        id: &str,
+        command: A::Command,
+        metadata: &EventMetadata,
+    ) -> Result<Committed<A>, CommandError<A::Error>>
+    where
+        A: StoredAggregate,
+        A::Command: Clone + Send + Sync,
+    {
+        self.run::<A>(id, command, metadata, true).await
+    }
+
+    async fn run<A>(
+        &self,
+        id: &str,
+        command: A::Command,
+        metadata: &EventMetadata,
+        dry_run: bool,
+    ) -> Result<Committed<A>, CommandError<A::Error>>
+    where
+        A: StoredAggregate,
+        A::Command: Clone + Send + Sync,
+    {
         for attempt in 1..=ATTEMPTS {
             let mut tx = self.db().begin().await?;
             if A::changes_hierarchy(&command) {
@@ -121,6 +152,10 @@ impl Store {
             match retryable(outcome) {
                 Ok(Attempt::Done(committed)) if committed.events.is_empty() => {
                     return Ok(committed)
+                }
+                Ok(Attempt::Done(committed)) if dry_run => {
+                    tx.rollback().await?;
+                    return Ok(committed);
                 }
                 Ok(Attempt::Done(committed)) => {
                     self.commit(tx, committed.events.len(), &committed.ending)

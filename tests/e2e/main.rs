@@ -12,6 +12,7 @@ mod deletion;
 mod deletion_lists;
 mod deletion_notices;
 mod documents;
+mod dry_run;
 mod editing;
 mod field_rules;
 mod fuzz;

@@ -384,4 +384,16 @@ mod tests {
         assert!(!may(Role::TenantAdmin, Root::Query, "noSuchOperation"));
         assert_eq!(needs!(Query, "customerAsOf"), Ability::Audit);
     }
+
+    #[test]
+    fn a_bulk_mutation_needs_what_its_single_mutation_needs() {
+        for (bulk, single) in [
+            ("bulkEditCustomers", "editCustomer"),
+            ("bulkSetProductVisibility", "setProductVisibility"),
+            ("bulkRequestDeletion", "requestDeletion"),
+        ] {
+            let ability = lookup(Root::Mutation, bulk);
+            assert_eq!(ability, lookup(Root::Mutation, single), "{bulk}");
+        }
+    }
 }

@@ -94,8 +94,8 @@ pub struct MovePreview {
     pub to_parent_id: Option<ID>,
     /// False when it is already there: the move would write nothing.
     pub changed: bool,
-    /// The live inner customers that would move with it: all of them counted, the first
-    /// 100 the caller may see listed.
+    /// The live inner customers that would move with it: all of them counted; of the
+    /// first 100 by id, those the caller may see listed.
     pub inner_customers: AffectedIds,
     /// How many events the move would write.
     pub events: i32,

@@ -134,7 +134,7 @@ impl BulkMutation {
 }
 
 /// BAD_USER_INPUT (field `ids`) unless there are 1 to `MAX_BULK_IDS` ids, none repeated
-/// (ids differing only in case name the same customer).
+/// (ids differing only in letter case are one UUID, a repeat).
 fn check_ids(ids: &[ID]) -> ApiResult<()> {
     if ids.is_empty() || ids.len() > MAX_BULK_IDS {
         return Err(ApiError::argument(

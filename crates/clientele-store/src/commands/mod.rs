@@ -16,6 +16,7 @@ use crate::sessions::ended_by;
 use crate::{CommandError, Store, StoreError};
 
 mod create_all;
+mod dry_run;
 
 /// How often a command is re-decided when another writer committed to the same aggregate
 /// between its load and its commit. Loading locks an existing aggregate, so this only
@@ -113,23 +114,8 @@ impl Store {
         self.run::<A>(id, command, metadata, false).await
     }
 
-    /// A dry run of `command`: everything `execute` does (the load, the read-model facts,
-    /// the decision, the unique values, the inline projections), in a transaction that is
-    /// rolled back. Answers the events it would write, or the refusal it would meet;
-    /// nothing is kept, nothing is announced.
-    pub async fn dry_run<A>(
-        &self,
-        id: &str,
-        command: A::Command,
-        metadata: &EventMetadata,
-    ) -> Result<Committed<A>, CommandError<A::Error>>
-    where
-        A: StoredAggregate,
-        A::Command: Clone + Send + Sync,
-    {
-        self.run::<A>(id, command, metadata, true).await
-    }
-
+    /// `execute`; with `dry_run`, the decided transaction is rolled back instead of
+    /// committed (`dry_run.rs`).
     async fn run<A>(
         &self,
         id: &str,

@@ -1,9 +1,9 @@
 //! Bulk mutations: many customers at once, each its own command with its own events and
 //! its own answer (the one the single mutation would give), 1 to 1,000 distinct ids, and
-//! dry runs that check everything and write nothing.
+//! dry runs that check everything and write nothing; reach.rs: each id as far as the caller
+//! may see it.
 
-use clientele_graphql::Role;
-use clientele_tests::{code, mint, on_both_backends, spawn_app, Backend, TestApp};
+use clientele_tests::{code, on_both_backends, spawn_app, Backend, TestApp};
 use serde_json::{json, Value};
 
 on_both_backends!(
@@ -11,8 +11,9 @@ on_both_backends!(
     a_bulk_call_takes_1_to_1000_distinct_ids_or_runs_nothing,
     bulk_visibility_and_deletion_requests_act_on_each_customer,
     a_bulk_dry_run_checks_everything_writes_nothing_and_predicts_the_real_run,
-    bulk_mutations_keep_to_the_callers_reach,
 );
+
+mod reach;
 
 const EDIT: &str = "mutation($ids: [ID!]!, $input: EditCustomerInput!, $dry: Boolean! = false) {
     bulkEditCustomers(ids: $ids, input: $input, dryRun: $dry) {
@@ -351,71 +352,4 @@ async fn a_bulk_dry_run_checks_everything_writes_nothing_and_predicts_the_real_r
             assert_eq!(real["error"], dry["error"], "{name}: {body}");
         }
     }
-}
-
-async fn bulk_mutations_keep_to_the_callers_reach(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let mine = app
-        .create_customer(json!({ "name": "mine", "seller": "sam" }))
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let theirs = app
-        .create_customer(json!({ "name": "theirs", "seller": "sue" }))
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let missing = nobody();
-    let before = app.event_count().await;
-    // A seller: its own customer passes; another seller's is refused exactly as one that
-    // does not exist.
-    let sam = mint("sam", "default", Role::Seller, None);
-    let vars = json!({ "ids": [mine, theirs, missing], "p": "CDN", "v": true });
-    let body = app.graphql_as(&sam, VISIBILITY, vars).await;
-    let list = results(&body, "bulkSetProductVisibility");
-    assert_eq!(outcomes(list), ["ok", "NOT_FOUND", "NOT_FOUND"]);
-    assert_eq!(list[1]["error"], list[2]["error"], "indistinguishable");
-    let edit = json!({ "ids": [mine, theirs], "input": { "city": "Oslo" } });
-    let body = app.graphql_as(&sam, EDIT, edit).await;
-    let list = results(&body, "bulkEditCustomers");
-    assert_eq!(outcomes(list), ["ok", "NOT_FOUND"]);
-    assert_eq!(app.customer(&theirs).await["city"], Value::Null);
-    // A customer's admin edits its own customer's customer-editable fields only.
-    let admin = mint("ada", "default", Role::CustomerAdmin, Some(&mine));
-    let body = app
-        .graphql_as(
-            &admin,
-            EDIT,
-            json!({ "ids": [mine, theirs], "input": { "customId": "X-1" } }),
-        )
-        .await;
-    assert_eq!(
-        outcomes(results(&body, "bulkEditCustomers")),
-        ["FORBIDDEN", "NOT_FOUND"]
-    );
-    // Roles the table refuses the operation are refused for the whole call.
-    for (role, query, vars) in [
-        (
-            Role::CustomerUser,
-            EDIT,
-            json!({ "ids": [mine], "input": { "city": "x" } }),
-        ),
-        (Role::Auditor, REQUEST, json!({ "ids": [mine] })),
-        (
-            Role::CustomerAdmin,
-            VISIBILITY,
-            json!({ "ids": [mine], "p": "CDN", "v": false }),
-        ),
-    ] {
-        let token = mint("someone", "default", role, Some(&mine));
-        let body = app.graphql_as(&token, query, vars).await;
-        assert_eq!(code(&body), "FORBIDDEN", "{role:?}: {body}");
-    }
-    assert_eq!(
-        app.event_count().await,
-        before + 2,
-        "only sam's two commands"
-    );
 }

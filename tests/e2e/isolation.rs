@@ -26,6 +26,9 @@ enum Scope {
     /// signIn and the rest of sign-in: the credential in the arguments decides; a bearer
     /// token adds nothing.
     SignIn,
+    /// A bulk mutation over the victim's id: refused as a whole, or each id refused as the
+    /// single mutation would be (NOT_FOUND, FORBIDDEN).
+    Bulk,
 }
 
 /// Every query and mutation, called with the victim customer's id where it takes one.
@@ -56,6 +59,11 @@ const OPERATIONS: &[(&str, bool, Scope, &str)] = &[
     ("requestDeletion", true, Scope::Customer, "mutation($id: ID!) { requestDeletion(customerId: $id) { id } }"),
     ("cancelDeletionRequest", true, Scope::Customer, "mutation($id: ID!) { cancelDeletionRequest(customerId: $id, note: \"x\") { id } }"),
     ("deleteCustomer", true, Scope::Customer, "mutation($id: ID!) { deleteCustomer(id: $id, confirm: \"victim1\") { id } }"),
+    ("deleteCustomer", true, Scope::Customer, "mutation($id: ID!) { deleteCustomer(id: $id, confirm: \"victim1\", dryRun: true) { id deletionPreview { events } } }"),
+    ("bulkEditCustomers", true, Scope::Bulk, "mutation($id: ID!) { bulkEditCustomers(ids: [$id], input: { city: \"pwned\" }) { ok events error { code } } }"),
+    ("bulkSetProductVisibility", true, Scope::Bulk, "mutation($id: ID!) { bulkSetProductVisibility(ids: [$id], product: \"CDN\", visible: false) { ok events error { code } } }"),
+    ("bulkRequestDeletion", true, Scope::Bulk, "mutation($id: ID!) { bulkRequestDeletion(ids: [$id]) { ok events error { code } } }"),
+    ("bulkRequestDeletion", true, Scope::Bulk, "mutation($id: ID!) { bulkRequestDeletion(ids: [$id], dryRun: true) { ok events error { code } } }"),
     ("setDeletionGracePeriod", true, Scope::Tenant, "mutation { setDeletionGracePeriod(days: 1) }"),
     ("setDeletionNotices", true, Scope::Tenant, "mutation { setDeletionNotices(recipients: [\"intruder@evil.example\"]) { recipients } }"),
     ("deletionNotices", false, Scope::Tenant, "{ deletionNotices { recipients } }"),
@@ -78,6 +86,7 @@ const OPERATIONS: &[(&str, bool, Scope, &str)] = &[
     ("signOut", true, Scope::SignIn, "mutation { signOut(refreshToken: \"not-a-token\") }"),
     ("requestPasswordReset", true, Scope::SignIn, "mutation { requestPasswordReset(tenant: \"t\", email: \"nobody@x.example\") }"),
     ("moveCustomer", true, Scope::Customer, "mutation($id: ID!) { moveCustomer(id: $id, parentId: null) { id } }"),
+    ("moveCustomer", true, Scope::Customer, "mutation($id: ID!) { moveCustomer(id: $id, parentId: null, dryRun: true) { id movePreview { changed } } }"),
     ("setHomeDashboard", true, Scope::Customer, "mutation($id: ID!) { setHomeDashboard(customerId: $id, dashboardId: null) { id } }"),
     ("assignDevice", true, Scope::Customer, "mutation($id: ID!) { assignDevice(customerId: $id, deviceId: \"dev-1\") { changed } }"),
     ("assignDevices", true, Scope::Customer, "mutation($id: ID!) { assignDevices(customerId: $id, deviceIds: [\"dev-2\", \"dev-3\"]) { assigned } }"),
@@ -213,7 +222,16 @@ async fn tenant_state(app: &TestApp, id: &str) -> (i64, Value) {
 
 fn refused_or_empty(name: &str, scope: Scope, body: &Value, id: &str, secret: &str) {
     let text = body.to_string();
-    if let Some(error) = body.get("errors") {
+    if scope == Scope::Bulk && body.get("errors").is_none() {
+        for result in body["data"][name].as_array().unwrap() {
+            let code = result["error"]["code"].as_str().unwrap_or_default();
+            assert!(
+                result["ok"] == false && matches!(code, "FORBIDDEN" | "NOT_FOUND"),
+                "{name}: an id out of reach was not refused: {body}"
+            );
+            assert_eq!(result["events"], json!([]), "{name}: {body}");
+        }
+    } else if let Some(error) = body.get("errors") {
         let code = error[0]["extensions"]["code"].as_str().unwrap_or_default();
         assert!(
             matches!(code, "FORBIDDEN" | "NOT_FOUND"),
@@ -261,7 +279,7 @@ async fn no_operation_reaches_another_tenants_customers(backend: Backend) {
                 body["errors"][0]["extensions"]["code"], "NOT_FOUND",
                 "{body}"
             );
-        } else if *scope == Scope::Customer || body.get("errors").is_some() {
+        } else if matches!(scope, Scope::Customer | Scope::Bulk) || body.get("errors").is_some() {
             refused_or_empty(name, *scope, &body, &id, &secret);
         } else {
             let text = body.to_string();
@@ -319,7 +337,8 @@ async fn roles_that_must_not_pass_are_refused_everywhere(backend: Backend) {
                 // A tenant-wide mutation names no customer: only the table can refuse it.
                 let allowed = guard::may(*role, Root::Mutation, name);
                 assert!(allowed || code == "FORBIDDEN", "{who} / {name}: {body}");
-            } else if *scope == Scope::Customer || body.get("errors").is_some() {
+            } else if matches!(scope, Scope::Customer | Scope::Bulk) || body.get("errors").is_some()
+            {
                 refused_or_empty(name, *scope, &body, &id, &secret);
             } else {
                 let text = body.to_string();

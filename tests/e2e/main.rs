@@ -3,6 +3,7 @@
 mod as_of;
 mod assignments;
 mod auth;
+mod bulk;
 mod consistency;
 mod counts;
 mod creating;
@@ -11,6 +12,7 @@ mod deletion;
 mod deletion_lists;
 mod deletion_notices;
 mod documents;
+mod dry_run;
 mod editing;
 mod field_rules;
 mod fuzz;

@@ -69,6 +69,8 @@ pub enum Rule {
     SameAsEmail,
     /// The address is one the service does not connect to (loopback, private, link-local).
     Address,
+    /// A list names the same thing twice.
+    Duplicate,
 }
 
 impl Rule {
@@ -97,6 +99,7 @@ impl Rule {
             Rule::CommonPassword => "COMMON_PASSWORD",
             Rule::SameAsEmail => "SAME_AS_EMAIL",
             Rule::Address => "ADDRESS",
+            Rule::Duplicate => "DUPLICATE",
         }
     }
 }

@@ -145,13 +145,16 @@ pub const OPERATIONS: &[Operation] = {
         row(Mutation,     "createCustomer",             ManageCustomers),
         row(Mutation,     "importCustomers",            ManageCustomers),
         row(Mutation,     "editCustomer",               EditCustomer),
+        row(Mutation,     "bulkEditCustomers",          EditCustomer),
         row(Mutation,     "setRequiredCustomerFields",  AdministerTenant),
         row(Mutation,     "addProduct",                 AdministerTenant),
         row(Mutation,     "setGlobalProductVisibility", AdministerTenant),
         row(Mutation,     "setProductVisibility",       ManageCustomers),
+        row(Mutation,     "bulkSetProductVisibility",   ManageCustomers),
         row(Mutation,     "activateProduct",            ManageCustomers),
         row(Mutation,     "setProductStatus",           ManageCustomers),
         row(Mutation,     "requestDeletion",            EditCustomer),
+        row(Mutation,     "bulkRequestDeletion",        EditCustomer),
         row(Mutation,     "cancelDeletionRequest",      ManageCustomers),
         row(Mutation,     "deleteCustomer",             AdministerTenant),
         row(Mutation,     "setDeletionGracePeriod",     AdministerTenant),
@@ -382,5 +385,17 @@ mod tests {
         assert!(!may(Role::CustomerAdmin, Root::Mutation, "revokeSessions"));
         assert!(!may(Role::TenantAdmin, Root::Query, "noSuchOperation"));
         assert_eq!(needs!(Query, "customerAsOf"), Ability::Audit);
+    }
+
+    #[test]
+    fn a_bulk_mutation_needs_what_its_single_mutation_needs() {
+        for (bulk, single) in [
+            ("bulkEditCustomers", "editCustomer"),
+            ("bulkSetProductVisibility", "setProductVisibility"),
+            ("bulkRequestDeletion", "requestDeletion"),
+        ] {
+            let ability = lookup(Root::Mutation, bulk);
+            assert_eq!(ability, lookup(Root::Mutation, single), "{bulk}");
+        }
     }
 }

@@ -49,8 +49,8 @@ pub use assignments::{
 pub use commands::{Committed, StoredAggregate};
 pub use db::{redact, Arg, Backend, ConnectOptions, Db, Executor, Tx};
 pub use deletion::{
-    DeletionRequestCursor, DeletionRequestFilter, DeletionRequestPage, DeletionRequestRecord,
-    DueRequest,
+    ClosedRequest, DeletionPreview, DeletionRequestCursor, DeletionRequestFilter,
+    DeletionRequestPage, DeletionRequestRecord, DueRequest,
 };
 pub use deletion_notices::{NoticeKind, NoticeSettings, PendingNotice};
 pub use error::{CommandError, StoreError};

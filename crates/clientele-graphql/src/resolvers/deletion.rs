@@ -132,18 +132,9 @@ impl DeletionMutation {
         )]
         delete_inner_customers: bool,
     ) -> ApiResult<Customer> {
-        guard::customer_for(ctx, &customer_id, needs!(Mutation, "requestDeletion")).await?;
-        let (me, store, clock) = parts(ctx);
-        let reason = free_text("reason", reason, false)?;
-        let days = store.deletion_grace_days(&me.tenant).await?;
-        let command = CustomerCommand::RequestDeletion {
-            request_id: uuid::Uuid::now_v7().to_string(),
-            reason,
-            requested_by: me.actor(),
-            due_at: clock.now() + chrono::Duration::days(i64::from(days)),
-            delete_inner_customers,
-            inner_customers: Vec::new(),
-        };
+        let needed = needs!(Mutation, "requestDeletion");
+        let inner = delete_inner_customers;
+        let command = request_command(ctx, needed, &customer_id, reason, inner).await?;
         customer_command(ctx, &customer_id, command).await
     }
 
@@ -171,7 +162,9 @@ impl DeletionMutation {
     /// data is erased; the audit trail stays; its users go and its devices, assets, edges
     /// and dashboards are released. A customer with inner customers is refused (CONFLICT,
     /// `extensions.innerCustomers`) unless `deleteInnerCustomers` is true: then the whole
-    /// subtree is deleted, in one transaction.
+    /// subtree is deleted, in one transaction. With `dryRun`, every check runs (the same
+    /// errors), nothing is written, and the customer comes back as it is with
+    /// `deletionPreview`: what the deletion would do.
     async fn delete_customer(
         &self,
         ctx: &Context<'_>,
@@ -182,17 +175,27 @@ impl DeletionMutation {
         confirm: String,
         #[graphql(default, desc = "Delete the whole subtree; false when omitted.")]
         delete_inner_customers: bool,
+        #[graphql(
+            default,
+            desc = "Only check: write nothing, and answer the customer as it is with `deletionPreview` (the inner customers, users, devices, assets, edges and dashboards that would go or be released, the open requests that would be closed)."
+        )]
+        dry_run: bool,
     ) -> ApiResult<Customer> {
         guard::customer_for(ctx, &id, needs!(Mutation, "deleteCustomer")).await?;
         let (me, store, clock) = parts(ctx);
+        let (confirmation, actor) = (Confirmation::Typed(confirm), me.actor());
+        let metadata = me.metadata(clock.now());
+        let subtree = delete_inner_customers;
+        if dry_run {
+            let preview = store
+                .preview_delete_customer(&id, confirmation, subtree, &actor, &metadata)
+                .await
+                .map_err(|e| ApiError::from_customer(e, ""))?;
+            let customer = stored(store, &me.tenant, &id).await?;
+            return Ok(customer.with_deletion_preview(preview.into()));
+        }
         store
-            .delete_customer(
-                &id,
-                Confirmation::Typed(confirm),
-                delete_inner_customers,
-                &me.actor(),
-                &me.metadata(clock.now()),
-            )
+            .delete_customer(&id, confirmation, subtree, &actor, &metadata)
             .await
             .map_err(|e| ApiError::from_customer(e, ""))?;
         stored(store, &me.tenant, &id).await
@@ -235,4 +238,27 @@ impl DeletionMutation {
         let (_, store, _) = parts(ctx);
         Ok(store.deletion_grace_days(&me.tenant).await? as i32)
     }
+}
+
+/// `requestDeletion`'s command, once the principal may see the customer (NOT_FOUND
+/// otherwise) and the reason passes; `bulkRequestDeletion` shares it.
+pub(crate) async fn request_command(
+    ctx: &Context<'_>,
+    ability: guard::Ability,
+    customer_id: &str,
+    reason: Option<String>,
+    delete_inner_customers: bool,
+) -> ApiResult<CustomerCommand> {
+    guard::customer_for(ctx, customer_id, ability).await?;
+    let (me, store, clock) = parts(ctx);
+    let reason = free_text("reason", reason, false)?;
+    let days = store.deletion_grace_days(&me.tenant).await?;
+    Ok(CustomerCommand::RequestDeletion {
+        request_id: uuid::Uuid::now_v7().to_string(),
+        reason,
+        requested_by: me.actor(),
+        due_at: clock.now() + chrono::Duration::days(i64::from(days)),
+        delete_inner_customers,
+        inner_customers: Vec::new(),
+    })
 }

@@ -5,6 +5,7 @@
 mod account_status;
 mod assignments;
 mod audit;
+mod bulk;
 mod deletion;
 mod event_stream;
 mod field_rules;
@@ -25,6 +26,7 @@ mod webhooks;
 use async_graphql::{MergedObject, MergedSubscription};
 
 pub use impersonation::ImpersonationTtl;
+pub(crate) use shared::Outcome;
 pub use sign_in::{ClientAddress, SignInLimits, SignInSettings};
 pub use users::{token_hash, ActivationSettings};
 pub use webhooks::WebhookSettings;
@@ -54,6 +56,7 @@ pub struct MutationRoot(
     profile::ProfileMutation,
     products::ProductsMutation,
     deletion::DeletionMutation,
+    bulk::BulkMutation,
     impersonation::ImpersonationMutation,
     import_export::ImportExportMutation,
     users::UsersMutation,

@@ -71,13 +71,7 @@ impl ProductsMutation {
         #[graphql(desc = "Whether this customer sees it.")] visible: bool,
     ) -> ApiResult<Customer> {
         let needed = needs!(Mutation, "setProductVisibility");
-        guard::customer_for(ctx, &customer_id, needed).await?;
-        let catalogue = catalogue_entry(ctx, &product).await?;
-        let command = CustomerCommand::SetProductVisibility {
-            product,
-            visible,
-            catalogue,
-        };
+        let command = visibility_command(ctx, needed, &customer_id, product, visible).await?;
         customer_command(ctx, &customer_id, command).await
     }
 
@@ -131,6 +125,24 @@ async fn catalogue_command(
             "product {key} committed but not in the catalogue"
         ))),
     }
+}
+
+/// `setProductVisibility`'s command, once the principal may see the customer (NOT_FOUND
+/// otherwise); `bulkSetProductVisibility` shares it.
+pub(crate) async fn visibility_command(
+    ctx: &Context<'_>,
+    ability: Ability,
+    customer_id: &str,
+    product: String,
+    visible: bool,
+) -> ApiResult<CustomerCommand> {
+    guard::customer_for(ctx, customer_id, ability).await?;
+    let catalogue = catalogue_entry(ctx, &product).await?;
+    Ok(CustomerCommand::SetProductVisibility {
+        product,
+        visible,
+        catalogue,
+    })
 }
 
 /// What a customer command needs to know of a catalogue product.

@@ -173,34 +173,8 @@ impl ProfileMutation {
         #[graphql(desc = "The fields to change; left out stays, null clears.")]
         input: EditCustomerInput,
     ) -> ApiResult<Customer> {
-        let me = guard::principal(ctx);
-        guard::customer_for(ctx, &id, needs!(Mutation, "editCustomer")).await?;
-        if me.role == Role::CustomerAdmin {
-            let fields = input.reseller_only_fields();
-            if !fields.is_empty() {
-                let message = format!("only the reseller may change {}", fields.join(", "));
-                return Err(ApiError::Forbidden(message));
-            }
-        }
-        if me.role == Role::Seller && input.reassigns_seller(&me.subject) {
-            return Err(ApiError::Forbidden(
-                "a seller may not hand its customer to another seller".into(),
-            ));
-        }
-        if let Some(v) = expected_version.filter(|v| *v < 0) {
-            return Err(ApiError::argument(
-                "expectedVersion",
-                Rule::Range,
-                format!("{v} is not a version"),
-            ));
-        }
-        let (_, store, _) = parts(ctx);
-        let required = store.required_customer_fields(&me.tenant).await?;
-        let command = CustomerCommand::EditCustomer {
-            expected_version: expected_version.map(|v| v as u64),
-            changes: input.into(),
-            required,
-        };
+        let needed = needs!(Mutation, "editCustomer");
+        let command = edit_command(ctx, needed, &id, expected_version, input).await?;
         run_customer_command(ctx, &id, command, "input.").await
     }
 
@@ -225,4 +199,44 @@ impl ProfileMutation {
             .map(Into::into)
             .collect())
     }
+}
+
+/// The checks of an edit that come before the customer decides (who may change which
+/// fields, the version's range) and its command; `editCustomer` and `bulkEditCustomers`
+/// share them. NOT_FOUND when the principal cannot see the customer.
+pub(crate) async fn edit_command(
+    ctx: &Context<'_>,
+    ability: guard::Ability,
+    id: &str,
+    expected_version: Option<i32>,
+    input: EditCustomerInput,
+) -> ApiResult<CustomerCommand> {
+    let me = guard::principal(ctx);
+    guard::customer_for(ctx, id, ability).await?;
+    if me.role == Role::CustomerAdmin {
+        let fields = input.reseller_only_fields();
+        if !fields.is_empty() {
+            let message = format!("only the reseller may change {}", fields.join(", "));
+            return Err(ApiError::Forbidden(message));
+        }
+    }
+    if me.role == Role::Seller && input.reassigns_seller(&me.subject) {
+        return Err(ApiError::Forbidden(
+            "a seller may not hand its customer to another seller".into(),
+        ));
+    }
+    if let Some(v) = expected_version.filter(|v| *v < 0) {
+        return Err(ApiError::argument(
+            "expectedVersion",
+            Rule::Range,
+            format!("{v} is not a version"),
+        ));
+    }
+    let (_, store, _) = parts(ctx);
+    let required = store.required_customer_fields(&me.tenant).await?;
+    Ok(CustomerCommand::EditCustomer {
+        expected_version: expected_version.map(|v| v as u64),
+        changes: input.into(),
+        required,
+    })
 }

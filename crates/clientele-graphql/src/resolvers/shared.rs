@@ -55,6 +55,47 @@ pub(crate) async fn run_customer_command(
     }
 }
 
+/// What one customer command did, or on a dry run would do.
+pub(crate) struct Outcome {
+    /// The customer as stored after it; `None` on a dry run, which changes nothing.
+    pub customer: Option<Customer>,
+    /// The types of the events it wrote (on a dry run: would write), in order.
+    pub events: Vec<String>,
+}
+
+/// Runs a command on an existing customer, or with `dry_run` only tries it: every check
+/// and the same events, in a transaction that is rolled back (`Store::dry_run`).
+pub(crate) async fn try_customer_command(
+    ctx: &Context<'_>,
+    id: &str,
+    command: CustomerCommand,
+    prefix: &'static str,
+    dry_run: bool,
+) -> ApiResult<Outcome> {
+    let (me, store, clock) = parts(ctx);
+    let metadata = me.metadata(clock.now());
+    let decided = if dry_run {
+        store
+            .dry_run::<CustomerAggregate>(id, command, &metadata)
+            .await
+    } else {
+        store
+            .execute::<CustomerAggregate>(id, command, &metadata)
+            .await
+    }
+    .map_err(|e| ApiError::from_customer(e, prefix))?;
+    let events = decided
+        .events
+        .iter()
+        .map(|e| e.event_type.clone())
+        .collect();
+    let customer = match dry_run {
+        true => None,
+        false => Some(stored(store, &me.tenant, id).await?),
+    };
+    Ok(Outcome { customer, events })
+}
+
 /// Runs a customer command whose fields are named by argument.
 pub(crate) async fn customer_command(
     ctx: &Context<'_>,

@@ -1,6 +1,6 @@
 //! The Customer type: its own fields, merged with the fields each slice adds to it (its
-//! place in the tree, its users, its assignments, its products and its account status);
-//! and a page of customers.
+//! place in the tree, its users, its assignments, its products, its account status, and a
+//! dry run's preview); and a page of customers.
 
 use std::sync::Arc;
 
@@ -10,6 +10,7 @@ use clientele_store::{CustomerRecord, Store};
 
 use super::account_status::{AccountStatus, CustomerAccountStatus};
 use super::assignments::CustomerAssignments;
+use super::dry_run::{CustomerPreview, DeletionPreview, MovePreview};
 use super::page::PageInfo;
 use super::products::CustomerProducts;
 use super::profile::{CustomerType, ServiceStatus};
@@ -26,6 +27,7 @@ pub struct Customer(
     CustomerAssignments,
     CustomerProducts,
     CustomerAccountStatus,
+    CustomerPreview,
 );
 
 impl From<CustomerRecord> for Customer {
@@ -39,6 +41,7 @@ impl From<CustomerRecord> for Customer {
             CustomerAssignments(record.clone()),
             CustomerProducts(record.clone()),
             CustomerAccountStatus(record),
+            CustomerPreview::default(),
         )
     }
 }
@@ -47,6 +50,19 @@ impl Customer {
     /// The customer's id (the `Node` interface reads it through this).
     pub async fn id(&self, _ctx: &async_graphql::Context<'_>) -> async_graphql::Result<&ID> {
         Ok(&self.0.id)
+    }
+
+    /// The answer of `deleteCustomer(dryRun: true)`: the customer with what its deletion
+    /// would do.
+    pub fn with_deletion_preview(mut self, preview: DeletionPreview) -> Self {
+        self.6.deletion_preview = Some(preview);
+        self
+    }
+
+    /// The answer of `moveCustomer(dryRun: true)`: the customer with what its move would do.
+    pub fn with_move_preview(mut self, preview: MovePreview) -> Self {
+        self.6.move_preview = Some(preview);
+        self
     }
 }
 

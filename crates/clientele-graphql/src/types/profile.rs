@@ -93,7 +93,7 @@ impl From<CreateCustomerInput> for CustomerDraft {
 
 /// Changes to a customer: a field left out stays as it is, `null` clears it (where it
 /// may be cleared), a value sets it. An edit that changes nothing writes no event.
-#[derive(InputObject, Debug, Default)]
+#[derive(InputObject, Debug, Default, Clone)]
 pub struct EditCustomerInput {
     /// Normalised like the creation name; cannot be cleared. Not editable by a CUSTOMER_ADMIN.
     pub name: MaybeUndefined<String>,

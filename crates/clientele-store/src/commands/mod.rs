@@ -16,6 +16,7 @@ use crate::sessions::ended_by;
 use crate::{CommandError, Store, StoreError};
 
 mod create_all;
+mod dry_run;
 
 /// How often a command is re-decided when another writer committed to the same aggregate
 /// between its load and its commit. Loading locks an existing aggregate, so this only
@@ -110,6 +111,22 @@ impl Store {
         A: StoredAggregate,
         A::Command: Clone + Send + Sync,
     {
+        self.run::<A>(id, command, metadata, false).await
+    }
+
+    /// `execute`; with `dry_run`, the decided transaction is rolled back instead of
+    /// committed (`dry_run.rs`).
+    async fn run<A>(
+        &self,
+        id: &str,
+        command: A::Command,
+        metadata: &EventMetadata,
+        dry_run: bool,
+    ) -> Result<Committed<A>, CommandError<A::Error>>
+    where
+        A: StoredAggregate,
+        A::Command: Clone + Send + Sync,
+    {
         for attempt in 1..=ATTEMPTS {
             let mut tx = self.db().begin().await?;
             if A::changes_hierarchy(&command) {
@@ -121,6 +138,10 @@ impl Store {
             match retryable(outcome) {
                 Ok(Attempt::Done(committed)) if committed.events.is_empty() => {
                     return Ok(committed)
+                }
+                Ok(Attempt::Done(committed)) if dry_run => {
+                    tx.rollback().await?;
+                    return Ok(committed);
                 }
                 Ok(Attempt::Done(committed)) => {
                     self.commit(tx, committed.events.len(), &committed.ending)

@@ -1,17 +1,20 @@
-//! Deletion: reads of deletion requests (for auditors and for the deletion scheduler), the
-//! tenant's grace period, and deleting a customer, alone or with its whole subtree.
+//! Deletion: reads of deletion requests (for auditors and for the deletion scheduler) and
+//! the tenant's grace period; delete.rs deletes a customer, alone or with its whole
+//! subtree, and preview.rs says what a deletion would do (its dry run).
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use clientele_domain::customer::{Confirmation, Customer, CustomerCommand, CustomerError};
 
-use crate::commands::{lock_hierarchy, retryable, Attempt, Committed, ATTEMPTS};
-use crate::db::{time, Arg, Tx};
-use crate::events::EventMetadata;
+use crate::db::{time, Arg};
 use crate::profile::filter_sql;
-use crate::tree::subtree_range;
-use crate::{CommandError, CustomerFilter, Store, StoreError};
+use crate::{CustomerFilter, Store, StoreError};
+
+mod delete;
+mod preview;
+
+pub(crate) use delete::live_children;
+pub use preview::{ClosedRequest, DeletionPreview};
 
 /// One deletion request and how it ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -242,128 +245,4 @@ impl Store {
             .await?;
         Ok(days.map_or(clientele_domain::tenant::DEFAULT_GRACE_DAYS, |d| d as u32))
     }
-}
-
-impl Store {
-    /// Deletes a customer. One with live inner customers is refused
-    /// (`HasInnerCustomers`) unless `subtree`: then every inner customer, deepest first,
-    /// is deleted with it, in one transaction (all or nothing).
-    pub async fn delete_customer(
-        &self,
-        id: &str,
-        confirmation: Confirmation,
-        subtree: bool,
-        deleted_by: &str,
-        metadata: &EventMetadata,
-    ) -> Result<Committed<Customer>, CommandError<CustomerError>> {
-        let tenant = metadata.tenant.as_str();
-        'attempts: for _ in 0..ATTEMPTS {
-            let mut tx = self.db().begin().await?;
-            lock_hierarchy(&mut tx, tenant).await?;
-            let mut appended = 0;
-            let mut ending = Vec::new();
-            if subtree {
-                for inner in live_descendants(&mut tx, tenant, id).await? {
-                    // An automatic deletion carries its cause to every inner customer.
-                    let due_request = match &confirmation {
-                        Confirmation::DueRequest { request_id, .. } => Some(request_id.clone()),
-                        _ => None,
-                    };
-                    let subtree = Confirmation::Subtree {
-                        root: id.into(),
-                        due_request,
-                    };
-                    let command = delete_command(subtree, deleted_by);
-                    let outcome = self
-                        .attempt::<Customer>(&mut tx, &inner, command, metadata)
-                        .await;
-                    match retryable(outcome)? {
-                        Attempt::Done(inner) => {
-                            appended += inner.events.len();
-                            ending.extend(inner.ending);
-                        }
-                        // The whole subtree is decided again, in a new transaction.
-                        Attempt::Retry => continue 'attempts,
-                    }
-                }
-            }
-            let command = delete_command(confirmation.clone(), deleted_by);
-            let outcome = self
-                .attempt::<Customer>(&mut tx, id, command, metadata)
-                .await;
-            match retryable(outcome)? {
-                Attempt::Done(committed) => {
-                    if !committed.events.is_empty() {
-                        ending.extend(committed.ending.iter().cloned());
-                        self.commit(tx, appended + committed.events.len(), &ending)
-                            .await?;
-                        // The erased personal fields must leave the files before we answer.
-                        self.db().truncate_wal().await?;
-                    }
-                    return Ok(committed);
-                }
-                Attempt::Retry => continue,
-            }
-        }
-        Err(CommandError::Contended)
-    }
-}
-
-/// A deletion command; `prepare` fills in the live inner customers.
-fn delete_command(confirmation: Confirmation, deleted_by: &str) -> CustomerCommand {
-    CustomerCommand::DeleteCustomer {
-        confirmation,
-        deleted_by: deleted_by.to_string(),
-        inner_customers: Vec::new(),
-        released: Default::default(),
-    }
-}
-
-/// The customer's live inner customers (children).
-pub(crate) async fn live_children(
-    tx: &mut Tx,
-    tenant: &str,
-    id: &str,
-) -> Result<Vec<String>, StoreError> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        id: String,
-    }
-    let children: Vec<Row> = tx
-        .fetch_all(
-            "SELECT id FROM customers WHERE tenant_id = $1 AND parent_id = $2 AND account_status <> 'DELETED' ORDER BY id",
-            &[tenant.into(), id.into()],
-        )
-        .await?;
-    Ok(children.into_iter().map(|r| r.id).collect())
-}
-
-/// Live customers under `id`, deepest first.
-async fn live_descendants(tx: &mut Tx, tenant: &str, id: &str) -> Result<Vec<String>, StoreError> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        id: String,
-    }
-    #[derive(sqlx::FromRow)]
-    struct Path {
-        ancestry: String,
-    }
-    let Some(root) = tx
-        .fetch_optional::<Path>(
-            "SELECT ancestry FROM customers WHERE tenant_id = $1 AND id = $2",
-            &[tenant.into(), id.into()],
-        )
-        .await?
-    else {
-        return Ok(Vec::new());
-    };
-    let (start, end) = subtree_range(&root.ancestry, id);
-    let rows: Vec<Row> = tx
-        .fetch_all(
-            "SELECT id FROM customers WHERE tenant_id = $1 AND ancestry >= $2 AND ancestry < $3 \
-             AND account_status <> 'DELETED' ORDER BY length(ancestry) DESC, id",
-            &[tenant.into(), Arg::Text(start), Arg::Text(end)],
-        )
-        .await?;
-    Ok(rows.into_iter().map(|r| r.id).collect())
 }

@@ -1,5 +1,6 @@
 //! End-to-end tests: the real app on a random port, over real PostgreSQL and SQLite.
 
+mod address_and_names;
 mod as_of;
 mod assignments;
 mod auth;

@@ -102,6 +102,12 @@ pub struct CustomerFields {
     pub address: Option<String>,
     /// The phone number, as entered.
     pub phone: Option<String>,
+    /// The state, province or region.
+    pub state: Option<String>,
+    /// The postal (zip) code.
+    pub zip: Option<String>,
+    /// The postal address's second line.
+    pub address2: Option<String>,
     /// Derived from the customer's products; never edited.
     pub account_status: AccountStatus,
     /// The tenant's own company: listed for convenience, never modified or deleted.
@@ -146,6 +152,9 @@ impl From<&CustomerRecord> for CustomerFields {
             city: p.city,
             address: p.address,
             phone: p.phone,
+            state: p.state,
+            zip: p.zip,
+            address2: p.address2,
             account_status: r.account_status.into(),
             own_company: r.own_company,
             created_at: r.created_at,

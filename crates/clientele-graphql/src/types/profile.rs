@@ -55,6 +55,12 @@ pub struct CreateCustomerInput {
     pub address: Option<String>,
     /// Phone number, at most 32 characters: digits, spaces and + - ( ) . with at least 3 digits. Personal data.
     pub phone: Option<String>,
+    /// State, province or region, at most 100 characters. Personal data.
+    pub state: Option<String>,
+    /// Postal (zip) code, free text of at most 100 characters. Personal data.
+    pub zip: Option<String>,
+    /// The postal address's second line, at most 500 characters. Personal data.
+    pub address2: Option<String>,
     /// Makes the new customer an inner customer of this one.
     pub parent_id: Option<ID>,
     /// The customer's first admin user, created in the same transaction: with a password it
@@ -87,6 +93,9 @@ impl From<CreateCustomerInput> for CustomerDraft {
             city: i.city,
             address: i.address,
             phone: i.phone,
+            state: i.state,
+            zip: i.zip,
+            address2: i.address2,
         }
     }
 }
@@ -140,6 +149,12 @@ pub struct EditCustomerInput {
     pub address: MaybeUndefined<String>,
     /// At most 32 characters: digits, spaces and + - ( ) . with at least 3 digits; null clears it.
     pub phone: MaybeUndefined<String>,
+    /// At most 100 characters; null clears it.
+    pub state: MaybeUndefined<String>,
+    /// At most 100 characters; null clears it.
+    pub zip: MaybeUndefined<String>,
+    /// At most 500 characters; null clears it.
+    pub address2: MaybeUndefined<String>,
 }
 
 impl EditCustomerInput {
@@ -179,6 +194,9 @@ impl EditCustomerInput {
             (F::City, self.city.is_undefined()),
             (F::Address, self.address.is_undefined()),
             (F::Phone, self.phone.is_undefined()),
+            (F::State, self.state.is_undefined()),
+            (F::Zip, self.zip.is_undefined()),
+            (F::Address2, self.address2.is_undefined()),
         ];
         given
             .into_iter()
@@ -232,6 +250,9 @@ impl From<EditCustomerInput> for CustomerChanges {
             city: change(i.city),
             address: change(i.address),
             phone: change(i.phone),
+            state: change(i.state),
+            zip: change(i.zip),
+            address2: change(i.address2),
         }
     }
 }
@@ -304,4 +325,10 @@ pub enum CustomerField {
     Address,
     /// The phone number.
     Phone,
+    /// The state, province or region.
+    State,
+    /// The postal (zip) code.
+    Zip,
+    /// The postal address's second line.
+    Address2,
 }

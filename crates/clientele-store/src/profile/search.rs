@@ -51,6 +51,9 @@ pub(crate) fn search_text(p: &CustomerProfile) -> String {
         p.city.as_ref(),
         p.address.as_ref(),
         p.phone.as_ref(),
+        p.state.as_ref(),
+        p.zip.as_ref(),
+        p.address2.as_ref(),
     ]
     .into_iter()
     .flatten()

@@ -15,7 +15,7 @@ pub fn max_len(field: CustomerField) -> usize {
         CustomerField::Shortname => 16,
         CustomerField::Language => 35,
         CustomerField::Phone => 32,
-        CustomerField::Address => 500,
+        CustomerField::Address | CustomerField::Address2 => 500,
         CustomerField::Organization | CustomerField::Title => 200,
         _ => 100,
     }

@@ -1,6 +1,7 @@
 //! Given/when/then tests of the customer aggregate, one file per feature, and the givens
 //! they share.
 
+mod address_and_names;
 mod assignments;
 mod deletion;
 mod impersonation;

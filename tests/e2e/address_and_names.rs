@@ -11,6 +11,9 @@ on_both_backends!(
     the_address_fields_obey_their_rules_and_refusals_write_nothing,
     the_text_filter_and_the_csv_carry_the_address_fields,
     deletion_erases_state_zip_and_address2,
+    a_taken_name_fails_by_default_and_writes_nothing,
+    uniquify_takes_the_first_free_suffix_and_says_so,
+    concurrent_uniquify_creates_of_one_name_all_succeed_under_different_names,
 );
 
 const ADDRESS: &str = "id version state zip address2 address city";
@@ -261,5 +264,135 @@ async fn deletion_erases_state_zip_and_address2(backend: Backend) {
         data["customers"]["edges"],
         json!([]),
         "and from the search text"
+    );
+}
+
+const NAMED: &str = "mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { id name nameUniquified requestedName shortname createdAt } }";
+
+async fn create_named(app: &TestApp, input: Value) -> Value {
+    app.ok(NAMED, json!({ "input": input })).await["createCustomer"].clone()
+}
+
+async fn a_taken_name_fails_by_default_and_writes_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let first = create_named(&app, json!({ "name": "Acme Corp" })).await;
+    assert_eq!(
+        (
+            &first["name"],
+            &first["nameUniquified"],
+            &first["requestedName"]
+        ),
+        (&json!("acme-corp"), &json!(false), &Value::Null)
+    );
+    let before = app.event_count().await;
+    for input in [
+        json!({ "name": "ACME corp" }),
+        json!({ "name": "acme-corp", "nameConflict": "FAIL" }),
+    ] {
+        let body = app.graphql(NAMED, json!({ "input": input })).await;
+        assert_eq!(code(&body), "CONFLICT", "{body}");
+        let extensions = &body["errors"][0]["extensions"];
+        assert_eq!(
+            (&extensions["field"], &extensions["rule"]),
+            (&json!("input.name"), &json!("UNIQUE"))
+        );
+    }
+    assert_eq!(app.event_count().await, before, "nothing written");
+}
+
+async fn uniquify_takes_the_first_free_suffix_and_says_so(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let uniquify = |name: &str| json!({ "name": name, "nameConflict": "UNIQUIFY" });
+    let free = create_named(&app, uniquify("Acme")).await;
+    assert_eq!(
+        (
+            &free["name"],
+            &free["nameUniquified"],
+            &free["requestedName"]
+        ),
+        (&json!("acme"), &json!(false), &Value::Null),
+        "a free name is kept as it is"
+    );
+    let second = create_named(&app, uniquify("ACME")).await;
+    assert_eq!(
+        (
+            &second["name"],
+            &second["nameUniquified"],
+            &second["requestedName"]
+        ),
+        (&json!("acme-2"), &json!(true), &json!("acme"))
+    );
+    let third = create_named(&app, uniquify("acme")).await;
+    assert_eq!(third["name"], "acme-3");
+    // Deleting acme-2 frees its name: the first free suffix is 2 again.
+    app.ok(
+        "mutation($id: ID!) { deleteCustomer(id: $id, confirm: \"acme-2\") { id } }",
+        json!({ "id": second["id"] }),
+    )
+    .await;
+    assert_eq!(create_named(&app, uniquify("acme")).await["name"], "acme-2");
+    // The suffix stays within the name's 100 characters.
+    let long = "n".repeat(100);
+    create_named(&app, json!({ "name": long })).await;
+    let trimmed = create_named(&app, uniquify(&long)).await;
+    assert_eq!(trimmed["name"], format!("{}-2", "n".repeat(98)));
+    assert_eq!(trimmed["requestedName"], long);
+    // The event says so, and so does the customer as of its creation and later reads.
+    let id = third["id"].as_str().unwrap();
+    assert_eq!(app.history(id).await[0]["payload"]["requestedName"], "acme");
+    let as_of = app
+        .ok(
+            "query($id: ID!, $at: DateTime!) { customerAsOf(id: $id, at: $at) { name nameUniquified requestedName } customer(id: $id) { requestedName } }",
+            json!({ "id": id, "at": third["createdAt"] }),
+        )
+        .await;
+    assert_eq!(
+        as_of,
+        json!({ "customerAsOf": { "name": "acme-3", "nameUniquified": true, "requestedName": "acme" },
+                "customer": { "requestedName": "acme" } })
+    );
+    // Only the name is made unique: a taken shortname is refused under UNIQUIFY too.
+    create_named(&app, json!({ "name": "short", "shortname": "taken1" })).await;
+    let before = app.event_count().await;
+    let body = app
+        .graphql(
+            NAMED,
+            json!({ "input": { "name": "short", "shortname": "TAKEN1", "nameConflict": "UNIQUIFY" } }),
+        )
+        .await;
+    assert_eq!(code(&body), "CONFLICT", "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["field"], "input.shortname");
+    assert_eq!(app.event_count().await, before, "nothing written");
+}
+
+async fn concurrent_uniquify_creates_of_one_name_all_succeed_under_different_names(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    create_named(&app, json!({ "name": "rush" })).await;
+    let creates = (0..6).map(|_| {
+        app.graphql(
+            NAMED,
+            json!({ "input": { "name": "Rush", "nameConflict": "UNIQUIFY" } }),
+        )
+    });
+    let answers = futures::future::join_all(creates).await;
+    let mut names: Vec<String> = answers
+        .iter()
+        .map(|body| {
+            assert!(
+                body.get("errors").is_none(),
+                "every create succeeds: {body}"
+            );
+            let created = &body["data"]["createCustomer"];
+            assert_eq!(created["requestedName"], "rush");
+            created["name"].as_str().unwrap().to_string()
+        })
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["rush-2", "rush-3", "rush-4", "rush-5", "rush-6", "rush-7"],
+        "each got its own suffix, the first free ones"
     );
 }

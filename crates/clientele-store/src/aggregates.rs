@@ -84,11 +84,13 @@ impl StoredAggregate for Customer {
                 draft,
                 required,
                 parent: Some(parent),
+                requested_name,
             } => CustomerCommand::CreateCustomer {
                 tenant: t,
                 draft,
                 required,
                 parent: Some(parent_facts(tx, tenant, parent.id).await?),
+                requested_name,
             },
             CustomerCommand::MoveCustomer {
                 id,

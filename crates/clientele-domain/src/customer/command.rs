@@ -23,6 +23,9 @@ pub enum CustomerCommand {
         required: Vec<CustomerField>,
         /// The parent customer, for an inner customer.
         parent: Option<ParentFacts>,
+        /// The name the caller asked for, when `draft.name` is another one: a suffixed name
+        /// the API chose because the name asked for was taken (policy UNIQUIFY).
+        requested_name: Option<String>,
     },
     /// Register the tenant's own company: listed, never modified or deleted.
     RegisterOwnCompany { tenant: String, name: String },

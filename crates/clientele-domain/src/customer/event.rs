@@ -317,6 +317,15 @@ pub struct CustomerCreated {
         skip_serializing_if = "std::ops::Not::not"
     )]
     pub own_company: bool,
+    /// The name the caller asked for, when it was taken and the UNIQUIFY policy gave the
+    /// customer `profile.name` (a suffixed one) instead; none otherwise (added later: older
+    /// events decode as none).
+    #[serde(
+        default,
+        rename = "requestedName",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub requested_name: Option<String>,
 }
 
 /// Some fields of a customer changed; only those are carried.

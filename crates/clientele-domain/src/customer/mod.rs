@@ -37,9 +37,10 @@ pub use event::{
 };
 pub use products::{CatalogueEntry, CustomerProduct};
 pub use profile::{
-    customer_editable, field_rule, field_rules, max_len, normalise_name, Change, CustomerChanges,
-    CustomerDraft, CustomerField, CustomerPatch, CustomerProfile, CustomerType, FieldFormat,
-    FieldRule, ServiceStatus, UniqueKey, ALL_FIELDS, DATA_RETENTION_DAYS, ROLLUP_RETENTION_DAYS,
+    customer_editable, field_rule, field_rules, max_len, normalise_name, suffixed_name, Change,
+    CustomerChanges, CustomerDraft, CustomerField, CustomerPatch, CustomerProfile, CustomerType,
+    FieldFormat, FieldRule, ServiceStatus, UniqueKey, ALL_FIELDS, DATA_RETENTION_DAYS,
+    ROLLUP_RETENTION_DAYS,
 };
 pub use tree::ParentFacts;
 pub use users::passwords;
@@ -84,6 +85,10 @@ pub struct Customer {
     /// Whether the home dashboard's toolbar is hidden.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub hide_toolbar: bool,
+    /// The name asked for at creation when the customer was given a suffixed one instead
+    /// (UNIQUIFY); it stays as it was when the name is edited later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_name: Option<String>,
     /// Impersonation sessions that ended, by id, with when their tokens expire; kept only
     /// until then (an expired token is refused anyway).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -122,7 +127,8 @@ impl Customer {
                 draft,
                 required,
                 parent,
-            } => self.decide_create(tenant, draft, &required, parent),
+                requested_name,
+            } => self.decide_create(tenant, draft, &required, parent, requested_name),
             C::RegisterOwnCompany { tenant, name } => self.decide_own_company(tenant, &name),
             C::EditCustomer {
                 expected_version,
@@ -248,6 +254,7 @@ impl Aggregate for Customer {
                 self.tenant = created.tenant;
                 self.profile = Some(created.profile);
                 self.own_company = created.own_company;
+                self.requested_name = created.requested_name;
             }
             CustomerEvent::CustomerEdited(edited) => {
                 if let Some(profile) = &mut self.profile {

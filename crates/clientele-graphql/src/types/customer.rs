@@ -59,6 +59,12 @@ pub struct CustomerFields {
     pub version: i64,
     /// Lower case, spaces replaced by hyphens; unique within the tenant.
     pub name: String,
+    /// True when createCustomer's UNIQUIFY policy gave the customer a suffixed name because
+    /// the name asked for (`requestedName`) was taken.
+    pub name_uniquified: bool,
+    /// The (normalised) name asked for at creation, when the customer got a suffixed one
+    /// instead (`nameUniquified`); null otherwise. Later renames leave it as it was.
+    pub requested_name: Option<String>,
     /// The contact email. Null when not given, or erased by deletion.
     pub email: Option<String>,
     /// The contact's given name.
@@ -131,6 +137,8 @@ impl From<&CustomerRecord> for CustomerFields {
             id: ID(r.id.clone()),
             version: r.version,
             name: p.name,
+            name_uniquified: r.requested_name.is_some(),
+            requested_name: r.requested_name.clone(),
             email: p.email,
             given_name: p.given_name,
             family_name: p.family_name,

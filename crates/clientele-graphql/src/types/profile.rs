@@ -66,6 +66,23 @@ pub struct CreateCustomerInput {
     /// The customer's first admin user, created in the same transaction: with a password it
     /// signs in at once, without one it is sent an activation email.
     pub first_admin: Option<crate::types::users::FirstAdminInput>,
+    /// What to do when another live customer of the tenant already has the (normalised)
+    /// name: FAIL (the default) answers CONFLICT; UNIQUIFY appends "-2", "-3", … (the first
+    /// free one) and the answer's `nameUniquified` and `requestedName` say so. The shortname
+    /// is never changed: a taken shortname is CONFLICT either way.
+    #[graphql(default)]
+    pub name_conflict: NameConflictPolicy,
+}
+
+/// What createCustomer does when the name is taken.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
+pub enum NameConflictPolicy {
+    /// Refuse: CONFLICT with `field: input.name` and `rule: UNIQUE`; nothing is written.
+    #[default]
+    Fail,
+    /// Create it under the first free name of "name-2", "name-3", … (the name's end trimmed
+    /// to stay within 100 characters), and report the name asked for.
+    Uniquify,
 }
 
 impl From<CreateCustomerInput> for CustomerDraft {

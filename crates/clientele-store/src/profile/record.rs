@@ -28,20 +28,23 @@ pub struct CustomerRecord {
     /// The home dashboard and whether its toolbar is hidden.
     pub home_dashboard_id: Option<String>,
     pub hide_toolbar: bool,
+    /// The name asked for at creation when the customer was given a suffixed one instead
+    /// (createCustomer's UNIQUIFY policy); none otherwise.
+    pub requested_name: Option<String>,
 }
 
 /// The table's columns, in the order `CustomerRow` and `write_row` use them.
 pub(crate) const COLUMNS: &str = "tenant_id, id, version, name, email, given_name, family_name, organization, \
     shortname, customer_type, service_status, contractual_flows_per_second, multi_account, internal, \
     test_account, data_retention_days, rollup_retention_days, language, seller, custom_id, title, country, \
-    city, address, phone, account_status, created_at, updated_at, own_company, state, zip, address2";
+    city, address, phone, account_status, created_at, updated_at, own_company, state, zip, address2, requested_name";
 
 /// `COLUMNS` and the columns events other than create and edit keep (tree, home dashboard).
 pub(crate) const READ_COLUMNS: &str = "tenant_id, id, version, name, email, given_name, family_name, organization, \
     shortname, customer_type, service_status, contractual_flows_per_second, multi_account, internal, \
     test_account, data_retention_days, rollup_retention_days, language, seller, custom_id, title, country, \
     city, address, phone, account_status, created_at, updated_at, own_company, state, zip, address2, \
-    parent_id, ancestry, home_dashboard_id, hide_toolbar";
+    requested_name, parent_id, ancestry, home_dashboard_id, hide_toolbar";
 
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct CustomerRow {
@@ -77,6 +80,7 @@ pub(crate) struct CustomerRow {
     state: Option<String>,
     zip: Option<String>,
     address2: Option<String>,
+    requested_name: Option<String>,
     parent_id: Option<String>,
     ancestry: String,
     home_dashboard_id: Option<String>,
@@ -138,6 +142,7 @@ impl TryFrom<CustomerRow> for CustomerRecord {
             ancestry: row.ancestry,
             home_dashboard_id: row.home_dashboard_id,
             hide_toolbar: row.hide_toolbar,
+            requested_name: row.requested_name,
         })
     }
 }

@@ -14,20 +14,23 @@ pub use fields::{
     DATA_RETENTION_DAYS, ROLLUP_RETENTION_DAYS,
 };
 pub use forms::{Change, CustomerChanges, CustomerDraft};
-pub use rules::{max_len, normalise_name};
+pub use rules::{max_len, normalise_name, suffixed_name};
 
 use super::event::{CustomerCreated, CustomerEdited, CustomerEvent, CustomerMoved};
 use super::tree::{check_parent, ParentFacts};
 use super::{Customer, CustomerError};
 
 impl Customer {
-    /// Creates the customer from the form, under `parent` for an inner customer.
+    /// Creates the customer from the form, under `parent` for an inner customer. With
+    /// `requested_name`, the form's name is one the caller did not ask for (a suffixed one,
+    /// as the UNIQUIFY policy gives): the event records the name asked for.
     pub(super) fn decide_create(
         &self,
         tenant: String,
         draft: CustomerDraft,
         required: &[CustomerField],
         parent: Option<ParentFacts>,
+        requested_name: Option<String>,
     ) -> Result<Vec<CustomerEvent>, CustomerError> {
         if self.profile.is_some() {
             return Err(CustomerError::AlreadyExists);
@@ -36,10 +39,14 @@ impl Customer {
         if let Some(parent) = &parent {
             check_parent(parent, None)?;
         }
+        let requested_name = requested_name
+            .map(|name| normalise_name(&name))
+            .filter(|name| *name != profile.name);
         let created = CustomerEvent::CustomerCreated(CustomerCreated {
             tenant,
             profile,
             own_company: false,
+            requested_name,
         });
         let placed = parent.map(|parent| {
             CustomerEvent::CustomerMoved(CustomerMoved {
@@ -64,6 +71,7 @@ impl Customer {
             tenant,
             profile: CustomerProfile::named(normalise_name(name)),
             own_company: true,
+            requested_name: None,
         })])
     }
 

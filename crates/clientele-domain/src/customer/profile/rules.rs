@@ -31,6 +31,19 @@ pub fn normalise_name(raw: &str) -> String {
         .collect()
 }
 
+/// The `n`th candidate of a taken name under the UNIQUIFY policy: the name itself for 1,
+/// else the name with "-n" appended, its end trimmed so that the whole stays within the
+/// name's length limit ("acme" → "acme-2", "acme-3", …).
+pub fn suffixed_name(name: &str, n: u32) -> String {
+    if n <= 1 {
+        return name.to_string();
+    }
+    let suffix = format!("-{n}");
+    let room = max_len(CustomerField::Name).saturating_sub(suffix.chars().count());
+    let base: String = name.chars().take(room).collect();
+    format!("{base}{suffix}")
+}
+
 /// Collects violations while values are normalised, so that every broken rule of a form is
 /// reported at once.
 #[derive(Default)]

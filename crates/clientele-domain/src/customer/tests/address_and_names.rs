@@ -78,3 +78,43 @@ fn events_stored_before_the_address_fields_still_decode() {
         serde_json::json!({ "name": "acme", "multiAccount": false, "internal": false, "testAccount": false, "language": "en" })
     );
 }
+
+#[test]
+fn a_suffixed_name_stays_within_the_names_length() {
+    assert_eq!(suffixed_name("acme", 1), "acme");
+    assert_eq!(suffixed_name("acme", 2), "acme-2");
+    let long = "n".repeat(100);
+    assert_eq!(suffixed_name(&long, 12), format!("{}-12", "n".repeat(97)));
+    assert_eq!(suffixed_name(&long, 12).chars().count(), 100);
+}
+
+#[test]
+fn a_create_under_another_name_records_the_name_asked_for() {
+    let create = |name: &str, requested: Option<&str>| CustomerCommand::CreateCustomer {
+        tenant: "acme".into(),
+        draft: CustomerDraft {
+            name: name.into(),
+            ..Default::default()
+        },
+        required: vec![],
+        parent: None,
+        requested_name: requested.map(str::to_string),
+    };
+    let created = |name: &str, requested: Option<&str>| {
+        CustomerEvent::CustomerCreated(CustomerCreated {
+            tenant: "acme".into(),
+            profile: CustomerProfile::named(name),
+            own_company: false,
+            requested_name: requested.map(str::to_string),
+        })
+    };
+    Given::with(())
+        .given_no_previous_events()
+        .when(create("acme-2", Some("ACME")))
+        .then_expect_events(vec![created("acme-2", Some("acme"))]);
+    // Asked for what it got: nothing to report.
+    Given::with(())
+        .given_no_previous_events()
+        .when(create("acme", Some("Acme")))
+        .then_expect_events(vec![created("acme", None)]);
+}

@@ -9,6 +9,7 @@ fn create(draft: CustomerDraft) -> CustomerCommand {
         draft,
         required: vec![],
         parent: None,
+        requested_name: None,
     }
 }
 
@@ -186,6 +187,7 @@ fn a_tenant_can_require_fields_of_the_creation_form() {
         },
         required: vec![CustomerField::Email, CustomerField::Type],
         parent: None,
+        requested_name: None,
     };
     assert_eq!(
         rules_of(&violations(command)),
@@ -361,6 +363,7 @@ fn the_tenants_own_company_takes_no_command() {
         tenant: "acme".into(),
         profile: CustomerProfile::named("acme"),
         own_company: true,
+        requested_name: None,
     });
     Given::with(())
         .given(vec![own])

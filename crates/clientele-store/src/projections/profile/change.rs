@@ -132,5 +132,6 @@ pub(super) fn created_record(e: &Envelope, created: &CustomerCreated) -> Custome
         ancestry: "/".into(),
         home_dashboard_id: None,
         hide_toolbar: false,
+        requested_name: created.requested_name.clone(),
     }
 }

@@ -24,6 +24,7 @@ mod isolation;
 mod listing;
 mod log_and_projections;
 mod operations;
+mod product_toggles;
 mod products;
 mod relay;
 mod revocation;

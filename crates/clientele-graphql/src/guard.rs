@@ -147,6 +147,7 @@ pub const OPERATIONS: &[Operation] = {
         row(Mutation,     "addProduct",                 AdministerTenant),
         row(Mutation,     "setGlobalProductVisibility", AdministerTenant),
         row(Mutation,     "setProductVisibility",       ManageCustomers),
+        row(Mutation,     "resetProductVisibility",     ManageCustomers),
         row(Mutation,     "activateProduct",            ManageCustomers),
         row(Mutation,     "setProductStatus",           ManageCustomers),
         row(Mutation,     "requestDeletion",            EditCustomer),

@@ -37,6 +37,7 @@ event_enum! {
         PasswordSet(PasswordSet),
         PasswordResetIssued(PasswordResetIssued),
         SignInLockedOut(SignInLockedOut),
+        ProductVisibilityReset(ProductVisibilityReset),
     }
 }
 
@@ -277,6 +278,15 @@ pub struct ProductVisibilitySet {
     pub visible: bool,
     /// The customer's own setting before; `None` when it followed the global setting.
     pub previous: Option<bool>,
+}
+
+/// The customer's own visibility of a product was removed: the tenant's global setting
+/// applies to it again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductVisibilityReset {
+    pub product: String,
+    /// The customer's own setting it had until then.
+    pub previous: bool,
 }
 
 /// A product was activated for the customer, starting in `status` (NEW).

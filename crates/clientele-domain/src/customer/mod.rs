@@ -33,9 +33,10 @@ pub use event::{
     CustomerDeleted, CustomerEdited, CustomerEvent, CustomerMoved, CustomerUserAdded,
     CustomerUserEdited, DeletionCancelled, DeletionRequested, HomeDashboardSet, ImpersonationEnded,
     ImpersonationStarted, PasswordResetIssued, PasswordSet, ProductActivated, ProductStatusChanged,
-    ProductVisibilitySet, SessionEnded, SignInLockedOut, StoppedProduct, UserRef, EVENT_TYPES,
+    ProductVisibilityReset, ProductVisibilitySet, SessionEnded, SignInLockedOut, StoppedProduct,
+    UserRef, EVENT_TYPES,
 };
-pub use products::{CatalogueEntry, CustomerProduct};
+pub use products::{CatalogueEntry, CustomerProduct, ProductToggle};
 pub use profile::{
     customer_editable, field_rule, field_rules, max_len, normalise_name, suffixed_name, Change,
     CustomerChanges, CustomerDraft, CustomerField, CustomerPatch, CustomerProfile, CustomerType,
@@ -128,7 +129,8 @@ impl Customer {
                 required,
                 parent,
                 requested_name,
-            } => self.decide_create(tenant, draft, &required, parent, requested_name),
+                products,
+            } => self.decide_create(tenant, draft, &required, parent, requested_name, products),
             C::RegisterOwnCompany { tenant, name } => self.decide_own_company(tenant, &name),
             C::EditCustomer {
                 expected_version,
@@ -140,6 +142,9 @@ impl Customer {
                 visible,
                 catalogue,
             } => self.decide_visibility(product, visible, catalogue),
+            C::ResetProductVisibility { product, catalogue } => {
+                self.decide_reset_visibility(product, catalogue)
+            }
             C::ActivateProduct { product, catalogue } => self.decide_activation(product, catalogue),
             C::SetProductStatus { product, status } => self.decide_status(product, status),
             C::StartImpersonation {
@@ -263,6 +268,14 @@ impl Aggregate for Customer {
             }
             CustomerEvent::ProductVisibilitySet(set) => {
                 self.products.entry(set.product).or_default().visible = Some(set.visible);
+            }
+            CustomerEvent::ProductVisibilityReset(reset) => {
+                if let Some(product) = self.products.get_mut(&reset.product) {
+                    product.visible = None;
+                    if product.status.is_none() {
+                        self.products.remove(&reset.product);
+                    }
+                }
             }
             CustomerEvent::ProductActivated(activated) => {
                 self.products.entry(activated.product).or_default().status = Some(activated.status);

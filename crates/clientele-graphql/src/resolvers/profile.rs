@@ -6,6 +6,7 @@ use clientele_domain::tenant::TenantCommand;
 use clientele_domain::Rule;
 use clientele_store::{PageError, PageRequest};
 
+use super::products::creation_toggles;
 use super::shared::{parts, run_customer_command, tenant_command, within_reach};
 use super::tree::visible_parent;
 use crate::auth::Role;
@@ -160,6 +161,7 @@ impl ProfileMutation {
         };
         let id = uuid::Uuid::now_v7().to_string();
         let first_admin = input.first_admin.take();
+        let products = creation_toggles(ctx, input.products.take().unwrap_or_default()).await?;
         let uniquify = input.name_conflict == NameConflictPolicy::Uniquify;
         let asked = input.name.clone();
         let normalised = normalise_name(&asked);
@@ -186,6 +188,7 @@ impl ProfileMutation {
                 required: required.clone(),
                 parent: parent.clone(),
                 requested_name,
+                products: products.clone(),
             };
             let created = match first_admin.clone() {
                 Some(admin) => super::users::create_with_admin(ctx, &id, command, admin).await,

@@ -72,6 +72,12 @@ pub struct CreateCustomerInput {
     /// is never changed: a taken shortname is CONFLICT either way.
     #[graphql(default)]
     pub name_conflict: NameConflictPolicy,
+    /// The product toggles of the creation form, written with the customer in the same
+    /// commit: each is the customer's own visibility of that product (source CUSTOMER), so
+    /// later global changes leave it alone. Products left out follow the global setting. A
+    /// key outside the catalogue is BAD_USER_INPUT (`field: input.products`, `rule:
+    /// UNKNOWN_PRODUCT`), a product given twice too (`rule: UNIQUE`); nothing is written.
+    pub products: Option<Vec<crate::types::products::ProductVisibilityInput>>,
 }
 
 /// What createCustomer does when the name is taken.

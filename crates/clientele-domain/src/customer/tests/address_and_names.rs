@@ -99,6 +99,7 @@ fn a_create_under_another_name_records_the_name_asked_for() {
         required: vec![],
         parent: None,
         requested_name: requested.map(str::to_string),
+        products: vec![],
     };
     let created = |name: &str, requested: Option<&str>| {
         CustomerEvent::CustomerCreated(CustomerCreated {

@@ -112,6 +112,7 @@ fn the_stored_event_type_names_never_change() {
             "PasswordSet",
             "PasswordResetIssued",
             "SignInLockedOut",
+            "ProductVisibilityReset",
         ]
     );
     let edited = CustomerEvent::CustomerEdited(CustomerEdited {

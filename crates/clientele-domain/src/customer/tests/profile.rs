@@ -10,6 +10,7 @@ fn create(draft: CustomerDraft) -> CustomerCommand {
         required: vec![],
         parent: None,
         requested_name: None,
+        products: vec![],
     }
 }
 
@@ -188,6 +189,7 @@ fn a_tenant_can_require_fields_of_the_creation_form() {
         required: vec![CustomerField::Email, CustomerField::Type],
         parent: None,
         requested_name: None,
+        products: vec![],
     };
     assert_eq!(
         rules_of(&violations(command)),

@@ -300,6 +300,7 @@ impl Importer<'_> {
                     required: required.to_vec(),
                     parent: None,
                     requested_name: None,
+                    products: vec![],
                 };
                 Ok(Ok(Plan::Write {
                     id: uuid::Uuid::now_v7().to_string(),

@@ -57,6 +57,7 @@ pub(super) fn row_change(event: &CustomerEvent) -> RowChange<'_> {
         CustomerEvent::CustomerMoved(moved) => RowChange::Alone(Alone::Moved(moved)),
         CustomerEvent::HomeDashboardSet(set) => RowChange::Alone(Alone::HomeDashboard(set)),
         CustomerEvent::ProductVisibilitySet(_)
+        | CustomerEvent::ProductVisibilityReset(_)
         | CustomerEvent::ProductActivated(_)
         | CustomerEvent::ProductStatusChanged(_)
         | CustomerEvent::DeletionRequested(_)

@@ -9,6 +9,7 @@ on_both_backends!(
     the_creation_form_toggles_products_with_the_creation,
     an_unknown_or_repeated_product_refuses_the_whole_create,
     reset_puts_an_override_back_to_the_global_setting,
+    a_create_with_its_first_admin_takes_toggles_and_a_uniquified_name_too,
 );
 
 const CREATE: &str = "mutation($input: CreateCustomerInput!) { createCustomer(input: $input) {
@@ -267,4 +268,29 @@ async fn reset_puts_an_override_back_to_the_global_setting(backend: Backend) {
         )
         .await;
     assert_eq!(code(&body), "NOT_FOUND", "{body}");
+}
+
+async fn a_create_with_its_first_admin_takes_toggles_and_a_uniquified_name_too(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.ok(CREATE, json!({ "input": { "name": "acme" } })).await;
+    let input = json!({ "name": "Acme", "nameConflict": "UNIQUIFY",
+        "products": [{ "product": "CDN", "visible": true }],
+        "firstAdmin": { "email": "ada@acme.example", "password": "zq-long-enough-pass-7731" } });
+    let query = "mutation($input: CreateCustomerInput!) { createCustomer(input: $input) {
+        id version name requestedName products { key visible visibilitySource }
+        users { nodes { email status } } } }";
+    let created = app.ok(query, json!({ "input": input })).await["createCustomer"].clone();
+    assert_eq!(
+        (&created["name"], &created["requestedName"]),
+        (&json!("acme-2"), &json!("acme"))
+    );
+    assert_eq!(product(&created, "CDN"), own(true));
+    assert_eq!(
+        created["users"]["nodes"],
+        json!([{ "email": "ada@acme.example", "status": "ACTIVE" }])
+    );
+    let id = created["id"].as_str().unwrap();
+    let types = app.history_types(id).await;
+    assert_eq!(&types[..2], ["CustomerCreated", "ProductVisibilitySet"]);
+    assert_eq!(created["version"], types.len(), "one command's events");
 }

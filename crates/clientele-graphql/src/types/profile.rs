@@ -353,5 +353,6 @@ pub enum CustomerField {
     /// The postal (zip) code.
     Zip,
     /// The postal address's second line.
+    #[graphql(name = "ADDRESS2")]
     Address2,
 }

@@ -54,6 +54,7 @@ const OPERATIONS: &[(&str, bool, Scope, &str)] = &[
     ("addProduct", true, Scope::Tenant, "mutation { addProduct(key: \"EVIL\", name: \"evil\") { key } }"),
     ("setGlobalProductVisibility", true, Scope::Tenant, "mutation { setGlobalProductVisibility(product: \"DNS\", visible: true) { key } }"),
     ("setProductVisibility", true, Scope::Customer, "mutation($id: ID!) { setProductVisibility(customerId: $id, product: \"CDN\", visible: false) { id } }"),
+    ("resetProductVisibility", true, Scope::Customer, "mutation($id: ID!) { resetProductVisibility(customerId: $id, product: \"CDN\") { id } }"),
     ("activateProduct", true, Scope::Customer, "mutation($id: ID!) { activateProduct(customerId: $id, product: \"STORAGE\") { id } }"),
     ("setProductStatus", true, Scope::Customer, "mutation($id: ID!) { setProductStatus(customerId: $id, product: \"CDN\", status: DELETED) { id } }"),
     ("requestDeletion", true, Scope::Customer, "mutation($id: ID!) { requestDeletion(customerId: $id) { id } }"),

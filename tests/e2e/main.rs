@@ -1,5 +1,6 @@
 //! End-to-end tests: the real app on a random port, over real PostgreSQL and SQLite.
 
+mod address_and_names;
 mod as_of;
 mod assignments;
 mod auth;
@@ -25,6 +26,7 @@ mod isolation;
 mod listing;
 mod log_and_projections;
 mod operations;
+mod product_toggles;
 mod products;
 mod relay;
 mod revocation;

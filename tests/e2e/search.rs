@@ -12,6 +12,7 @@ on_both_backends!(
     text_finds_every_text_field_without_case_or_accents,
     erased_personal_fields_leave_the_search,
     search_text_written_before_the_migration_is_recomputed_at_start,
+    search_text_without_the_address_fields_is_recomputed_after_0016,
     filters_take_several_values_and_sellers_are_counted,
     created_at_ranges_and_the_new_orders_page_through_ties,
     sellers_counts_only_what_the_caller_may_see,
@@ -149,6 +150,35 @@ async fn search_text_written_before_the_migration_is_recomputed_at_start(backend
     assert!(found(&app, json!({ "text": "zurich" })).await.is_empty());
     let app = spawn_app_on(app.stop().await).await;
     assert_eq!(found(&app, json!({ "text": "zurich" })).await, ["old-row"]);
+    let pending = app
+        .store
+        .db()
+        .fetch_scalar("SELECT count(*) FROM read_model_rewrites", &[])
+        .await
+        .unwrap();
+    assert_eq!(pending, Some(0), "the rewrite runs once");
+}
+
+async fn search_text_without_the_address_fields_is_recomputed_after_0016(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.create_customer(json!({ "name": "upgraded", "zip": "40410", "address2": "Hof" }))
+        .await;
+    // As a row an instance of the previous release rewrote: without the new fields.
+    let mut tx = app.store.db().begin().await.unwrap();
+    tx.execute("UPDATE customers SET search_text = 'upgraded'", &[])
+        .await
+        .unwrap();
+    tx.execute(
+        "INSERT INTO read_model_rewrites (name) VALUES ('customers.search_text.address_fields')",
+        &[],
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert!(found(&app, json!({ "text": "40410" })).await.is_empty());
+    let app = spawn_app_on(app.stop().await).await;
+    assert_eq!(found(&app, json!({ "text": "40410" })).await, ["upgraded"]);
+    assert_eq!(found(&app, json!({ "text": "hof" })).await, ["upgraded"]);
     let pending = app
         .store
         .db()

@@ -78,7 +78,7 @@ async fn the_viewer_of_each_role_names_what_the_access_table_allows(backend: Bac
         match role {
             Role::TenantAdmin => {
                 assert!(mutations.contains(&"deleteCustomer"));
-                assert_eq!(me["editableCustomerFields"].as_array().unwrap().len(), 22);
+                assert_eq!(me["editableCustomerFields"].as_array().unwrap().len(), 25);
             }
             Role::Seller => {
                 assert!(mutations.contains(&"createCustomer"));

@@ -152,6 +152,8 @@ async fn create_customer(store: &Store, name: &str) -> anyhow::Result<(String, S
         },
         required,
         parent: None,
+        requested_name: None,
+        products: vec![],
     };
     let committed = store
         .execute::<Customer>(&id, command, &metadata())

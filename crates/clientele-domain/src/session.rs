@@ -57,6 +57,7 @@ pub fn ended_by_customer_event(customer_id: &str, event: &CustomerEvent) -> Vec<
         E::CustomerCreated(_)
         | E::CustomerEdited(_)
         | E::ProductVisibilitySet(_)
+        | E::ProductVisibilityReset(_)
         | E::ProductActivated(_)
         | E::ProductStatusChanged(_)
         | E::AccountStatusChanged(_)

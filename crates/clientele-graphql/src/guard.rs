@@ -151,6 +151,7 @@ pub const OPERATIONS: &[Operation] = {
         row(Mutation,     "setGlobalProductVisibility", AdministerTenant),
         row(Mutation,     "setProductVisibility",       ManageCustomers),
         row(Mutation,     "bulkSetProductVisibility",   ManageCustomers),
+        row(Mutation,     "resetProductVisibility",     ManageCustomers),
         row(Mutation,     "activateProduct",            ManageCustomers),
         row(Mutation,     "setProductStatus",           ManageCustomers),
         row(Mutation,     "requestDeletion",            EditCustomer),

@@ -84,11 +84,15 @@ impl StoredAggregate for Customer {
                 draft,
                 required,
                 parent: Some(parent),
+                requested_name,
+                products,
             } => CustomerCommand::CreateCustomer {
                 tenant: t,
                 draft,
                 required,
                 parent: Some(parent_facts(tx, tenant, parent.id).await?),
+                requested_name,
+                products,
             },
             CustomerCommand::MoveCustomer {
                 id,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::assignments::DashboardFacts;
 use super::deletion::Confirmation;
-use super::products::CatalogueEntry;
+use super::products::{CatalogueEntry, ProductToggle};
 use super::profile::fields::CustomerField;
 use super::profile::forms::{CustomerChanges, CustomerDraft};
 use super::tree::ParentFacts;
@@ -23,6 +23,12 @@ pub enum CustomerCommand {
         required: Vec<CustomerField>,
         /// The parent customer, for an inner customer.
         parent: Option<ParentFacts>,
+        /// The name the caller asked for, when `draft.name` is another one: a suffixed name
+        /// the API chose because the name asked for was taken (policy UNIQUIFY).
+        requested_name: Option<String>,
+        /// The product toggles of the creation form: the customer's own visibility of
+        /// each, written with the creation (in the same commit).
+        products: Vec<ProductToggle>,
     },
     /// Register the tenant's own company: listed, never modified or deleted.
     RegisterOwnCompany { tenant: String, name: String },
@@ -36,6 +42,11 @@ pub enum CustomerCommand {
     SetProductVisibility {
         product: String,
         visible: bool,
+        catalogue: CatalogueEntry,
+    },
+    /// Remove the customer's own visibility of `product`: the global setting applies again.
+    ResetProductVisibility {
+        product: String,
         catalogue: CatalogueEntry,
     },
     /// Activate a visible product; it starts as NEW.

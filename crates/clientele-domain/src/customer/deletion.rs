@@ -46,7 +46,7 @@ pub enum Confirmation {
 
 /// The customer fields that are personal data, erased when the customer is deleted.
 /// The name, organization, shortname and commercial settings stay for the audit trail.
-pub const PERSONAL_FIELDS: [&str; 8] = [
+pub const PERSONAL_FIELDS: [&str; 11] = [
     "email",
     "givenName",
     "familyName",
@@ -55,6 +55,9 @@ pub const PERSONAL_FIELDS: [&str; 8] = [
     "city",
     "address",
     "phone",
+    "state",
+    "zip",
+    "address2",
 ];
 
 /// Removes every personal value from a profile.
@@ -67,6 +70,9 @@ pub fn erase_personal_data(profile: &mut CustomerProfile) {
     profile.city = None;
     profile.address = None;
     profile.phone = None;
+    profile.state = None;
+    profile.zip = None;
+    profile.address2 = None;
 }
 
 impl Customer {

@@ -37,6 +37,7 @@ event_enum! {
         PasswordSet(PasswordSet),
         PasswordResetIssued(PasswordResetIssued),
         SignInLockedOut(SignInLockedOut),
+        ProductVisibilityReset(ProductVisibilityReset),
     }
 }
 
@@ -279,6 +280,15 @@ pub struct ProductVisibilitySet {
     pub previous: Option<bool>,
 }
 
+/// The customer's own visibility of a product was removed: the tenant's global setting
+/// applies to it again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductVisibilityReset {
+    pub product: String,
+    /// The customer's own setting it had until then.
+    pub previous: bool,
+}
+
 /// A product was activated for the customer, starting in `status` (NEW).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProductActivated {
@@ -317,6 +327,15 @@ pub struct CustomerCreated {
         skip_serializing_if = "std::ops::Not::not"
     )]
     pub own_company: bool,
+    /// The name the caller asked for, when it was taken and the UNIQUIFY policy gave the
+    /// customer `profile.name` (a suffixed one) instead; none otherwise (added later: older
+    /// events decode as none).
+    #[serde(
+        default,
+        rename = "requestedName",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub requested_name: Option<String>,
 }
 
 /// Some fields of a customer changed; only those are carried.

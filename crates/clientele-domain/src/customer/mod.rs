@@ -33,13 +33,15 @@ pub use event::{
     CustomerDeleted, CustomerEdited, CustomerEvent, CustomerMoved, CustomerUserAdded,
     CustomerUserEdited, DeletionCancelled, DeletionRequested, HomeDashboardSet, ImpersonationEnded,
     ImpersonationStarted, PasswordResetIssued, PasswordSet, ProductActivated, ProductStatusChanged,
-    ProductVisibilitySet, SessionEnded, SignInLockedOut, StoppedProduct, UserRef, EVENT_TYPES,
+    ProductVisibilityReset, ProductVisibilitySet, SessionEnded, SignInLockedOut, StoppedProduct,
+    UserRef, EVENT_TYPES,
 };
-pub use products::{CatalogueEntry, CustomerProduct};
+pub use products::{CatalogueEntry, CustomerProduct, ProductToggle};
 pub use profile::{
-    customer_editable, field_rule, field_rules, max_len, normalise_name, Change, CustomerChanges,
-    CustomerDraft, CustomerField, CustomerPatch, CustomerProfile, CustomerType, FieldFormat,
-    FieldRule, ServiceStatus, UniqueKey, ALL_FIELDS, DATA_RETENTION_DAYS, ROLLUP_RETENTION_DAYS,
+    customer_editable, field_rule, field_rules, max_len, normalise_name, suffixed_name, Change,
+    CustomerChanges, CustomerDraft, CustomerField, CustomerPatch, CustomerProfile, CustomerType,
+    FieldFormat, FieldRule, ServiceStatus, UniqueKey, ALL_FIELDS, DATA_RETENTION_DAYS,
+    ROLLUP_RETENTION_DAYS,
 };
 pub use tree::ParentFacts;
 pub use users::passwords;
@@ -84,6 +86,10 @@ pub struct Customer {
     /// Whether the home dashboard's toolbar is hidden.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub hide_toolbar: bool,
+    /// The name asked for at creation when the customer was given a suffixed one instead
+    /// (UNIQUIFY); it stays as it was when the name is edited later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_name: Option<String>,
     /// Impersonation sessions that ended, by id, with when their tokens expire; kept only
     /// until then (an expired token is refused anyway).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -122,7 +128,9 @@ impl Customer {
                 draft,
                 required,
                 parent,
-            } => self.decide_create(tenant, draft, &required, parent),
+                requested_name,
+                products,
+            } => self.decide_create(tenant, draft, &required, parent, requested_name, products),
             C::RegisterOwnCompany { tenant, name } => self.decide_own_company(tenant, &name),
             C::EditCustomer {
                 expected_version,
@@ -134,6 +142,9 @@ impl Customer {
                 visible,
                 catalogue,
             } => self.decide_visibility(product, visible, catalogue),
+            C::ResetProductVisibility { product, catalogue } => {
+                self.decide_reset_visibility(product, catalogue)
+            }
             C::ActivateProduct { product, catalogue } => self.decide_activation(product, catalogue),
             C::SetProductStatus { product, status } => self.decide_status(product, status),
             C::StartImpersonation {
@@ -248,6 +259,7 @@ impl Aggregate for Customer {
                 self.tenant = created.tenant;
                 self.profile = Some(created.profile);
                 self.own_company = created.own_company;
+                self.requested_name = created.requested_name;
             }
             CustomerEvent::CustomerEdited(edited) => {
                 if let Some(profile) = &mut self.profile {
@@ -256,6 +268,14 @@ impl Aggregate for Customer {
             }
             CustomerEvent::ProductVisibilitySet(set) => {
                 self.products.entry(set.product).or_default().visible = Some(set.visible);
+            }
+            CustomerEvent::ProductVisibilityReset(reset) => {
+                if let Some(product) = self.products.get_mut(&reset.product) {
+                    product.visible = None;
+                    if product.status.is_none() {
+                        self.products.remove(&reset.product);
+                    }
+                }
             }
             CustomerEvent::ProductActivated(activated) => {
                 self.products.entry(activated.product).or_default().status = Some(activated.status);

@@ -3,7 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::event::{CustomerEvent, ProductActivated, ProductStatusChanged, ProductVisibilitySet};
+use super::event::{
+    CustomerEvent, ProductActivated, ProductStatusChanged, ProductVisibilityReset,
+    ProductVisibilitySet,
+};
 use super::profile::fields::ServiceStatus;
 use super::{Customer, CustomerError};
 use crate::product::transition_allowed;
@@ -27,6 +30,53 @@ pub enum CatalogueEntry {
     Unknown,
     /// In the catalogue, with its global visibility.
     Listed { globally_visible: bool },
+}
+
+/// One product toggle of the creation form: the customer's own visibility of `product`
+/// from the start, with what the tenant's catalogue says of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductToggle {
+    pub product: String,
+    pub visible: bool,
+    pub catalogue: CatalogueEntry,
+}
+
+/// The visibility overrides a new customer starts with, one `ProductVisibilitySet` per
+/// toggle of the creation form (a toggle given is an override, even when it matches the
+/// global setting: later global changes leave it alone). A product outside the catalogue,
+/// or one toggled twice, is refused (field `products`).
+pub(super) fn creation_visibility(
+    toggles: Vec<ProductToggle>,
+) -> Result<Vec<CustomerEvent>, Vec<Violation>> {
+    let mut violations = Vec::new();
+    let mut events = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for toggle in toggles {
+        if toggle.catalogue == CatalogueEntry::Unknown {
+            violations.push(Violation::new(
+                "products",
+                Rule::UnknownProduct,
+                format!("the catalogue has no product {}", toggle.product),
+            ));
+        } else if !seen.insert(toggle.product.clone()) {
+            violations.push(Violation::new(
+                "products",
+                Rule::Unique,
+                format!("product {} is toggled more than once", toggle.product),
+            ));
+        } else {
+            events.push(CustomerEvent::ProductVisibilitySet(ProductVisibilitySet {
+                product: toggle.product,
+                visible: toggle.visible,
+                previous: None,
+            }));
+        }
+    }
+    if violations.is_empty() {
+        Ok(events)
+    } else {
+        Err(violations)
+    }
 }
 
 fn refuse(field: &str, rule: Rule, message: impl Into<String>) -> CustomerError {
@@ -64,6 +114,29 @@ impl Customer {
                 visible,
                 previous,
             },
+        )])
+    }
+
+    /// Removes the customer's own visibility of `product`, so the tenant's global setting
+    /// applies again; nothing is written when it has none.
+    pub(super) fn decide_reset_visibility(
+        &self,
+        product: String,
+        catalogue: CatalogueEntry,
+    ) -> Result<Vec<CustomerEvent>, CustomerError> {
+        self.require_created()?;
+        if catalogue == CatalogueEntry::Unknown {
+            return Err(refuse(
+                "product",
+                Rule::UnknownProduct,
+                format!("the catalogue has no product {product}"),
+            ));
+        }
+        let Some(previous) = self.product(&product).visible else {
+            return Ok(vec![]);
+        };
+        Ok(vec![CustomerEvent::ProductVisibilityReset(
+            ProductVisibilityReset { product, previous },
         )])
     }
 

@@ -2,14 +2,14 @@
 //! visibility, activation and product statuses.
 
 use async_graphql::{Context, Object, ID};
-use clientele_domain::customer::{CatalogueEntry, CustomerCommand};
+use clientele_domain::customer::{CatalogueEntry, CustomerCommand, ProductToggle};
 use clientele_domain::tenant::TenantCommand;
 
 use super::shared::{customer_command, parts, tenant_command};
 use crate::error::{ApiError, ApiResult};
 use crate::guard::{self, needs, Ability};
 use crate::types::customer::Customer;
-use crate::types::products::{Product, ProductStatus};
+use crate::types::products::{Product, ProductStatus, ProductVisibilityInput};
 
 #[derive(Default)]
 pub struct ProductsQuery;
@@ -72,6 +72,21 @@ impl ProductsMutation {
     ) -> ApiResult<Customer> {
         let needed = needs!(Mutation, "setProductVisibility");
         let command = visibility_command(ctx, needed, &customer_id, product, visible).await?;
+        customer_command(ctx, &customer_id, command).await
+    }
+
+    /// Removes the customer's own visibility of a product, so the tenant's global setting
+    /// applies again (`visibilitySource: GLOBAL`); a product without one is left as it is.
+    async fn reset_product_visibility(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The customer.")] customer_id: ID,
+        #[graphql(desc = "The product's key.")] product: String,
+    ) -> ApiResult<Customer> {
+        let needed = needs!(Mutation, "resetProductVisibility");
+        guard::customer_for(ctx, &customer_id, needed).await?;
+        let catalogue = catalogue_entry(ctx, &product).await?;
+        let command = CustomerCommand::ResetProductVisibility { product, catalogue };
         customer_command(ctx, &customer_id, command).await
     }
 
@@ -143,6 +158,35 @@ pub(crate) async fn visibility_command(
         visible,
         catalogue,
     })
+}
+
+/// The creation form's product toggles with what the tenant's catalogue says of each (read
+/// once for all of them).
+pub(crate) async fn creation_toggles(
+    ctx: &Context<'_>,
+    toggles: Vec<ProductVisibilityInput>,
+) -> ApiResult<Vec<ProductToggle>> {
+    if toggles.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (me, store, _) = parts(ctx);
+    let catalogue = store.catalogue(&me.tenant).await?;
+    Ok(toggles
+        .into_iter()
+        .map(|toggle| {
+            let catalogue = match catalogue.iter().find(|p| p.key == toggle.product) {
+                Some(listed) => CatalogueEntry::Listed {
+                    globally_visible: listed.visible,
+                },
+                None => CatalogueEntry::Unknown,
+            };
+            ProductToggle {
+                product: toggle.product,
+                visible: toggle.visible,
+                catalogue,
+            }
+        })
+        .collect())
 }
 
 /// What a customer command needs to know of a catalogue product.

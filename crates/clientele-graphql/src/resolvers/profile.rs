@@ -1,11 +1,12 @@
 //! A customer's own fields: read one, list, create, edit; the tenant's required fields.
 
 use async_graphql::{Context, Object, ID};
-use clientele_domain::customer::{CustomerCommand, ParentFacts};
+use clientele_domain::customer::{normalise_name, CustomerCommand, CustomerDraft, ParentFacts};
 use clientele_domain::tenant::TenantCommand;
 use clientele_domain::Rule;
 use clientele_store::{PageError, PageRequest};
 
+use super::products::creation_toggles;
 use super::shared::{parts, run_customer_command, tenant_command, within_reach};
 use super::tree::visible_parent;
 use crate::auth::Role;
@@ -15,7 +16,7 @@ use crate::types::customer::{Customer, CustomerConnection};
 use crate::types::page::{customer_cursor, page_size, DEFAULT_PAGE_SIZE};
 use crate::types::profile::{
     CreateCustomerInput, CustomerField, CustomerFilter, CustomerOrder, EditCustomerInput,
-    OrderDirection,
+    NameConflictPolicy, OrderDirection,
 };
 
 #[derive(Default)]
@@ -112,6 +113,16 @@ impl ProfileQuery {
     }
 }
 
+/// How many times a UNIQUIFY create tries a free suffix (each lost race to a concurrent
+/// create of the same name costs one), and how many suffixes it looks through.
+const UNIQUIFY_ATTEMPTS: usize = 10;
+const UNIQUIFY_SUFFIXES: u32 = 1000;
+
+/// True when a create was refused because another customer holds the name.
+fn name_taken(error: &ApiError) -> bool {
+    matches!(error, ApiError::Conflict { field: Some(field), .. } if field == "input.name")
+}
+
 #[derive(Default)]
 pub struct ProfileMutation;
 
@@ -150,16 +161,49 @@ impl ProfileMutation {
         };
         let id = uuid::Uuid::now_v7().to_string();
         let first_admin = input.first_admin.take();
-        let command = CustomerCommand::CreateCustomer {
-            tenant: me.tenant.clone(),
-            draft: input.into(),
-            required,
-            parent,
-        };
-        match first_admin {
-            Some(admin) => super::users::create_with_admin(ctx, &id, command, admin).await,
-            None => run_customer_command(ctx, &id, command, "input.").await,
+        let products = creation_toggles(ctx, input.products.take().unwrap_or_default()).await?;
+        let uniquify = input.name_conflict == NameConflictPolicy::Uniquify;
+        let asked = input.name.clone();
+        let normalised = normalise_name(&asked);
+        let mut draft: CustomerDraft = input.into();
+        // The first try is the name as asked; a taken name under UNIQUIFY moves on to the
+        // first free suffix, and again when a concurrent create took that one first.
+        let mut from = 1;
+        for _ in 0..UNIQUIFY_ATTEMPTS {
+            let mut requested_name = None;
+            if uniquify && from > 1 {
+                let Some((n, name)) = store
+                    .first_free_name(&me.tenant, &normalised, from, UNIQUIFY_SUFFIXES)
+                    .await?
+                else {
+                    break;
+                };
+                from = n;
+                draft.name = name;
+                requested_name = Some(asked.clone());
+            }
+            let command = CustomerCommand::CreateCustomer {
+                tenant: me.tenant.clone(),
+                draft: draft.clone(),
+                required: required.clone(),
+                parent: parent.clone(),
+                requested_name,
+                products: products.clone(),
+            };
+            let created = match first_admin.clone() {
+                Some(admin) => super::users::create_with_admin(ctx, &id, command, admin).await,
+                None => run_customer_command(ctx, &id, command, "input.").await,
+            };
+            match created {
+                Err(error) if uniquify && name_taken(&error) => from += 1,
+                other => return other,
+            }
         }
+        Err(ApiError::Conflict {
+            message: "no free suffix of this name was found; choose another name".into(),
+            field: Some("input.name".into()),
+            current_version: None,
+        })
     }
 
     /// Changes the given fields of a customer. With `expectedVersion`, refuses with

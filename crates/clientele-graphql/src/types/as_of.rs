@@ -43,6 +43,7 @@ fn record_of(s: &CustomerSnapshot) -> CustomerRecord {
         ancestry: "/".into(),
         home_dashboard_id: s.customer.home_dashboard.clone(),
         hide_toolbar: s.customer.hide_toolbar,
+        requested_name: s.customer.requested_name.clone(),
     }
 }
 

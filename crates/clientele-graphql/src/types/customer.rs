@@ -75,6 +75,12 @@ pub struct CustomerFields {
     pub version: i64,
     /// Lower case, spaces replaced by hyphens; unique within the tenant.
     pub name: String,
+    /// True when createCustomer's UNIQUIFY policy gave the customer a suffixed name because
+    /// the name asked for (`requestedName`) was taken.
+    pub name_uniquified: bool,
+    /// The (normalised) name asked for at creation, when the customer got a suffixed one
+    /// instead (`nameUniquified`); null otherwise. Later renames leave it as it was.
+    pub requested_name: Option<String>,
     /// The contact email. Null when not given, or erased by deletion.
     pub email: Option<String>,
     /// The contact's given name.
@@ -118,6 +124,12 @@ pub struct CustomerFields {
     pub address: Option<String>,
     /// The phone number, as entered.
     pub phone: Option<String>,
+    /// The state, province or region.
+    pub state: Option<String>,
+    /// The postal (zip) code.
+    pub zip: Option<String>,
+    /// The postal address's second line.
+    pub address2: Option<String>,
     /// Derived from the customer's products; never edited.
     pub account_status: AccountStatus,
     /// The tenant's own company: listed for convenience, never modified or deleted.
@@ -141,6 +153,8 @@ impl From<&CustomerRecord> for CustomerFields {
             id: ID(r.id.clone()),
             version: r.version,
             name: p.name,
+            name_uniquified: r.requested_name.is_some(),
+            requested_name: r.requested_name.clone(),
             email: p.email,
             given_name: p.given_name,
             family_name: p.family_name,
@@ -162,6 +176,9 @@ impl From<&CustomerRecord> for CustomerFields {
             city: p.city,
             address: p.address,
             phone: p.phone,
+            state: p.state,
+            zip: p.zip,
+            address2: p.address2,
             account_status: r.account_status.into(),
             own_company: r.own_company,
             created_at: r.created_at,

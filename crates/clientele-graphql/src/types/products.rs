@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use async_graphql::{Context, Enum, Object, SimpleObject};
+use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 use clientele_store::{CatalogueProduct, CustomerRecord, Store};
 
 use crate::error::{ApiError, ApiResult};
@@ -29,6 +29,15 @@ impl From<CatalogueProduct> for Product {
             visible: p.visible,
         }
     }
+}
+
+/// One product toggle of the creation form: the new customer's own visibility of it.
+#[derive(InputObject, Debug, Clone)]
+pub struct ProductVisibilityInput {
+    /// The key of a product of the tenant's catalogue, e.g. CDN.
+    pub product: String,
+    /// Whether the customer sees it; an override of the global setting either way.
+    pub visible: bool,
 }
 
 /// One catalogue product as it stands for one customer.
@@ -159,6 +168,7 @@ pub enum ProductStatus {
 pub enum VisibilitySource {
     /// The tenant's global setting (`setGlobalProductVisibility`).
     Global,
-    /// The customer's own setting (`setProductVisibility`), which global changes never touch.
+    /// The customer's own setting (`setProductVisibility`, or a toggle given to
+    /// `createCustomer`), which global changes never touch until `resetProductVisibility`.
     Customer,
 }

@@ -55,11 +55,40 @@ pub struct CreateCustomerInput {
     pub address: Option<String>,
     /// Phone number, at most 32 characters: digits, spaces and + - ( ) . with at least 3 digits. Personal data.
     pub phone: Option<String>,
+    /// State, province or region, at most 100 characters. Personal data.
+    pub state: Option<String>,
+    /// Postal (zip) code, free text of at most 100 characters. Personal data.
+    pub zip: Option<String>,
+    /// The postal address's second line, at most 500 characters. Personal data.
+    pub address2: Option<String>,
     /// Makes the new customer an inner customer of this one.
     pub parent_id: Option<ID>,
     /// The customer's first admin user, created in the same transaction: with a password it
     /// signs in at once, without one it is sent an activation email.
     pub first_admin: Option<crate::types::users::FirstAdminInput>,
+    /// What to do when another live customer of the tenant already has the (normalised)
+    /// name: FAIL (the default) answers CONFLICT; UNIQUIFY appends "-2", "-3", … (the first
+    /// free one) and the answer's `nameUniquified` and `requestedName` say so. The shortname
+    /// is never changed: a taken shortname is CONFLICT either way.
+    #[graphql(default)]
+    pub name_conflict: NameConflictPolicy,
+    /// The product toggles of the creation form, written with the customer in the same
+    /// commit: each is the customer's own visibility of that product (source CUSTOMER), so
+    /// later global changes leave it alone. Products left out follow the global setting. A
+    /// key outside the catalogue is BAD_USER_INPUT (`field: input.products`, `rule:
+    /// UNKNOWN_PRODUCT`), a product given twice too (`rule: UNIQUE`); nothing is written.
+    pub products: Option<Vec<crate::types::products::ProductVisibilityInput>>,
+}
+
+/// What createCustomer does when the name is taken.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
+pub enum NameConflictPolicy {
+    /// Refuse: CONFLICT with `field: input.name` and `rule: UNIQUE`; nothing is written.
+    #[default]
+    Fail,
+    /// Create it under the first free name of "name-2", "name-3", … (the name's end trimmed
+    /// to stay within 100 characters), and report the name asked for.
+    Uniquify,
 }
 
 impl From<CreateCustomerInput> for CustomerDraft {
@@ -87,6 +116,9 @@ impl From<CreateCustomerInput> for CustomerDraft {
             city: i.city,
             address: i.address,
             phone: i.phone,
+            state: i.state,
+            zip: i.zip,
+            address2: i.address2,
         }
     }
 }
@@ -140,6 +172,12 @@ pub struct EditCustomerInput {
     pub address: MaybeUndefined<String>,
     /// At most 32 characters: digits, spaces and + - ( ) . with at least 3 digits; null clears it.
     pub phone: MaybeUndefined<String>,
+    /// At most 100 characters; null clears it.
+    pub state: MaybeUndefined<String>,
+    /// At most 100 characters; null clears it.
+    pub zip: MaybeUndefined<String>,
+    /// At most 500 characters; null clears it.
+    pub address2: MaybeUndefined<String>,
 }
 
 impl EditCustomerInput {
@@ -179,6 +217,9 @@ impl EditCustomerInput {
             (F::City, self.city.is_undefined()),
             (F::Address, self.address.is_undefined()),
             (F::Phone, self.phone.is_undefined()),
+            (F::State, self.state.is_undefined()),
+            (F::Zip, self.zip.is_undefined()),
+            (F::Address2, self.address2.is_undefined()),
         ];
         given
             .into_iter()
@@ -232,6 +273,9 @@ impl From<EditCustomerInput> for CustomerChanges {
             city: change(i.city),
             address: change(i.address),
             phone: change(i.phone),
+            state: change(i.state),
+            zip: change(i.zip),
+            address2: change(i.address2),
         }
     }
 }
@@ -304,4 +348,11 @@ pub enum CustomerField {
     Address,
     /// The phone number.
     Phone,
+    /// The state, province or region.
+    State,
+    /// The postal (zip) code.
+    Zip,
+    /// The postal address's second line.
+    #[graphql(name = "ADDRESS2")]
+    Address2,
 }

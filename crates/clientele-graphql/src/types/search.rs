@@ -12,8 +12,8 @@ use crate::error::{ApiError, ApiResult};
 #[derive(InputObject, Debug, Default)]
 pub struct CustomerFilter {
     /// A substring of any text field: name, email, given and family name, organization,
-    /// shortname, customId, seller, title, country, city, address or phone; without case or
-    /// accents ("Zurich" finds "Zürich", "muller" finds "Müller"). It also matches as a name
+    /// shortname, customId, seller, title, country, city, state, zip, address, address2 or
+    /// phone; without case or accents ("Zurich" finds "Zürich", "muller" finds "Müller"). It also matches as a name
     /// is stored, normalised: "Customer title 1" finds the customer named "customer-title-1".
     pub text: Option<String>,
     /// Only customers of this account type.

@@ -127,7 +127,7 @@ impl From<&AddCustomerUserInput> for UserDraft {
 
 /// A new customer's first admin user (a CUSTOMER_ADMIN): its email is unique within the
 /// tenant, as any user's.
-#[derive(InputObject, Debug)]
+#[derive(InputObject, Debug, Clone)]
 pub struct FirstAdminInput {
     /// At most 254 characters, a valid address; unique within the tenant (case-insensitively).
     pub email: String,

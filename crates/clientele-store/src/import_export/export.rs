@@ -60,6 +60,9 @@ pub async fn export_csv<W: std::io::Write>(
                 opt(&p.city),
                 opt(&p.address),
                 opt(&p.phone),
+                opt(&p.state),
+                opt(&p.zip),
+                opt(&p.address2),
             ];
             writer
                 .write_record(fields.map(neutralised))

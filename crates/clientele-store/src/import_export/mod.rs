@@ -136,7 +136,7 @@ pub enum ImportError {
 
 /// The customer fields as columns, by their input names; a header may name them in any
 /// case, with or without spaces, `_` and `-`.
-const COLUMNS: [&str; 22] = [
+const COLUMNS: [&str; 25] = [
     "name",
     "email",
     "givenName",
@@ -159,4 +159,7 @@ const COLUMNS: [&str; 22] = [
     "city",
     "address",
     "phone",
+    "state",
+    "zip",
+    "address2",
 ];

@@ -150,6 +150,9 @@ impl Row<'_> {
             city: text("city"),
             address: text("address"),
             phone: text("phone"),
+            state: text("state"),
+            zip: text("zip"),
+            address2: text("address2"),
         };
         if errors.is_empty() {
             Ok(draft)
@@ -201,5 +204,8 @@ pub(super) fn changes_from(draft: CustomerDraft, matched_by_name: bool) -> Custo
         city: set(draft.city),
         address: set(draft.address),
         phone: set(draft.phone),
+        state: set(draft.state),
+        zip: set(draft.zip),
+        address2: set(draft.address2),
     }
 }

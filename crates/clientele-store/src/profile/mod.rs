@@ -9,7 +9,7 @@ mod sellers;
 
 use std::collections::HashMap;
 
-use clientele_domain::customer::CustomerField;
+use clientele_domain::customer::{suffixed_name, CustomerField, UniqueKey};
 
 use crate::db::Arg;
 use crate::{Store, StoreError};
@@ -80,6 +80,38 @@ impl Store {
             )
             .await?;
         Ok(rows.into_iter().next().map(|r| r.aggregate_id))
+    }
+
+    /// The first name of `name`, `name-2`, `name-3`, … (`suffixed_name`) from the `from`th
+    /// on that no live customer of the tenant holds, with its number; none among the
+    /// first `limit` tried. The answer may be taken by a concurrent create before the
+    /// caller's commits; the unique values then refuse the later one, which tries again.
+    pub async fn first_free_name(
+        &self,
+        tenant: &str,
+        name: &str,
+        from: u32,
+        limit: u32,
+    ) -> Result<Option<(u32, String)>, StoreError> {
+        const WINDOW: u32 = 100;
+        let mut start = from.max(1);
+        let end = start.saturating_add(limit);
+        while start < end {
+            let numbers: Vec<u32> = (start..end.min(start.saturating_add(WINDOW))).collect();
+            let candidates: Vec<String> = numbers.iter().map(|n| suffixed_name(name, *n)).collect();
+            let taken = self
+                .unique_owners(tenant, UniqueKey::Name.as_str(), &candidates)
+                .await?;
+            let free = numbers
+                .into_iter()
+                .zip(candidates)
+                .find(|(_, candidate)| !taken.contains_key(candidate));
+            if free.is_some() {
+                return Ok(free);
+            }
+            start = start.saturating_add(WINDOW);
+        }
+        Ok(None)
     }
 
     /// The owners of many unique values of one kind at once (an import's batch): value to

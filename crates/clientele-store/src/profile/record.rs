@@ -28,20 +28,23 @@ pub struct CustomerRecord {
     /// The home dashboard and whether its toolbar is hidden.
     pub home_dashboard_id: Option<String>,
     pub hide_toolbar: bool,
+    /// The name asked for at creation when the customer was given a suffixed one instead
+    /// (createCustomer's UNIQUIFY policy); none otherwise.
+    pub requested_name: Option<String>,
 }
 
 /// The table's columns, in the order `CustomerRow` and `write_row` use them.
 pub(crate) const COLUMNS: &str = "tenant_id, id, version, name, email, given_name, family_name, organization, \
     shortname, customer_type, service_status, contractual_flows_per_second, multi_account, internal, \
     test_account, data_retention_days, rollup_retention_days, language, seller, custom_id, title, country, \
-    city, address, phone, account_status, created_at, updated_at, own_company";
+    city, address, phone, account_status, created_at, updated_at, own_company, state, zip, address2, requested_name";
 
 /// `COLUMNS` and the columns events other than create and edit keep (tree, home dashboard).
 pub(crate) const READ_COLUMNS: &str = "tenant_id, id, version, name, email, given_name, family_name, organization, \
     shortname, customer_type, service_status, contractual_flows_per_second, multi_account, internal, \
     test_account, data_retention_days, rollup_retention_days, language, seller, custom_id, title, country, \
-    city, address, phone, account_status, created_at, updated_at, own_company, parent_id, ancestry, \
-    home_dashboard_id, hide_toolbar";
+    city, address, phone, account_status, created_at, updated_at, own_company, state, zip, address2, \
+    requested_name, parent_id, ancestry, home_dashboard_id, hide_toolbar";
 
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct CustomerRow {
@@ -74,6 +77,10 @@ pub(crate) struct CustomerRow {
     created_at: i64,
     updated_at: i64,
     own_company: bool,
+    state: Option<String>,
+    zip: Option<String>,
+    address2: Option<String>,
+    requested_name: Option<String>,
     parent_id: Option<String>,
     ancestry: String,
     home_dashboard_id: Option<String>,
@@ -116,6 +123,9 @@ impl TryFrom<CustomerRow> for CustomerRecord {
             city: row.city,
             address: row.address,
             phone: row.phone,
+            state: row.state,
+            zip: row.zip,
+            address2: row.address2,
         };
         Ok(CustomerRecord {
             tenant: row.tenant_id,
@@ -132,6 +142,7 @@ impl TryFrom<CustomerRow> for CustomerRecord {
             ancestry: row.ancestry,
             home_dashboard_id: row.home_dashboard_id,
             hide_toolbar: row.hide_toolbar,
+            requested_name: row.requested_name,
         })
     }
 }

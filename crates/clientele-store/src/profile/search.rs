@@ -51,6 +51,9 @@ pub(crate) fn search_text(p: &CustomerProfile) -> String {
         p.city.as_ref(),
         p.address.as_ref(),
         p.phone.as_ref(),
+        p.state.as_ref(),
+        p.zip.as_ref(),
+        p.address2.as_ref(),
     ]
     .into_iter()
     .flatten()
@@ -59,22 +62,29 @@ pub(crate) fn search_text(p: &CustomerProfile) -> String {
     .join("\n")
 }
 
-/// The `read_model_rewrites` row migration 0015 leaves for `refresh_search_text`.
-const SEARCH_TEXT_REWRITE: &str = "customers.search_text.folded";
+/// The `read_model_rewrites` rows migrations leave for `refresh_search_text`: 0015 (every
+/// text field, folded) and 0016 (state, zip and address2 added).
+const SEARCH_TEXT_REWRITES: [&str; 2] = [
+    "customers.search_text.folded",
+    "customers.search_text.address_fields",
+];
 
 /// Rows rewritten a transaction.
 const REWRITE_BATCH: usize = 500;
 
-/// Recomputes `search_text` of every existing row once, after the migration that changed
-/// what it holds (0015: every text field, folded). It is derived from the row's own
+/// Recomputes `search_text` of every existing row once, after a migration that changed
+/// what it holds (0015: every text field, folded; 0016: the new address fields). It is derived from the row's own
 /// columns, so no replay of the log is needed. A row a command changes meanwhile is left
 /// to that command (the update checks the version), which writes it the new way anyway.
 /// Safe to run from several instances at once: each rewrite is the same.
 pub(crate) async fn refresh_search_text(db: &Db) -> Result<(), StoreError> {
     let pending = db
         .fetch_scalar(
-            "SELECT count(*) FROM read_model_rewrites WHERE name = $1",
-            &[SEARCH_TEXT_REWRITE.into()],
+            "SELECT count(*) FROM read_model_rewrites WHERE name IN ($1, $2)",
+            &[
+                SEARCH_TEXT_REWRITES[0].into(),
+                SEARCH_TEXT_REWRITES[1].into(),
+            ],
         )
         .await?;
     if pending.unwrap_or(0) == 0 {
@@ -117,14 +127,17 @@ pub(crate) async fn refresh_search_text(db: &Db) -> Result<(), StoreError> {
     }
     let mut tx = db.begin().await?;
     tx.execute(
-        "DELETE FROM read_model_rewrites WHERE name = $1",
-        &[SEARCH_TEXT_REWRITE.into()],
+        "DELETE FROM read_model_rewrites WHERE name IN ($1, $2)",
+        &[
+            SEARCH_TEXT_REWRITES[0].into(),
+            SEARCH_TEXT_REWRITES[1].into(),
+        ],
     )
     .await?;
     tx.commit().await?;
     tracing::info!(
         rewritten,
-        "customers' search text recomputed (migration 0015)"
+        "customers' search text recomputed (migrations 0015, 0016)"
     );
     Ok(())
 }

@@ -44,6 +44,7 @@ fn status_event(e: &Envelope) -> StatusEvent<'_> {
         CustomerEvent::AccountStatusChanged(changed) => StatusEvent::Changed(changed),
         CustomerEvent::CustomerEdited(_)
         | CustomerEvent::ProductVisibilitySet(_)
+        | CustomerEvent::ProductVisibilityReset(_)
         | CustomerEvent::ProductActivated(_)
         | CustomerEvent::ProductStatusChanged(_)
         | CustomerEvent::DeletionRequested(_)

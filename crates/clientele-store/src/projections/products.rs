@@ -27,6 +27,21 @@ async fn customer_product(
         CustomerEvent::ProductVisibilitySet(set) => {
             upsert_product(tx, e, &set.product, "visible", Arg::Bool(set.visible)).await
         }
+        CustomerEvent::ProductVisibilityReset(reset) => {
+            // The row exists: the override being removed wrote it.
+            tx.execute(
+                "UPDATE customer_products SET visible = NULL, version = $4 \
+                 WHERE tenant_id = $1 AND customer_id = $2 AND product = $3 AND version < $4",
+                &[
+                    Arg::from(e.tenant()),
+                    Arg::from(e.aggregate_id.as_str()),
+                    Arg::from(reset.product.as_str()),
+                    Arg::Int(e.sequence),
+                ],
+            )
+            .await?;
+            Ok(())
+        }
         CustomerEvent::ProductActivated(activated) => {
             let status = activated.status.as_str().into();
             upsert_product(tx, e, &activated.product, "status", status).await

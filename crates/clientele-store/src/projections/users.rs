@@ -104,6 +104,7 @@ pub(crate) async fn apply(tx: &mut Tx, e: &Envelope) -> Result<(), StoreError> {
         CustomerEvent::CustomerCreated(_)
         | CustomerEvent::CustomerEdited(_)
         | CustomerEvent::ProductVisibilitySet(_)
+        | CustomerEvent::ProductVisibilityReset(_)
         | CustomerEvent::ProductActivated(_)
         | CustomerEvent::ProductStatusChanged(_)
         | CustomerEvent::AccountStatusChanged(_)

@@ -8,7 +8,7 @@ use super::fields::{CustomerField, DATA_RETENTION_DAYS, ROLLUP_RETENTION_DAYS};
 use super::rules::{max_len, SHORTNAME_MIN_LEN};
 
 /// Every customer field, in the order of the creation form.
-pub const ALL_FIELDS: [CustomerField; 22] = {
+pub const ALL_FIELDS: [CustomerField; 25] = {
     use CustomerField::*;
     [
         Name,
@@ -31,7 +31,10 @@ pub const ALL_FIELDS: [CustomerField; 22] = {
         Title,
         Country,
         City,
+        State,
+        Zip,
         Address,
+        Address2,
         Phone,
     ]
 };
@@ -101,7 +104,10 @@ pub fn format(field: CustomerField) -> FieldFormat {
         | F::Title
         | F::Country
         | F::City
-        | F::Address => FieldFormat::Text,
+        | F::State
+        | F::Zip
+        | F::Address
+        | F::Address2 => FieldFormat::Text,
     }
 }
 
@@ -118,7 +124,10 @@ pub fn customer_editable(field: CustomerField) -> bool {
             | F::Title
             | F::Country
             | F::City
+            | F::State
+            | F::Zip
             | F::Address
+            | F::Address2
             | F::Phone
     )
 }

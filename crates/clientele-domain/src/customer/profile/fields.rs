@@ -31,6 +31,9 @@ pub enum CustomerField {
     City,
     Address,
     Phone,
+    State,
+    Zip,
+    Address2,
 }
 
 impl CustomerField {
@@ -59,6 +62,9 @@ impl CustomerField {
             CustomerField::City => "city",
             CustomerField::Address => "address",
             CustomerField::Phone => "phone",
+            CustomerField::State => "state",
+            CustomerField::Zip => "zip",
+            CustomerField::Address2 => "address2",
         }
     }
 }
@@ -131,6 +137,13 @@ pub struct CustomerProfile {
     pub address: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
+    /// Added later (issue 19): events written before decode without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zip: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address2: Option<String>,
 }
 
 impl CustomerProfile {
@@ -159,6 +172,9 @@ impl CustomerProfile {
             city: None,
             address: None,
             phone: None,
+            state: None,
+            zip: None,
+            address2: None,
         }
     }
 
@@ -184,6 +200,9 @@ impl CustomerProfile {
             F::City => self.city.is_some(),
             F::Address => self.address.is_some(),
             F::Phone => self.phone.is_some(),
+            F::State => self.state.is_some(),
+            F::Zip => self.zip.is_some(),
+            F::Address2 => self.address2.is_some(),
         }
     }
 
@@ -276,6 +295,13 @@ pub struct CustomerPatch {
     pub address: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
+    /// Added later (issue 19): events written before decode without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zip: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address2: Option<String>,
     /// Optional fields whose value the edit removed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cleared: Vec<CustomerField>,
@@ -304,7 +330,7 @@ impl CustomerPatch {
         set_plain!(profile, self; name, language, multi_account, internal, test_account);
         set_some!(profile, self; email, given_name, family_name, organization, shortname,
             customer_type, service_status, contractual_flows_per_second, data_retention_days,
-            rollup_retention_days, seller, custom_id, title, country, city, address, phone);
+            rollup_retention_days, seller, custom_id, title, country, city, address, phone, state, zip, address2);
         for field in &self.cleared {
             clear_field(profile, *field);
         }
@@ -331,6 +357,9 @@ fn clear_field(profile: &mut CustomerProfile, field: CustomerField) {
         F::City => profile.city = None,
         F::Address => profile.address = None,
         F::Phone => profile.phone = None,
+        F::State => profile.state = None,
+        F::Zip => profile.zip = None,
+        F::Address2 => profile.address2 = None,
         // Name, language and flags always hold a value; validation never clears them.
         F::Name | F::Language | F::MultiAccount | F::Internal | F::TestAccount => {}
     }

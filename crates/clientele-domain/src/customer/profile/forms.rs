@@ -44,6 +44,9 @@ pub struct CustomerDraft {
     pub city: Option<String>,
     pub address: Option<String>,
     pub phone: Option<String>,
+    pub state: Option<String>,
+    pub zip: Option<String>,
+    pub address2: Option<String>,
 }
 
 /// The edit form: every field may be left, cleared or set.
@@ -71,6 +74,9 @@ pub struct CustomerChanges {
     pub city: Change<String>,
     pub address: Change<String>,
     pub phone: Change<String>,
+    pub state: Change<String>,
+    pub zip: Change<String>,
+    pub address2: Change<String>,
 }
 
 impl CustomerDraft {
@@ -103,6 +109,9 @@ impl CustomerDraft {
             city: c.text(F::City, self.city.as_deref()),
             address: c.text(F::Address, self.address.as_deref()),
             phone: c.text(F::Phone, self.phone.as_deref()),
+            state: c.text(F::State, self.state.as_deref()),
+            zip: c.text(F::Zip, self.zip.as_deref()),
+            address2: c.text(F::Address2, self.address2.as_deref()),
         };
         if let Some(flows) = profile.contractual_flows_per_second {
             c.note(check_flows(flows));
@@ -218,6 +227,9 @@ impl CustomerChanges {
         text_change!(c, patch, current, self, city, F::City);
         text_change!(c, patch, current, self, address, F::Address);
         text_change!(c, patch, current, self, phone, F::Phone);
+        text_change!(c, patch, current, self, state, F::State);
+        text_change!(c, patch, current, self, zip, F::Zip);
+        text_change!(c, patch, current, self, address2, F::Address2);
         value_change!(patch, current, self, customer_type, F::Type);
         value_change!(patch, current, self, service_status, F::ServiceStatus);
         value_change!(

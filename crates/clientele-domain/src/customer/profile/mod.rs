@@ -14,32 +14,53 @@ pub use fields::{
     DATA_RETENTION_DAYS, ROLLUP_RETENTION_DAYS,
 };
 pub use forms::{Change, CustomerChanges, CustomerDraft};
-pub use rules::{max_len, normalise_name};
+pub use rules::{max_len, normalise_name, suffixed_name};
 
 use super::event::{CustomerCreated, CustomerEdited, CustomerEvent, CustomerMoved};
+use super::products::{creation_visibility, ProductToggle};
 use super::tree::{check_parent, ParentFacts};
 use super::{Customer, CustomerError};
 
 impl Customer {
-    /// Creates the customer from the form, under `parent` for an inner customer.
+    /// Creates the customer from the form, under `parent` for an inner customer, with the
+    /// form's product toggles as its own visibility overrides. With
+    /// `requested_name`, the form's name is one the caller did not ask for (a suffixed one,
+    /// as the UNIQUIFY policy gives): the event records the name asked for.
     pub(super) fn decide_create(
         &self,
         tenant: String,
         draft: CustomerDraft,
         required: &[CustomerField],
         parent: Option<ParentFacts>,
+        requested_name: Option<String>,
+        products: Vec<ProductToggle>,
     ) -> Result<Vec<CustomerEvent>, CustomerError> {
         if self.profile.is_some() {
             return Err(CustomerError::AlreadyExists);
         }
-        let profile = draft.validate(required).map_err(CustomerError::Invalid)?;
+        // Every broken rule at once: the form's fields, then its product toggles.
+        let (profile, visibility) = match (draft.validate(required), creation_visibility(products))
+        {
+            (Ok(profile), Ok(visibility)) => (profile, visibility),
+            (Err(mut violations), Err(more)) => {
+                violations.extend(more);
+                return Err(CustomerError::Invalid(violations));
+            }
+            (Err(violations), _) | (_, Err(violations)) => {
+                return Err(CustomerError::Invalid(violations))
+            }
+        };
         if let Some(parent) = &parent {
             check_parent(parent, None)?;
         }
+        let requested_name = requested_name
+            .map(|name| normalise_name(&name))
+            .filter(|name| *name != profile.name);
         let created = CustomerEvent::CustomerCreated(CustomerCreated {
             tenant,
             profile,
             own_company: false,
+            requested_name,
         });
         let placed = parent.map(|parent| {
             CustomerEvent::CustomerMoved(CustomerMoved {
@@ -47,7 +68,11 @@ impl Customer {
                 to: Some(parent.id),
             })
         });
-        Ok([created].into_iter().chain(placed).collect())
+        Ok([created]
+            .into_iter()
+            .chain(placed)
+            .chain(visibility)
+            .collect())
     }
 
     /// Registers the tenant's own company: listed like any customer, never modified or
@@ -64,6 +89,7 @@ impl Customer {
             tenant,
             profile: CustomerProfile::named(normalise_name(name)),
             own_company: true,
+            requested_name: None,
         })])
     }
 

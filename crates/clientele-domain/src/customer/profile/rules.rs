@@ -15,7 +15,7 @@ pub fn max_len(field: CustomerField) -> usize {
         CustomerField::Shortname => 16,
         CustomerField::Language => 35,
         CustomerField::Phone => 32,
-        CustomerField::Address => 500,
+        CustomerField::Address | CustomerField::Address2 => 500,
         CustomerField::Organization | CustomerField::Title => 200,
         _ => 100,
     }
@@ -29,6 +29,19 @@ pub fn normalise_name(raw: &str) -> String {
         .flat_map(char::to_lowercase)
         .map(|c| if c.is_whitespace() { '-' } else { c })
         .collect()
+}
+
+/// The `n`th candidate of a taken name under the UNIQUIFY policy: the name itself for 1,
+/// else the name with "-n" appended, its end trimmed so that the whole stays within the
+/// name's length limit ("acme" → "acme-2", "acme-3", …).
+pub fn suffixed_name(name: &str, n: u32) -> String {
+    if n <= 1 {
+        return name.to_string();
+    }
+    let suffix = format!("-{n}");
+    let room = max_len(CustomerField::Name).saturating_sub(suffix.chars().count());
+    let base: String = name.chars().take(room).collect();
+    format!("{base}{suffix}")
 }
 
 /// Collects violations while values are normalised, so that every broken rule of a form is

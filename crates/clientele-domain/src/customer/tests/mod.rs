@@ -1,6 +1,7 @@
 //! Given/when/then tests of the customer aggregate, one file per feature, and the givens
 //! they share.
 
+mod address_and_names;
 mod assignments;
 mod deletion;
 mod impersonation;
@@ -22,6 +23,7 @@ fn created(profile: CustomerProfile) -> CustomerEvent {
         tenant: "acme".into(),
         profile,
         own_company: false,
+        requested_name: None,
     })
 }
 
@@ -110,6 +112,7 @@ fn the_stored_event_type_names_never_change() {
             "PasswordSet",
             "PasswordResetIssued",
             "SignInLockedOut",
+            "ProductVisibilityReset",
         ]
     );
     let edited = CustomerEvent::CustomerEdited(CustomerEdited {

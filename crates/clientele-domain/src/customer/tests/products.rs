@@ -212,3 +212,102 @@ fn a_deleted_product_can_be_activated_again() {
             }),
         ]);
 }
+
+fn shown(product: &str, visible: bool, previous: Option<bool>) -> CustomerEvent {
+    CustomerEvent::ProductVisibilitySet(ProductVisibilitySet {
+        product: product.into(),
+        visible,
+        previous,
+    })
+}
+
+fn toggle(product: &str, visible: bool, catalogue: CatalogueEntry) -> ProductToggle {
+    ProductToggle {
+        product: product.into(),
+        visible,
+        catalogue,
+    }
+}
+
+fn create_with(products: Vec<ProductToggle>) -> CustomerCommand {
+    CustomerCommand::CreateCustomer {
+        tenant: "acme".into(),
+        draft: CustomerDraft {
+            name: "acme".into(),
+            ..Default::default()
+        },
+        required: vec![],
+        parent: None,
+        requested_name: None,
+        products,
+    }
+}
+
+#[test]
+fn the_creation_forms_toggles_are_overrides_written_with_the_creation() {
+    Given::with(())
+        .given_no_previous_events()
+        .when(create_with(vec![
+            toggle("CDN", true, LISTED_HIDDEN),
+            toggle("DNS", false, LISTED_HIDDEN),
+        ]))
+        .then_expect_events(vec![
+            acme_created(),
+            shown("CDN", true, None),
+            shown("DNS", false, None),
+        ]);
+}
+
+#[test]
+fn an_unknown_or_repeated_toggle_refuses_the_creation() {
+    let refused = rules(Customer::default().decide(create_with(vec![
+        toggle("CDN", true, LISTED_HIDDEN),
+        toggle("NOPE", true, CatalogueEntry::Unknown),
+        toggle("CDN", false, LISTED_HIDDEN),
+    ])));
+    assert_eq!(
+        refused,
+        [
+            ("products".to_string(), Rule::UnknownProduct),
+            ("products".to_string(), Rule::Unique)
+        ]
+    );
+}
+
+#[test]
+fn a_reset_removes_the_override_and_only_when_there_is_one() {
+    let reset = |product: &str, catalogue| CustomerCommand::ResetProductVisibility {
+        product: product.into(),
+        catalogue,
+    };
+    Given::with(())
+        .given(vec![acme_created(), shown("CDN", false, None)])
+        .when(reset("CDN", LISTED_VISIBLE))
+        .then_expect_events(vec![CustomerEvent::ProductVisibilityReset(
+            ProductVisibilityReset {
+                product: "CDN".into(),
+                previous: false,
+            },
+        )]);
+    Given::with(())
+        .given(vec![acme_created()])
+        .when(reset("CDN", LISTED_VISIBLE))
+        .then_expect_events(vec![]);
+    let mut customer = Customer::default();
+    for event in [acme_created(), shown("CDN", false, None)] {
+        customer.apply(event);
+    }
+    let refused = rules(customer.decide(reset("NOPE", CatalogueEntry::Unknown)));
+    assert_eq!(refused, [("product".to_string(), Rule::UnknownProduct)]);
+    customer.apply(CustomerEvent::ProductVisibilityReset(
+        ProductVisibilityReset {
+            product: "CDN".into(),
+            previous: false,
+        },
+    ));
+    assert_eq!(
+        customer.products.get("CDN"),
+        None,
+        "follows the global setting"
+    );
+}

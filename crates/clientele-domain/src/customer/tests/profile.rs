@@ -9,6 +9,8 @@ fn create(draft: CustomerDraft) -> CustomerCommand {
         draft,
         required: vec![],
         parent: None,
+        requested_name: None,
+        products: vec![],
     }
 }
 
@@ -186,6 +188,8 @@ fn a_tenant_can_require_fields_of_the_creation_form() {
         },
         required: vec![CustomerField::Email, CustomerField::Type],
         parent: None,
+        requested_name: None,
+        products: vec![],
     };
     assert_eq!(
         rules_of(&violations(command)),
@@ -361,6 +365,7 @@ fn the_tenants_own_company_takes_no_command() {
         tenant: "acme".into(),
         profile: CustomerProfile::named("acme"),
         own_company: true,
+        requested_name: None,
     });
     Given::with(())
         .given(vec![own])

@@ -27,6 +27,8 @@ fn an_inner_customer_is_created_under_a_live_parent() {
         },
         required: vec![],
         parent: Some(parent),
+        requested_name: None,
+        products: vec![],
     };
     Given::with(())
         .given_no_previous_events()

@@ -299,6 +299,8 @@ impl Importer<'_> {
                     draft,
                     required: required.to_vec(),
                     parent: None,
+                    requested_name: None,
+                    products: vec![],
                 };
                 Ok(Ok(Plan::Write {
                     id: uuid::Uuid::now_v7().to_string(),

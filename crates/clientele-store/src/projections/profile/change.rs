@@ -57,6 +57,7 @@ pub(super) fn row_change(event: &CustomerEvent) -> RowChange<'_> {
         CustomerEvent::CustomerMoved(moved) => RowChange::Alone(Alone::Moved(moved)),
         CustomerEvent::HomeDashboardSet(set) => RowChange::Alone(Alone::HomeDashboard(set)),
         CustomerEvent::ProductVisibilitySet(_)
+        | CustomerEvent::ProductVisibilityReset(_)
         | CustomerEvent::ProductActivated(_)
         | CustomerEvent::ProductStatusChanged(_)
         | CustomerEvent::DeletionRequested(_)
@@ -132,5 +133,6 @@ pub(super) fn created_record(e: &Envelope, created: &CustomerCreated) -> Custome
         ancestry: "/".into(),
         home_dashboard_id: None,
         hide_toolbar: false,
+        requested_name: created.requested_name.clone(),
     }
 }

@@ -111,9 +111,9 @@ pub(super) async fn insert_rows(
     tx: &mut Tx,
     records: &[&CustomerRecord],
 ) -> Result<(), StoreError> {
-    // 30 values a row: 300 rows stay far below either backend's limit on parameters.
+    // 34 values a row: 300 rows stay far below either backend's limit on parameters.
     for chunk in records.chunks(300) {
-        let mut args = Vec::with_capacity(chunk.len() * 30);
+        let mut args = Vec::with_capacity(chunk.len() * 34);
         let mut tuples = Vec::with_capacity(chunk.len());
         for record in chunk {
             let first = args.len();
@@ -164,6 +164,10 @@ fn row_args(record: &CustomerRecord) -> Vec<Arg> {
         Arg::Int(record.created_at.timestamp_micros()),
         Arg::Int(record.updated_at.timestamp_micros()),
         Arg::Bool(record.own_company),
+        Arg::OptText(p.state.clone()),
+        Arg::OptText(p.zip.clone()),
+        Arg::OptText(p.address2.clone()),
+        Arg::OptText(record.requested_name.clone()),
         Arg::Text(search_text(p)),
     ]
 }

@@ -1,5 +1,5 @@
 //! Sign-in: verifying and minting JWTs, and the roles a token carries (what each role may
-//! do is the table in guard.rs).
+//! do is the table in guard/mod.rs).
 //!
 //! Tokens are verified with jsonwebtoken: HS256 with the configured secret, or RS256/ES256
 //! with the public keys of a JWKS file, so a real identity provider can issue them. Expiry,

@@ -2,11 +2,13 @@
 //! tenant.
 //!
 //! On a fresh database the real server creates one customer with every text field set;
-//! the log is then filled with N `CustomerCreated` events copied from it, each with its own
-//! name, email, names, organization, customId, seller, title, country, city, address and
-//! phone (some with accents), and `clientele rebuild` builds every read model from that
-//! log, so the rows and their `search_text` are the projection's own. On PostgreSQL the
-//! tables are then analyzed, as autovacuum would.
+//! the log is then filled with N `CustomerCreated` events shaped like its one, each with its
+//! own name, email, names, organization, customId, seller, title, country, city, address
+//! and phone (some with accents), the personal ones sealed as the store seals them (with
+//! the template customer's key, which every copy gets in `subject_keys`). `clientele
+//! rebuild` then builds every read model from that log, so the rows and their
+//! `search_text` are the projection's own. The tables are then analyzed, as autovacuum
+//! would.
 //!
 //! It then sends the customer list's `customers(filter: {text}, first: 50)` (with
 //! `totalCount`, as a list screen shows it) for several kinds of text, one request at a
@@ -18,8 +20,12 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::ensure;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use chacha20poly1305::aead::{Aead, KeyInit};
+use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use hdrhistogram::Histogram;
-use serde_json::json;
+use serde_json::{json, Value};
 use sqlx::Connection;
 
 use super::drive::{bench_url, histogram};
@@ -69,11 +75,132 @@ const TEMPLATE: [(&str, &str); 12] = [
     ("phone", "+1 555 0100"),
 ];
 
-const CITIES: &str = "{Zürich,Genève,Basel,Bern,Lausanne,Luzern,München,Köln,Düsseldorf,Berlin,Hamburg,Wien,Graz,Linz,Paris,Lyon,Marseille,Orléans,Besançon,Nîmes,Madrid,Málaga,Córdoba,León,Cádiz,Lisboa,Porto,Évora,Milano,Torino,Napoli,Forlì,Kraków,Łódź,Gdańsk,Poznań,Praha,Brno,Plzeň,Malmö,Göteborg,Århus,København,Reykjavík,Tromsø,Oslo,Helsinki,Tampere,Dublin,Cork}";
-const GIVEN: &str = "{Jürgen,Anna,Zoë,José,Renée,Søren,Łukasz,François,Chloé,Björn,Mia,Noah,Liam,Emma,Olivia,Lucas,Léa,Hugo,Inès,Maël}";
-const FAMILY: &str = "{Müller,Schmidt,Schneider,Fischer,Weber,Meyer,Wagner,Becker,Schulz,Hoffmann,Dubois,Lefèvre,García,Martínez,López,Nowak,Kowalski,Novák,Jensen,Nielsen,Hansen,Johansson,Bianchi,Rossi,Ferrari,O'Brien,Murphy,Kelly,Smith,Jones}";
-const SELLERS: &str = "{Alice,Bob,Chloé,Dmitri,Eve,Farah,Gunnar,Hélène,Ivan,Júlia}";
-const COUNTRIES: &str = "{Schweiz,Deutschland,Österreich,France,España,Portugal,Italia,Polska,Česko,Sverige,Danmark,Ísland,Norge,Suomi,Éire}";
+const CITIES: [&str; 50] = [
+    "Zürich",
+    "Genève",
+    "Basel",
+    "Bern",
+    "Lausanne",
+    "Luzern",
+    "München",
+    "Köln",
+    "Düsseldorf",
+    "Berlin",
+    "Hamburg",
+    "Wien",
+    "Graz",
+    "Linz",
+    "Paris",
+    "Lyon",
+    "Marseille",
+    "Orléans",
+    "Besançon",
+    "Nîmes",
+    "Madrid",
+    "Málaga",
+    "Córdoba",
+    "León",
+    "Cádiz",
+    "Lisboa",
+    "Porto",
+    "Évora",
+    "Milano",
+    "Torino",
+    "Napoli",
+    "Forlì",
+    "Kraków",
+    "Łódź",
+    "Gdańsk",
+    "Poznań",
+    "Praha",
+    "Brno",
+    "Plzeň",
+    "Malmö",
+    "Göteborg",
+    "Århus",
+    "København",
+    "Reykjavík",
+    "Tromsø",
+    "Oslo",
+    "Helsinki",
+    "Tampere",
+    "Dublin",
+    "Cork",
+];
+const GIVEN: [&str; 20] = [
+    "Jürgen",
+    "Anna",
+    "Zoë",
+    "José",
+    "Renée",
+    "Søren",
+    "Łukasz",
+    "François",
+    "Chloé",
+    "Björn",
+    "Mia",
+    "Noah",
+    "Liam",
+    "Emma",
+    "Olivia",
+    "Lucas",
+    "Léa",
+    "Hugo",
+    "Inès",
+    "Maël",
+];
+const FAMILY: [&str; 30] = [
+    "Müller",
+    "Schmidt",
+    "Schneider",
+    "Fischer",
+    "Weber",
+    "Meyer",
+    "Wagner",
+    "Becker",
+    "Schulz",
+    "Hoffmann",
+    "Dubois",
+    "Lefèvre",
+    "García",
+    "Martínez",
+    "López",
+    "Nowak",
+    "Kowalski",
+    "Novák",
+    "Jensen",
+    "Nielsen",
+    "Hansen",
+    "Johansson",
+    "Bianchi",
+    "Rossi",
+    "Ferrari",
+    "O'Brien",
+    "Murphy",
+    "Kelly",
+    "Smith",
+    "Jones",
+];
+const SELLERS: [&str; 10] = [
+    "Alice", "Bob", "Chloé", "Dmitri", "Eve", "Farah", "Gunnar", "Hélène", "Ivan", "Júlia",
+];
+const COUNTRIES: [&str; 15] = [
+    "Schweiz",
+    "Deutschland",
+    "Österreich",
+    "France",
+    "España",
+    "Portugal",
+    "Italia",
+    "Polska",
+    "Česko",
+    "Sverige",
+    "Danmark",
+    "Ísland",
+    "Norge",
+    "Suomi",
+    "Éire",
+];
 
 /// The kinds of text searched: (what it is, the text for sample i).
 fn kinds(customers: usize) -> Vec<(&'static str, Box<dyn Fn(usize) -> String>)> {
@@ -233,65 +360,108 @@ fn total_count(body: &[u8]) -> anyhow::Result<u64> {
     Ok(digits.parse()?)
 }
 
-/// The SQL expressions (`c` is the customer's number) that replace each placeholder.
-fn replacements() -> Vec<(&'static str, String)> {
-    let of = |list: &str, modulo: &str| format!("('{list}'::text[])[1 + {modulo}]");
-    vec![
-        ("qqname", "'customer-' || c".into()),
-        (
-            "qqmail@qqdomain.example",
-            "'ops' || c || '@org' || (c % 50000) || '.example'".into(),
-        ),
-        ("Qqgiven", of(GIVEN, "c % 20")),
-        ("Qqfamily", of(FAMILY, "c % 30")),
-        ("Qqorg", "'Org ' || (c % 50000)".into()),
-        ("QQCID", "'C-' || lpad(c::text, 7, '0')".into()),
-        ("Qqseller", of(SELLERS, "c % 10")),
-        ("Qqtitle", "'Account ' || (c % 7)".into()),
-        ("Qqcountry", of(COUNTRIES, "c % 15")),
-        ("Qqcity", of(CITIES, "c % 50")),
-        ("Qqaddress", "'Hauptstrasse ' || (c % 997)".into()),
-        ("+1 555 0100", "'+41 44 ' || lpad(c::text, 7, '0')".into()),
+/// The text fields of synthetic customer `c`, by input name.
+fn fields(c: usize) -> [(&'static str, String); 12] {
+    [
+        ("name", format!("customer-{c}")),
+        ("email", format!("ops{c}@org{}.example", c % 50_000)),
+        ("givenName", GIVEN[c % GIVEN.len()].to_string()),
+        ("familyName", FAMILY[c % FAMILY.len()].to_string()),
+        ("organization", format!("Org {}", c % 50_000)),
+        ("customId", format!("C-{c:07}")),
+        ("seller", SELLERS[c % SELLERS.len()].to_string()),
+        ("title", format!("Account {}", c % 7)),
+        ("country", COUNTRIES[c % COUNTRIES.len()].to_string()),
+        ("city", CITIES[c % CITIES.len()].to_string()),
+        ("address", format!("Hauptstrasse {}", c % 997)),
+        ("phone", format!("+41 44 {c:07}")),
     ]
 }
 
-/// Appends `customers` copies of the template's `CustomerCreated` to the log.
+/// Seals `plain` as the store does: base64 of the nonce and the ChaCha20-Poly1305 box. The
+/// nonce is the counter `n`, unique for the key.
+fn seal(cipher: &ChaCha20Poly1305, n: u64, plain: &str) -> Value {
+    let mut nonce = [0u8; 12];
+    nonce[..8].copy_from_slice(&n.to_le_bytes());
+    let sealed = cipher
+        .encrypt(Nonce::from_slice(&nonce), plain.as_bytes())
+        .expect("encryption does not fail");
+    let mut bytes = nonce.to_vec();
+    bytes.extend(sealed);
+    json!({ "$sealed": STANDARD.encode(bytes) })
+}
+
+/// Appends `customers` `CustomerCreated` events shaped like the template's to the log, and
+/// gives each of those customers the template's key.
 async fn fill(url: &str, customers: usize, template: &str) -> anyhow::Result<()> {
-    if url.starts_with("postgres") {
-        let mut conn = sqlx::PgConnection::connect(url).await?;
-        let (created, meta): (String, String) = sqlx::query_as(
-            "SELECT payload::text, metadata::text FROM events WHERE aggregate_id = $1 AND sequence = 1",
-        )
+    ensure!(
+        url.starts_with("postgres"),
+        "the search benchmark fills PostgreSQL only so far"
+    );
+    let mut conn = sqlx::PgConnection::connect(url).await?;
+    let (created, meta): (String, String) = sqlx::query_as(
+        "SELECT payload::text, metadata::text FROM events WHERE aggregate_id = $1 AND sequence = 1",
+    )
+    .bind(template)
+    .fetch_one(&mut conn)
+    .await?;
+    let key: String = sqlx::query_scalar("SELECT key FROM subject_keys WHERE aggregate_id = $1")
         .bind(template)
         .fetch_one(&mut conn)
         .await?;
-        let mut payload = "$1".to_string();
-        for (placeholder, value) in replacements() {
-            ensure!(
-                created.contains(placeholder),
-                "{placeholder} not in {created}"
+    let cipher = ChaCha20Poly1305::new(Key::from_slice(&STANDARD.decode(&key)?));
+    let created: Value = serde_json::from_str(&created)?;
+    let profile = &created["CustomerCreated"]["profile"];
+    let sealed: Vec<&str> = fields(0)
+        .iter()
+        .map(|(field, _)| *field)
+        .filter(|field| profile[*field].get("$sealed").is_some())
+        .collect();
+    ensure!(
+        !sealed.is_empty(),
+        "the template has no sealed field: {profile}"
+    );
+    let mut nonce = 1u64 << 40;
+    let batch = 10_000;
+    for from in (1..=customers).step_by(batch) {
+        let to = (from + batch - 1).min(customers);
+        let (mut ids, mut payloads) = (Vec::new(), Vec::new());
+        for c in from..=to {
+            let mut payload = created.clone();
+            let profile = &mut payload["CustomerCreated"]["profile"];
+            for (field, value) in fields(c) {
+                profile[field] = if sealed.contains(&field) {
+                    nonce += 1;
+                    seal(&cipher, nonce, &value)
+                } else {
+                    json!(value)
+                };
+            }
+            ids.push(
+                uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, format!("search-{c}").as_bytes())
+                    .to_string(),
             );
-            payload = format!("replace({payload}, '{placeholder}', {value})");
+            payloads.push(payload.to_string());
         }
-        // Batches of 100,000, so that one statement's memory stays small.
-        let batch = 100_000;
-        for from in (1..=customers).step_by(batch) {
-            let to = (from + batch - 1).min(customers);
-            sqlx::query(&format!(
-                "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata, tenant_id, occurred_at) \
-                 SELECT 'Customer', md5('search-' || c)::uuid::text, 1, 'CustomerCreated', '1.0', ({payload})::json, $2::json, 'default', 0 \
-                 FROM generate_series($3::bigint, $4::bigint) c ORDER BY c"
-            ))
-            .bind(&created)
-            .bind(&meta)
-            .bind(from as i64)
-            .bind(to as i64)
-            .execute(&mut conn)
+        let mut tx = sqlx::Connection::begin(&mut conn).await?;
+        sqlx::query(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata, tenant_id, occurred_at) \
+             SELECT 'Customer', id, 1, 'CustomerCreated', '1.0', payload::json, $3::json, 'default', 0 \
+             FROM unnest($1::text[], $2::text[]) AS t(id, payload)",
+        )
+        .bind(&ids)
+        .bind(&payloads)
+        .bind(&meta)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO subject_keys (aggregate_id, key) SELECT unnest($1::text[]), $2")
+            .bind(&ids)
+            .bind(&key)
+            .execute(&mut *tx)
             .await?;
-        }
-        return Ok(());
+        tx.commit().await?;
     }
-    anyhow::bail!("the search benchmark fills PostgreSQL only so far")
+    Ok(())
 }
 
 /// The same search as plain SQL on the same database.

@@ -4,6 +4,8 @@ use clientele_server::{Command, ImportModeArg, OnExistingArg};
 use clientele_tests::{on_both_backends, run_cli, spawn_app, Backend, TestApp};
 use serde_json::{json, Value};
 
+mod tree;
+
 on_both_backends!(
     the_documented_example_file_imports_as_is_and_twice_creates_nothing_new,
     any_column_either_delimiter_and_quoted_fields_are_read,

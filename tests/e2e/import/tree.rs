@@ -222,28 +222,34 @@ async fn a_child_before_its_parent_in_the_file_still_imports_in_every_mode(backe
         cdn("leaf")["visibilitySource"],
         "an empty cell sets no override"
     );
-    // The same file in a partial import, in a fresh tenant, 300 rows ahead of their parents.
+    // A partial import in an empty tenant, with 280 rows (more than a batch) ahead of
+    // their parents, and those ahead of theirs.
     let other = mint("admin-b", "beta", Role::TenantAdmin, None);
-    let mut chain = String::from("Name,Parent\n");
-    for i in (1..300).rev() {
-        chain.push_str(&format!("node-{i},node-{}\n", i - 1));
+    let mut file = String::from("Name,Parent\n");
+    for i in 0..280 {
+        file.push_str(&format!("leaf-{i},mid-{}\n", i % 10));
     }
-    chain.push_str("node-0,\n");
-    let report = upload_as(&app, &other, &chain, "PARTIAL").await;
+    for j in 0..10 {
+        file.push_str(&format!("mid-{j},top\n"));
+    }
+    file.push_str("top,\n");
+    let report = upload_as(&app, &other, &file, "PARTIAL").await;
     assert_eq!(
         (&report["created"], &report["failed"]),
-        (&json!(300), &json!(0)),
+        (&json!(291), &json!(0)),
         "{report:#}"
     );
-    let deepest = app
-        .graphql_as(&other, "{ customers(filter: { text: \"node-299\" }) { edges { node { name ancestors { name } } } } }", json!({}))
+    let leaf = app
+        .graphql_as(
+            &other,
+            "{ customers(filter: { text: \"leaf-279\" }) { edges { node { ancestors { name } } } } }",
+            json!({}),
+        )
         .await;
     assert_eq!(
-        deepest["data"]["customers"]["edges"][0]["node"]["ancestors"]
-            .as_array()
-            .map(Vec::len),
-        Some(299),
-        "{deepest:#}"
+        leaf["data"]["customers"]["edges"][0]["node"]["ancestors"],
+        json!([{ "name": "top" }, { "name": "mid-9" }]),
+        "{leaf:#}"
     );
 }
 

@@ -75,8 +75,11 @@ const FAMILY: &str = "{Müller,Schmidt,Schneider,Fischer,Weber,Meyer,Wagner,Beck
 const SELLERS: &str = "{Alice,Bob,Chloé,Dmitri,Eve,Farah,Gunnar,Hélène,Ivan,Júlia}";
 const COUNTRIES: &str = "{Schweiz,Deutschland,Österreich,France,España,Portugal,Italia,Polska,Česko,Sverige,Danmark,Ísland,Norge,Suomi,Éire}";
 
-/// The kinds of text searched: (what it is, the text for sample i).
-fn kinds(customers: usize) -> Vec<(&'static str, Box<dyn Fn(usize) -> String>)> {
+/// What a kind of text is, and the text for sample i.
+type Kind = (&'static str, Box<dyn Fn(usize) -> String>);
+
+/// The kinds of text searched.
+fn kinds(customers: usize) -> Vec<Kind> {
     let pick = move |i: usize| (i * 7919) % customers + 1;
     vec![
         (

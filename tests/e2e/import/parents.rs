@@ -1,7 +1,8 @@
 //! Parents that a file names but no row creates, rows that are their own ancestors,
 //! parents by id, and the visibility columns' values and products.
 
-use clientele_tests::{on_both_backends, spawn_app, Backend};
+use clientele_graphql::Role;
+use clientele_tests::{mint, on_both_backends, spawn_app, Backend};
 use serde_json::{json, Value};
 
 use super::tree::{tree_of, upload_as, RESULT};
@@ -9,6 +10,7 @@ use super::tree::{tree_of, upload_as, RESULT};
 on_both_backends!(
     a_parent_no_row_creates_fails_its_row_and_all_or_nothing_writes_nothing,
     parent_ids_visibility_values_and_unknown_products_are_checked,
+    an_update_sets_visibility_but_moves_nothing_and_a_seller_names_only_its_own_parents,
 );
 
 async fn a_parent_no_row_creates_fails_its_row_and_all_or_nothing_writes_nothing(backend: Backend) {
@@ -175,5 +177,65 @@ async fn parent_ids_visibility_values_and_unknown_products_are_checked(backend: 
         app.event_count().await,
         before,
         "a refused file writes nothing"
+    );
+}
+
+async fn an_update_sets_visibility_but_moves_nothing_and_a_seller_names_only_its_own_parents(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    app.new_customer("top", None).await;
+    app.new_customer("acme", None).await;
+    let file = "Name,Parent,visible:CDN,visible:DNS\nacme,top,true,false\n";
+    let body = app
+        .import_as(
+            &app.token,
+            file.as_bytes(),
+            ", mode: ALL_OR_NOTHING, onExisting: UPDATE",
+            RESULT,
+        )
+        .await;
+    let report = &body["data"]["importCustomers"];
+    assert_eq!(
+        (&report["updated"], &report["failed"]),
+        (&json!(1), &json!(0)),
+        "{body:#}"
+    );
+    let tree = tree_of(&app, &app.token).await;
+    let acme = &tree[0]["node"];
+    assert_eq!(acme["name"], "acme");
+    assert_eq!(acme["parent"], Value::Null, "an update moves no customer");
+    let visible = |key: &str| {
+        acme["products"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["key"] == key)
+            .unwrap()["visible"]
+            .clone()
+    };
+    assert_eq!(
+        (visible("CDN"), visible("DNS")),
+        (json!(true), json!(false)),
+        "{acme:#}"
+    );
+
+    app.create_customer(json!({ "name": "bobs", "seller": "bob" }))
+        .await;
+    app.create_customer(json!({ "name": "sams", "seller": "sam" }))
+        .await;
+    let sam = mint("sam", "default", Role::Seller, None);
+    let file = "Name,Parent\nmine,bobs\nmine-too,sams\n";
+    let report = upload_as(&app, &sam, file, "PARTIAL").await;
+    assert_eq!(
+        (&report["created"], &report["failed"]),
+        (&json!(1), &json!(1)),
+        "{report:#}"
+    );
+    assert_eq!(report["failures"][0]["line"], 2, "{report:#}");
+    assert_eq!(report["failures"][0]["column"], "Parent", "{report:#}");
+    assert_eq!(
+        report["failures"][0]["rule"], "UNKNOWN_CUSTOMER",
+        "{report:#}"
     );
 }

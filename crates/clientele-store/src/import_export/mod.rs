@@ -37,6 +37,41 @@ mod tests {
             assert_eq!(restored(&out), cell);
         }
     }
+
+    #[test]
+    fn headers_name_the_parent_and_catalogue_products_in_any_spelling() {
+        let catalogue = ["CDN", "CLOUD_STORAGE"].map(|key| crate::CatalogueProduct {
+            key: key.into(),
+            name: key.into(),
+            visible: false,
+        });
+        let headers = |names: &[&str]| names.iter().map(|h| h.to_string()).collect::<Vec<_>>();
+        let mapped = row::map_header(
+            &headers(&[
+                "Name",
+                "Parent",
+                "parent_id",
+                "visible:cdn",
+                "Product Cloud Storage Visible",
+            ]),
+            &catalogue,
+        )
+        .unwrap();
+        assert_eq!(
+            mapped,
+            [
+                "name",
+                "parent",
+                "parentId",
+                "visible:CDN",
+                "visible:CLOUD_STORAGE"
+            ]
+        );
+        let unknown = row::map_header(&headers(&["Name", "visible:WARP"]), &catalogue);
+        assert!(matches!(unknown, Err(ImportError::UnknownProducts(p)) if p == ["visible:WARP"]));
+        let unknown = row::map_header(&headers(&["Name", "Product Warp Visible"]), &catalogue);
+        assert!(matches!(unknown, Err(ImportError::UnknownColumns(_))));
+    }
 }
 
 /// How an import writes.

@@ -202,8 +202,11 @@ const COUNTRIES: [&str; 15] = [
     "Éire",
 ];
 
-/// The kinds of text searched: (what it is, the text for sample i).
-fn kinds(customers: usize) -> Vec<(&'static str, Box<dyn Fn(usize) -> String>)> {
+/// What a kind of text is, and the text for sample i.
+type Kind = (&'static str, Box<dyn Fn(usize) -> String>);
+
+/// The kinds of text searched.
+fn kinds(customers: usize) -> Vec<Kind> {
     let pick = move |i: usize| (i * 7919) % customers + 1;
     vec![
         (

@@ -17,7 +17,11 @@ pub struct ImportExportQuery;
 #[Object]
 impl ImportExportQuery {
     /// The tenant's customers as CSV (every input field as a column; not deleted customers,
-    /// not the tenant's own company). Importing it back gives the same customers.
+    /// not the tenant's own company), with `parent` (the parent's name; every parent comes
+    /// before its children) and one `visible:KEY` column per catalogue product (the
+    /// customer's own visibility: true, false, or empty to follow the tenant's setting).
+    /// Importing it back, into this tenant or an empty one, gives the same customers, tree
+    /// and visibility.
     async fn export_customers(&self, ctx: &Context<'_>) -> ApiResult<String> {
         let me = guard::require(ctx, needs!(Query, "exportCustomers"))?;
         let (_, store, _) = parts(ctx);
@@ -38,7 +42,12 @@ impl ImportExportMutation {
     /// header row with `Name` and any other input field, `,` or `;`, UTF-8 with or without
     /// a BOM). Every row obeys createCustomer's rules; a row matching an existing customer
     /// (by customId, else by name) is skipped or updated, so importing a file twice creates
-    /// no duplicates.
+    /// no duplicates. A row's parent is `Parent` (a name: a customer, or a row anywhere in
+    /// the file) or `Parent ID` (a customer's id); `visible:KEY` (or `Product KEY Visible`)
+    /// sets the new customer's own visibility of a catalogue product in the same
+    /// transaction. A parent that no row creates fails the row (UNKNOWN_CUSTOMER), as does
+    /// a row that is its own ancestor (CYCLE); a column naming a product the catalogue
+    /// lacks refuses the file.
     async fn import_customers(
         &self,
         ctx: &Context<'_>,

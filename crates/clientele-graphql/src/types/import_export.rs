@@ -54,7 +54,8 @@ pub struct ImportResult {
     pub failed: i64,
     /// True for a dry run, or an all-or-nothing import with a failure.
     pub nothing_written: bool,
-    /// The file's columns, as understood (input names).
+    /// The file's columns, as understood: input names, `parent` (a name), `parentId`, and
+    /// `visible:KEY` for a product's visibility.
     pub columns: Vec<String>,
     /// The first 1,000 failures (all are counted in `failed`).
     pub failures: Vec<ImportFailure>,

@@ -4,6 +4,13 @@
 //! command `createCustomer` runs (`CustomerDraft::validate` inside the aggregate), so an
 //! import obeys exactly the same rules. Re-importing a file creates no duplicates: a row
 //! matches an existing customer by `customId` when it has one, else by name.
+//!
+//! The tree and product visibility travel too: `parent` (the parent's name, unique in a
+//! tenant, where ids are not shared between tenants) or `parentId` (an existing customer's
+//! id), and one `visible:KEY` column per catalogue product (the customer's own override:
+//! `true`, `false`, or empty to follow the tenant's global setting). An export writes every
+//! parent before its children; an import creates a row whose parent comes later in the
+//! file once that parent is created (`import/parents.rs`).
 
 mod export;
 mod import;
@@ -29,6 +36,41 @@ mod tests {
             assert!(!out.starts_with(FORMULA_STARTS), "{out:?}");
             assert_eq!(restored(&out), cell);
         }
+    }
+
+    #[test]
+    fn headers_name_the_parent_and_catalogue_products_in_any_spelling() {
+        let catalogue = ["CDN", "CLOUD_STORAGE"].map(|key| crate::CatalogueProduct {
+            key: key.into(),
+            name: key.into(),
+            visible: false,
+        });
+        let headers = |names: &[&str]| names.iter().map(|h| h.to_string()).collect::<Vec<_>>();
+        let mapped = row::map_header(
+            &headers(&[
+                "Name",
+                "Parent",
+                "parent_id",
+                "visible:cdn",
+                "Product Cloud Storage Visible",
+            ]),
+            &catalogue,
+        )
+        .unwrap();
+        assert_eq!(
+            mapped,
+            [
+                "name",
+                "parent",
+                "parentId",
+                "visible:CDN",
+                "visible:CLOUD_STORAGE"
+            ]
+        );
+        let unknown = row::map_header(&headers(&["Name", "visible:WARP"]), &catalogue);
+        assert!(matches!(unknown, Err(ImportError::UnknownProducts(p)) if p == ["visible:WARP"]));
+        let unknown = row::map_header(&headers(&["Name", "Product Warp Visible"]), &catalogue);
+        assert!(matches!(unknown, Err(ImportError::UnknownColumns(_))));
     }
 }
 
@@ -124,8 +166,10 @@ pub enum ImportError {
     FieldTooLong { line: u64 },
     #[error("the file has no header row with a Name column")]
     MissingName,
-    #[error("unknown columns: {}; columns are named as in createCustomer's input (e.g. Name, Email, Given Name, shortname)", .0.join(", "))]
+    #[error("unknown columns: {}; columns are named as in createCustomer's input (e.g. Name, Email, Given Name, shortname, Parent, Parent ID, visible:CDN)", .0.join(", "))]
     UnknownColumns(Vec<String>),
+    #[error("columns name products the catalogue does not have: {}", .0.join(", "))]
+    UnknownProducts(Vec<String>),
     #[error("the file is not valid CSV: {0}")]
     Csv(String),
     #[error("the file could not be read: {0}")]
@@ -135,8 +179,9 @@ pub enum ImportError {
 }
 
 /// The customer fields as columns, by their input names; a header may name them in any
-/// case, with or without spaces, `_` and `-`.
-const COLUMNS: [&str; 25] = [
+/// case, with or without spaces, `_` and `-`. `parent` is the parent's name. An export
+/// writes these, then one `visible:KEY` column per catalogue product.
+const COLUMNS: [&str; 26] = [
     "name",
     "email",
     "givenName",
@@ -162,4 +207,12 @@ const COLUMNS: [&str; 25] = [
     "state",
     "zip",
     "address2",
+    "parent",
 ];
+
+/// Columns an import reads that an export does not write: `parentId`, an existing
+/// customer's id (ids are not shared between tenants, so an export names the parent).
+const IMPORT_ONLY: [&str; 1] = ["parentId"];
+
+/// The prefix of a product visibility column: `visible:CDN`.
+const VISIBLE_PREFIX: &str = "visible:";

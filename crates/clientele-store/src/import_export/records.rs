@@ -3,7 +3,7 @@
 //! of `MAX_FIELD_BYTES` bytes, so a 15 MB row of 8,000,000 fields is refused at its 65th
 //! field, having allocated nothing per field.
 
-use std::io::BufRead;
+use std::io::{BufRead, BufReader, Read};
 
 use super::{ImportError, MAX_FIELDS_PER_ROW, MAX_FIELD_BYTES};
 
@@ -84,4 +84,37 @@ impl<R: BufRead> Records<R> {
         }
         Ok(fields.into_iter())
     }
+}
+
+/// Reads the whole file once, writing nothing and keeping only one row at a time: the
+/// checks that refuse a whole file, made before a partial import writes its first row.
+pub(super) fn scan<R: Read>(input: R) -> Result<(), ImportError> {
+    let mut reader = csv_reader(input)?;
+    while reader.next()? {
+        drop(reader.fields()?);
+    }
+    Ok(())
+}
+
+/// The input with its first line (read to find the delimiter) put back in front.
+pub(super) type Rewound<R> = std::io::Chain<std::io::Cursor<Vec<u8>>, BufReader<R>>;
+
+/// A CSV reader that strips a UTF-8 byte-order mark and takes `,` or `;`, whichever the
+/// header row uses.
+pub(super) fn csv_reader<R: Read>(input: R) -> Result<Records<Rewound<R>>, ImportError> {
+    let mut buffered = BufReader::new(input);
+    // The delimiter is sniffed from the first line, or its first 64 KiB (a header line is
+    // at most 64 fields of 4 KiB; what is longer is refused by the reader anyway).
+    let mut first = Vec::new();
+    (&mut buffered)
+        .take(64 * 1024)
+        .read_until(b'\n', &mut first)?;
+    if first.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        first.drain(..3);
+    }
+    let commas = first.iter().filter(|b| **b == b',').count();
+    let semicolons = first.iter().filter(|b| **b == b';').count();
+    let delimiter = if semicolons > commas { b';' } else { b',' };
+    let input = std::io::Cursor::new(first).chain(buffered);
+    Ok(Records::new(input, delimiter))
 }

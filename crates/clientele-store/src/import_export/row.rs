@@ -1,11 +1,13 @@
 //! One row of an import file: its values by column, and the command input they make.
 
 use clientele_domain::customer::{
-    Change, CustomerChanges, CustomerDraft, CustomerType, ServiceStatus,
+    normalise_name, CatalogueEntry, Change, CustomerChanges, CustomerCommand, CustomerDraft,
+    CustomerType, ServiceStatus,
 };
 use clientele_domain::Violation;
 
-use super::{ImportError, RowFailure, COLUMNS};
+use super::{ImportError, RowFailure, COLUMNS, IMPORT_ONLY, VISIBLE_PREFIX};
+use crate::CatalogueProduct;
 
 /// A header as compared with the columns: lower-case, without spaces, `_` and `-`.
 fn normalise_header(header: &str) -> String {
@@ -16,37 +18,89 @@ fn normalise_header(header: &str) -> String {
         .collect()
 }
 
-/// Maps the header row to canonical column names.
-pub(super) fn map_header(headers: &[String]) -> Result<Vec<&'static str>, ImportError> {
+/// Maps the header row to canonical column names: an input name, or `visible:KEY` for a
+/// product of the catalogue (a header `visible:cdn` or `Product CDN Visible`). A column
+/// naming a product the catalogue lacks refuses the file, as an unknown column does.
+pub(super) fn map_header(
+    headers: &[String],
+    catalogue: &[CatalogueProduct],
+) -> Result<Vec<String>, ImportError> {
     let mut mapped = Vec::new();
     let mut unknown = Vec::new();
+    let mut unknown_products = Vec::new();
+    let product_of = |key: &str| {
+        catalogue
+            .iter()
+            .find(|p| normalise_header(&p.key) == key)
+            .map(|p| format!("{VISIBLE_PREFIX}{}", p.key))
+    };
     for header in headers {
         let key = normalise_header(header);
-        match COLUMNS.iter().find(|c| c.to_lowercase() == key) {
-            Some(column) => mapped.push(*column),
-            None => unknown.push(header.clone()),
+        let column = COLUMNS
+            .iter()
+            .chain(&IMPORT_ONLY)
+            .find(|c| c.to_lowercase() == key);
+        if let Some(column) = column {
+            mapped.push(column.to_string());
+        } else if let Some(product) = key.strip_prefix(VISIBLE_PREFIX) {
+            match product_of(product) {
+                Some(column) => mapped.push(column),
+                None => unknown_products.push(header.clone()),
+            }
+        } else if let Some(product) = key
+            .strip_prefix("product")
+            .and_then(|k| k.strip_suffix("visible"))
+            .and_then(product_of)
+        {
+            mapped.push(product);
+        } else {
+            unknown.push(header.clone());
         }
     }
     if !unknown.is_empty() {
         return Err(ImportError::UnknownColumns(unknown));
     }
-    if !mapped.contains(&"name") {
+    if !unknown_products.is_empty() {
+        return Err(ImportError::UnknownProducts(unknown_products));
+    }
+    if !mapped.iter().any(|c| c == "name") {
         return Err(ImportError::MissingName);
     }
     Ok(mapped)
 }
 
+/// Where a row says its parent is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum ParentRef {
+    /// `parent`: a name, normalised as names are (a customer, or a row of the file).
+    Name(String),
+    /// `parentId`: an existing customer's id.
+    Id(String),
+}
+
+impl ParentRef {
+    /// The column the row gave its parent in.
+    pub(super) fn column(&self) -> &'static str {
+        match self {
+            ParentRef::Name(_) => "parent",
+            ParentRef::Id(_) => "parentId",
+        }
+    }
+}
+
 /// A row's raw values by column.
 pub(super) struct Row<'a> {
     pub(super) line: u64,
-    pub(super) columns: &'a [&'static str],
+    pub(super) columns: &'a [String],
     pub(super) headers: &'a [String],
+    /// The tenant's catalogue, for the visibility columns.
+    pub(super) catalogue: &'a [CatalogueProduct],
     pub(super) values: Vec<String>,
 }
 
 impl Row<'_> {
     pub(super) fn get(&self, column: &str) -> Option<&str> {
-        let index = self.columns.iter().position(|c| *c == column)?;
+        let index = self.columns.iter().position(|c| c == column)?;
         self.values
             .get(index)
             .map(|v| v.trim())
@@ -55,7 +109,7 @@ impl Row<'_> {
 
     /// The column as the file's header names it (or its input name when the file lacks it).
     pub(super) fn header_of(&self, column: &str) -> String {
-        match self.columns.iter().position(|c| *c == column) {
+        match self.columns.iter().position(|c| c == column) {
             Some(index) => self.headers[index].clone(),
             None => column.to_string(),
         }
@@ -89,11 +143,6 @@ impl Row<'_> {
     pub(super) fn draft(&self) -> Result<CustomerDraft, Vec<RowFailure>> {
         let mut errors = Vec::new();
         let text = |column: &str| self.get(column).map(str::to_string);
-        let boolean = |raw: &str| match raw.to_lowercase().as_str() {
-            "true" | "yes" | "1" | "y" => Some(true),
-            "false" | "no" | "0" | "n" => Some(false),
-            _ => None,
-        };
         let draft = CustomerDraft {
             name: self.get("name").unwrap_or_default().to_string(),
             email: text("email"),
@@ -161,11 +210,71 @@ impl Row<'_> {
         }
     }
 
+    /// The row's parent, if it names one; a row may name it by `parent` or by `parentId`,
+    /// not both.
+    pub(super) fn parent(&self) -> Result<Option<ParentRef>, Vec<RowFailure>> {
+        match (self.get("parent"), self.get("parentId")) {
+            (Some(_), Some(_)) => Err(vec![self.failure(
+                "parentId",
+                "FORMAT",
+                format!(
+                    "give the parent by name ({}) or by id ({}), not both",
+                    self.header_of("parent"),
+                    self.header_of("parentId")
+                ),
+            )]),
+            (Some(name), None) => Ok(Some(ParentRef::Name(normalise_name(name)))),
+            (None, Some(id)) => Ok(Some(ParentRef::Id(id.to_string()))),
+            (None, None) => Ok(None),
+        }
+    }
+
+    /// The row's product visibility overrides as setProductVisibility commands, each with
+    /// the column it came from; an empty cell sets nothing (the global setting applies).
+    pub(super) fn visibility(&self) -> Result<Vec<(String, CustomerCommand)>, Vec<RowFailure>> {
+        let mut errors = Vec::new();
+        let mut commands = Vec::new();
+        for column in self.columns {
+            let Some(key) = column.strip_prefix(VISIBLE_PREFIX) else {
+                continue;
+            };
+            let Some(visible) = self.parsed(column, boolean, "true or false", &mut errors) else {
+                continue;
+            };
+            let globally_visible = self
+                .catalogue
+                .iter()
+                .find(|p| p.key == key)
+                .is_some_and(|p| p.visible);
+            commands.push((
+                column.clone(),
+                CustomerCommand::SetProductVisibility {
+                    product: key.to_string(),
+                    visible,
+                    catalogue: CatalogueEntry::Listed { globally_visible },
+                },
+            ));
+        }
+        match errors.is_empty() {
+            true => Ok(commands),
+            false => Err(errors),
+        }
+    }
+
     pub(super) fn violations(&self, violations: Vec<Violation>) -> Vec<RowFailure> {
         violations
             .into_iter()
             .map(|v| self.failure(&v.field, v.rule.as_str(), v.message))
             .collect()
+    }
+}
+
+/// A yes/no cell.
+fn boolean(raw: &str) -> Option<bool> {
+    match raw.to_lowercase().as_str() {
+        "true" | "yes" | "1" | "y" => Some(true),
+        "false" | "no" | "0" | "n" => Some(false),
+        _ => None,
     }
 }
 

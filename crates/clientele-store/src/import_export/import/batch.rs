@@ -4,7 +4,7 @@
 use clientele_domain::customer::{normalise_name, Customer, CustomerCommand, CustomerField};
 
 use super::{Checked, Found, Importer, Outcome, Plan};
-use crate::import_export::row::Row;
+use crate::import_export::row::{ParentRef, Row};
 use crate::import_export::ImportError;
 
 impl Importer<'_> {
@@ -28,9 +28,16 @@ impl Importer<'_> {
         Ok(outcomes)
     }
 
-    /// The customers the batch's rows may match, in three queries.
+    /// The customers the batch's rows may match, and the parents they name, in four queries.
     async fn found(&self, batch: &[Row<'_>]) -> Result<Found, ImportError> {
         let (mut custom_ids, mut names, mut shortnames) = (Vec::new(), Vec::new(), Vec::new());
+        let parents: Vec<String> = batch
+            .iter()
+            .filter_map(|row| match row.parent() {
+                Ok(Some(ParentRef::Name(name))) => Some(name),
+                _ => None,
+            })
+            .collect();
         for draft in batch.iter().filter_map(|row| row.draft().ok()) {
             if let Some(custom_id) = &draft.custom_id {
                 custom_ids.push(custom_id.trim().to_string());
@@ -51,6 +58,7 @@ impl Importer<'_> {
                 .store
                 .unique_owners(tenant, "shortname", &shortnames)
                 .await?,
+            parents: self.store.unique_owners(tenant, "name", &parents).await?,
         })
     }
 
@@ -73,11 +81,15 @@ impl Importer<'_> {
         let mut run = Vec::new();
         for (i, plan) in plans.into_iter().enumerate() {
             match plan? {
+                // New customers with no parent and no visibility column go in a run; the
+                // others are written one by one, each in its own transaction.
                 Ok(Plan::Write {
                     id,
                     command,
                     outcome: Outcome::Created,
-                }) => run.push((i, id, *command)),
+                    then,
+                    parent_column: None,
+                }) if then.is_empty() => run.push((i, id, *command)),
                 other => {
                     self.create_run(&mut run, batch, required, &mut outcomes)
                         .await?;

@@ -1,4 +1,5 @@
-//! Rows of one file checked against each other: two rows that share a name or shortname.
+//! Rows of one file checked against each other: two rows that share a name or shortname
+//! (and, in `parents.rs`, a row whose parent is another row).
 
 use std::collections::HashMap;
 
@@ -12,9 +13,12 @@ use crate::import_export::{ImportReport, RowFailure};
 /// and how each line came out (`None`: failed).
 #[derive(Default)]
 pub(super) struct InFile {
-    names: HashMap<String, u64>,
+    pub(super) names: HashMap<String, u64>,
     shortnames: HashMap<String, u64>,
     pub(super) outcomes: HashMap<u64, Option<Outcome>>,
+    /// Lines whose parent is no customer: the parent's normalised name and the column's
+    /// header (`parents.rs`).
+    pub(super) waiting: HashMap<u64, (String, String)>,
 }
 
 impl InFile {
@@ -65,6 +69,9 @@ impl InFile {
                 Some(Outcome::Created) => report.created -= 1,
                 Some(Outcome::Updated) => report.updated -= 1,
                 Some(Outcome::Skipped) => report.skipped -= 1,
+                Some(Outcome::Deferred(_)) => {
+                    unreachable!("a check counts a waiting row as created")
+                }
                 None => report.failed -= 1,
             }
             report.failed += 1;

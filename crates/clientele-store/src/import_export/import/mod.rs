@@ -2,23 +2,22 @@
 //! by the same rules; runs of new customers are written a batch per transaction.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 
-use clientele_domain::customer::{
-    normalise_name, Customer, CustomerCommand, CustomerError, CustomerField,
-};
+use clientele_domain::customer::{normalise_name, CustomerCommand, CustomerField, ParentFacts};
 
-use super::records::Records;
-use super::row::{changes_from, map_header, Row};
-use super::{
-    restored, ImportError, ImportMode, ImportReport, OnExisting, RowFailure, MAX_REPORTED_FAILURES,
-};
-use crate::{CommandError, EventMetadata, Store};
+use super::records::{csv_reader, scan};
+use super::row::{changes_from, map_header, ParentRef, Row};
+use super::{restored, ImportError, ImportMode, ImportReport, OnExisting, RowFailure};
+use crate::{EventMetadata, Store};
 
 mod batch;
 mod in_file;
+mod parents;
+mod write;
 
 use in_file::InFile;
+use parents::Waiting;
 
 /// Rows read and written per batch.
 const BATCH: usize = 256;
@@ -33,10 +32,14 @@ pub struct Importer<'a> {
     pub seller: Option<String>,
 }
 
+#[derive(Clone)]
 enum Outcome {
     Created,
     Updated,
     Skipped,
+    /// Not decided yet: the row's parent (this normalised name) is no customer yet, and a
+    /// row of the file may create it.
+    Deferred(String),
 }
 
 /// The customers a batch's rows may match, looked up for the whole batch at once: by
@@ -46,6 +49,8 @@ struct Found {
     custom_ids: HashMap<String, String>,
     names: HashMap<String, String>,
     shortnames: HashMap<String, String>,
+    /// The customers the rows name as their parents, by normalised name.
+    parents: HashMap<String, String>,
 }
 
 /// A row's outcome, or why it failed.
@@ -59,6 +64,10 @@ enum Plan {
     Write {
         id: String,
         command: Box<CustomerCommand>,
+        /// Product visibility overrides to set in the same transaction, by column.
+        then: Vec<(String, CustomerCommand)>,
+        /// The column the row named its parent in, when it has one.
+        parent_column: Option<&'static str>,
         outcome: Outcome,
     },
 }
@@ -102,7 +111,8 @@ impl Importer<'_> {
             true => reader.fields()?.map(|f| f.trim().to_string()).collect(),
             false => Vec::new(),
         };
-        let columns = map_header(&headers)?;
+        let catalogue = self.store.catalogue(&self.metadata.tenant).await?;
+        let columns = map_header(&headers, &catalogue)?;
         let required = self
             .store
             .required_customer_fields(&self.metadata.tenant)
@@ -114,6 +124,7 @@ impl Importer<'_> {
         let mut batch: Vec<Row> = Vec::with_capacity(BATCH);
         let mut finished = false;
         let mut in_file = InFile::default();
+        let mut waiting = Waiting::default();
         while !finished {
             // Read a batch of rows (memory stays bounded by the batch, not the file)...
             batch.clear();
@@ -134,6 +145,7 @@ impl Importer<'_> {
                     line,
                     columns: &columns,
                     headers: &headers,
+                    catalogue: &catalogue,
                     values,
                 });
             }
@@ -142,13 +154,19 @@ impl Importer<'_> {
                 true => self.write_batch(&batch, &required).await?,
                 false => self.check_batch(&batch, &required).await?,
             };
-            for (row, outcome) in batch.iter().zip(outcomes) {
+            let mut created = Vec::new();
+            for (row, outcome) in batch.drain(..).zip(outcomes) {
                 report.rows += 1;
                 let mut outcome = outcome;
+                if let (false, Ok(Outcome::Deferred(parent))) = (write, &outcome) {
+                    // A check: the parent is to be a row of the file, looked for at the end.
+                    in_file.wait(&row, parent.clone());
+                    outcome = Ok(Outcome::Created);
+                }
                 if !write {
                     // Rows are checked against each other too: two rows of one file that
                     // share a name or shortname fail, both of them.
-                    let (others, earlier) = in_file.check(row);
+                    let (others, earlier) = in_file.check(&row);
                     for (line, failure) in earlier {
                         in_file.fail_earlier(&mut report, line, failure);
                     }
@@ -163,19 +181,25 @@ impl Importer<'_> {
                     }
                     in_file
                         .outcomes
-                        .insert(row.line, outcome.as_ref().ok().map(Outcome::kind));
+                        .insert(row.line, outcome.as_ref().ok().cloned());
                 }
                 match outcome {
-                    Ok(Outcome::Created) => report.created += 1,
-                    Ok(Outcome::Updated) => report.updated += 1,
-                    Ok(Outcome::Skipped) => report.skipped += 1,
-                    Err(failures) => {
-                        report.failed += 1;
-                        report.note(failures);
+                    Ok(Outcome::Deferred(parent)) => waiting.wait(row, parent),
+                    Ok(Outcome::Created) => {
+                        created.push(row.name());
+                        report.tally(Ok(Outcome::Created));
                     }
+                    other => report.tally(other),
                 }
             }
+            // Rows that waited for a customer this batch created are written now.
+            self.write_released(&mut waiting, created, &required, &mut report)
+                .await?;
             progress(report.rows);
+        }
+        match write {
+            true => report.note_each(waiting.never_created()),
+            false => in_file.resolve_parents(&mut report),
         }
         progress(report.rows);
         Ok(report)
@@ -215,8 +239,13 @@ impl Importer<'_> {
             Ok(Plan::Write {
                 id,
                 command,
+                then,
+                parent_column,
                 outcome,
-            }) => self.write(row, &id, *command, outcome).await?,
+            }) => {
+                self.write(row, &id, *command, then, parent_column, outcome)
+                    .await?
+            }
         })
     }
 
@@ -241,6 +270,14 @@ impl Importer<'_> {
         if let Err(violations) = draft.validate(required) {
             return Ok(Err(row.violations(violations)));
         }
+        let (parent, then) = match (row.parent(), row.visibility()) {
+            (Ok(parent), Ok(then)) => (parent, then),
+            (parent, then) => {
+                let mut failures = parent.err().unwrap_or_default();
+                failures.extend(then.err().unwrap_or_default());
+                return Ok(Err(failures));
+            }
+        };
         let tenant = &self.metadata.tenant;
         let existing = match (&draft.custom_id, found) {
             (Some(custom_id), Some(found)) => found.custom_ids.get(custom_id.trim()).cloned(),
@@ -272,9 +309,13 @@ impl Importer<'_> {
                     changes: changes_from(draft, by_name),
                     required: required.to_vec(),
                 };
+                // An update sets the row's visibility too, but moves no customer: its
+                // parent column is not applied.
                 Ok(Ok(Plan::Write {
                     id,
                     command: Box::new(command),
+                    then,
+                    parent_column: None,
                     outcome: Outcome::Updated,
                 }))
             }
@@ -291,6 +332,20 @@ impl Importer<'_> {
                         return Ok(Err(vec![row.failure("shortname", "UNIQUE", message)]));
                     }
                 }
+                let parent_facts = match &parent {
+                    None => None,
+                    Some(reference) => match self.parent_in_store(row, reference, found).await? {
+                        Err(failures) => return Ok(Err(failures)),
+                        Ok(Some(id)) => Some(ParentFacts::unchecked(id)),
+                        // No customer has the name: a row of the file may create it.
+                        Ok(None) => {
+                            let ParentRef::Name(name) = reference else {
+                                unreachable!("an unknown parentId is a failure")
+                            };
+                            return Ok(Ok(Plan::Done(Outcome::Deferred(name.clone()))));
+                        }
+                    },
+                };
                 if !write {
                     return Ok(Ok(Plan::Done(Outcome::Created)));
                 }
@@ -298,97 +353,18 @@ impl Importer<'_> {
                     tenant: tenant.clone(),
                     draft,
                     required: required.to_vec(),
-                    parent: None,
+                    parent: parent_facts,
                     requested_name: None,
                     products: vec![],
                 };
                 Ok(Ok(Plan::Write {
                     id: uuid::Uuid::now_v7().to_string(),
                     command: Box::new(command),
+                    then,
+                    parent_column: parent.map(|p| p.column()),
                     outcome: Outcome::Created,
                 }))
             }
         }
     }
-
-    async fn write(
-        &self,
-        row: &Row<'_>,
-        id: &str,
-        command: CustomerCommand,
-        outcome: Outcome,
-    ) -> Result<Checked, ImportError> {
-        match self
-            .store
-            .execute::<Customer>(id, command, &self.metadata)
-            .await
-        {
-            Ok(_) => Ok(Ok(outcome)),
-            Err(CommandError::Rejected(CustomerError::Invalid(violations))) => {
-                Ok(Err(row.violations(violations)))
-            }
-            Err(CommandError::Duplicate { field }) => Ok(Err(vec![row.failure(
-                field,
-                "UNIQUE",
-                format!("another customer of this tenant already has this {field}"),
-            )])),
-            Err(CommandError::Store(error)) => Err(error.into()),
-            Err(other) => Ok(Err(vec![RowFailure {
-                line: row.line,
-                column: None,
-                rule: "REFUSED".into(),
-                message: other.to_string(),
-            }])),
-        }
-    }
-}
-
-impl ImportReport {
-    fn note(&mut self, failures: Vec<RowFailure>) {
-        let room = MAX_REPORTED_FAILURES.saturating_sub(self.failures.len());
-        self.failures.extend(failures.into_iter().take(room));
-    }
-}
-
-impl Outcome {
-    fn kind(&self) -> Outcome {
-        match self {
-            Outcome::Created => Outcome::Created,
-            Outcome::Updated => Outcome::Updated,
-            Outcome::Skipped => Outcome::Skipped,
-        }
-    }
-}
-
-/// Reads the whole file once, writing nothing and keeping only one row at a time: the
-/// checks that refuse a whole file, made before a partial import writes its first row.
-fn scan<R: Read>(input: R) -> Result<(), ImportError> {
-    let mut reader = csv_reader(input)?;
-    while reader.next()? {
-        drop(reader.fields()?);
-    }
-    Ok(())
-}
-
-/// The input with its first line (read to find the delimiter) put back in front.
-type Rewound<R> = std::io::Chain<std::io::Cursor<Vec<u8>>, BufReader<R>>;
-
-/// A CSV reader that strips a UTF-8 byte-order mark and takes `,` or `;`, whichever the
-/// header row uses.
-fn csv_reader<R: Read>(input: R) -> Result<Records<Rewound<R>>, ImportError> {
-    let mut buffered = BufReader::new(input);
-    // The delimiter is sniffed from the first line, or its first 64 KiB (a header line is
-    // at most 64 fields of 4 KiB; what is longer is refused by the reader anyway).
-    let mut first = Vec::new();
-    (&mut buffered)
-        .take(64 * 1024)
-        .read_until(b'\n', &mut first)?;
-    if first.starts_with(&[0xEF, 0xBB, 0xBF]) {
-        first.drain(..3);
-    }
-    let commas = first.iter().filter(|b| **b == b',').count();
-    let semicolons = first.iter().filter(|b| **b == b';').count();
-    let delimiter = if semicolons > commas { b';' } else { b',' };
-    let input = std::io::Cursor::new(first).chain(buffered);
-    Ok(Records::new(input, delimiter))
 }

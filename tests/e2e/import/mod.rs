@@ -4,6 +4,10 @@ use clientele_server::{Command, ImportModeArg, OnExistingArg};
 use clientele_tests::{on_both_backends, run_cli, spawn_app, Backend, TestApp};
 use serde_json::{json, Value};
 
+mod parents;
+mod tree;
+mod unreadable;
+
 on_both_backends!(
     the_documented_example_file_imports_as_is_and_twice_creates_nothing_new,
     any_column_either_delimiter_and_quoted_fields_are_read,
@@ -14,8 +18,6 @@ on_both_backends!(
     an_export_imports_back_to_the_same_customers,
     the_command_line_imports_a_file,
     all_or_nothing_refuses_two_rows_of_one_file_sharing_a_name_or_shortname,
-    a_partial_import_that_meets_an_unreadable_line_writes_nothing,
-    rows_with_too_many_or_too_long_fields_refuse_the_file_naming_the_line,
     formula_cells_are_neutralised_on_export_and_restored_on_import,
     a_partial_import_written_in_runs_still_decides_and_reports_each_row,
 );
@@ -308,51 +310,6 @@ async fn all_or_nothing_refuses_two_rows_of_one_file_sharing_a_name_or_shortname
             [(2, "UNIQUE".to_string()), (4, "UNIQUE".to_string())],
             "{body}"
         );
-    }
-    assert_eq!(app.event_count().await, 0);
-}
-
-/// 300 valid rows, then a line that is not UTF-8: a partial import used to write the first
-/// 256 and answer only the error. The whole file is read before anything is written.
-async fn a_partial_import_that_meets_an_unreadable_line_writes_nothing(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let mut file = b"Name\n".to_vec();
-    for i in 0..300 {
-        file.extend_from_slice(format!("customer-{i}\n").as_bytes());
-    }
-    file.extend_from_slice(b"caf\xe9\n");
-    let body = upload(&app, &file, "PARTIAL", "SKIP").await;
-    let error = &body["errors"][0];
-    assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{body}");
-    assert!(
-        error["message"].as_str().unwrap().contains("line 302"),
-        "{body}"
-    );
-    assert_eq!(app.event_count().await, 0, "nothing is written");
-}
-
-async fn rows_with_too_many_or_too_long_fields_refuse_the_file_naming_the_line(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let mut many = b"Name\nacme\n".to_vec();
-    many.extend(std::iter::repeat_n(b',', 8_000_000));
-    many.push(b'\n');
-    let mut long = b"Name\nacme\n".to_vec();
-    long.extend(std::iter::repeat_n(b'x', 5000));
-    long.push(b'\n');
-    for (file, says) in [
-        (many, "line 3 has more than 64 fields"),
-        (long, "line 3 has a field longer than 4096 bytes"),
-    ] {
-        for mode in ["PARTIAL", "ALL_OR_NOTHING"] {
-            let body = upload(&app, &file, mode, "SKIP").await;
-            let error = &body["errors"][0];
-            assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{body}");
-            assert_eq!(error["extensions"]["field"], "file");
-            assert!(
-                error["message"].as_str().unwrap().contains(says),
-                "{says}: {body}"
-            );
-        }
     }
     assert_eq!(app.event_count().await, 0);
 }

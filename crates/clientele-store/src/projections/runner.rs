@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokio::sync::{watch, Notify};
 
 use super::Projection;
-use crate::db::{Arg, Db, Tx};
+use crate::db::{Arg, Backend, Db, Tx};
 use crate::events::{committed_after, decode_all, read_log, read_log_exclusive, LogPosition};
 use crate::{Store, StoreError};
 
@@ -108,6 +108,30 @@ pub async fn reset(db: &Db, projection: Projection) -> Result<(), StoreError> {
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Events a rebuild replays before it first analyzes the tables it fills; then again each
+/// time the replay has doubled.
+const FIRST_ANALYZE: u64 = 20_000;
+
+/// Refreshes PostgreSQL's statistics of the projections' tables. A rebuild fills emptied
+/// tables whose statistics say they are empty (or were never gathered), and the planner
+/// then plans the replay's own lookups for an empty table: 500 ids by primary key became a
+/// bitmap scan of the tenant's whole table through another index, 390 ms a batch at
+/// 765,000 customers, so the rebuild slowed as it went. Autovacuum would analyze them too,
+/// but only after its naptime and threshold. SQLite plans these lookups by primary key
+/// without statistics.
+async fn analyze(db: &Db, projections: &[Projection]) -> Result<(), StoreError> {
+    if db.backend() != Backend::Postgres {
+        return Ok(());
+    }
+    let mut tx = db.begin().await?;
+    for projection in projections {
+        for table in projection.tables() {
+            tx.execute(&format!("ANALYZE {table}"), &[]).await?;
+        }
+    }
+    tx.commit().await
 }
 
 /// `Store::catch_up_batch` with the built-in upcasters.
@@ -245,7 +269,7 @@ impl Store {
         let Some(first) = projections.first().copied() else {
             return Ok(0);
         };
-        let mut total = 0u64;
+        let (mut total, mut next_analyze) = (0u64, FIRST_ANALYZE);
         loop {
             let mut tx = begin_batch(self.db(), projections).await?;
             let after = read_checkpoint(&mut tx, first).await?;
@@ -260,6 +284,10 @@ impl Store {
             }
             tx.commit().await?;
             total += events.len() as u64;
+            if total >= next_analyze {
+                analyze(self.db(), projections).await?;
+                next_analyze = total * 2;
+            }
         }
     }
 

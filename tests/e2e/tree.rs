@@ -9,6 +9,7 @@ on_both_backends!(
     inner_customers_form_a_tree_without_cycles,
     a_customer_admin_sees_its_subtree_and_nothing_above_or_beside,
     deleting_a_parent_needs_the_subtree_flag_and_releases_users_and_assignments,
+    a_tree_has_at_most_fifty_levels_and_a_move_counts_what_it_carries,
 );
 
 const TREE: &str = "query($id: ID!) { customer(id: $id) { id parentId parent { id } children { nodes { id } } ancestors { id } descendants(first: 100) { nodes { id } } } }";
@@ -239,4 +240,45 @@ async fn deleting_a_parent_needs_the_subtree_flag_and_releases_users_and_assignm
             "{payload:?}"
         );
     }
+}
+
+/// PostgreSQL's path index once gave INTERNAL below about 73 levels; now every backend
+/// stops at 50 with a rule the form can show, and a move counts the levels it carries.
+async fn a_tree_has_at_most_fifty_levels_and_a_move_counts_what_it_carries(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut chain = vec![app.new_customer("level-1", None).await];
+    for level in 2..=50 {
+        let parent = chain.last().unwrap().clone();
+        chain.push(
+            app.new_customer(&format!("level-{level}"), Some(&parent))
+                .await,
+        );
+    }
+    let refused = app
+        .create_customer_error(json!({ "name": "level-51", "parentId": chain[49] }))
+        .await;
+    assert_eq!(refused["extensions"]["code"], "BAD_USER_INPUT", "{refused}");
+    assert_eq!(
+        refused["extensions"]["field"], "input.parentId",
+        "{refused}"
+    );
+    assert_eq!(refused["extensions"]["rule"], "LIMIT", "{refused}");
+    let count = "{ customers(first: 100) { totalCount } }";
+    let before = app.ok(count, json!({})).await["customers"]["totalCount"].clone();
+
+    // A two-level subtree (a, b under it) fits under level 48, not under level 49.
+    let a = app.new_customer("carried-a", None).await;
+    app.new_customer("carried-b", Some(&a)).await;
+    let mv = "mutation($id: ID!, $p: ID) { moveCustomer(id: $id, parentId: $p) { id parentId } }";
+    let deep = app.graphql(mv, json!({ "id": a, "p": chain[48] })).await;
+    assert_eq!(code(&deep), "BAD_USER_INPUT", "{deep}");
+    assert_eq!(deep["errors"][0]["extensions"]["rule"], "LIMIT", "{deep}");
+    let moved = app.ok(mv, json!({ "id": a, "p": chain[47] })).await;
+    assert_eq!(moved["moveCustomer"]["parentId"], chain[47].as_str());
+    let after = app.ok(count, json!({})).await["customers"]["totalCount"].clone();
+    assert_eq!(
+        after.as_i64().unwrap(),
+        before.as_i64().unwrap() + 2,
+        "the refusal wrote nothing"
+    );
 }

@@ -13,7 +13,7 @@ use crate::commands::StoredAggregate;
 use crate::db::Tx;
 use crate::deletion::live_children;
 use crate::events::LogEvent;
-use crate::tree::parent_facts;
+use crate::tree::{parent_facts, subtree_height};
 use crate::users::USER_EMAIL;
 use crate::{CommandError, StoreError};
 
@@ -97,9 +97,11 @@ impl StoredAggregate for Customer {
             CustomerCommand::MoveCustomer {
                 id,
                 parent: Some(parent),
+                ..
             } => CustomerCommand::MoveCustomer {
-                id,
                 parent: Some(parent_facts(tx, tenant, parent.id).await?),
+                height: subtree_height(tx, tenant, &id).await?,
+                id,
             },
             CustomerCommand::RequestDeletion {
                 request_id,

@@ -121,6 +121,36 @@ pub(crate) async fn parent_facts(
     })
 }
 
+/// How many levels of customers are below `id` (0 for none), deleted ones included: a move
+/// rewrites their paths too. A path has one '/' per level above and one more.
+pub(crate) async fn subtree_height(
+    tx: &mut Tx,
+    tenant: &str,
+    id: &str,
+) -> Result<usize, StoreError> {
+    let Some(ancestry) = tx
+        .fetch_optional::<(String,)>(
+            "SELECT ancestry FROM customers WHERE tenant_id = $1 AND id = $2",
+            &[tenant.into(), id.into()],
+        )
+        .await?
+        .map(|(a,)| a)
+    else {
+        return Ok(0);
+    };
+    let (start, end) = subtree_range(&ancestry, id);
+    let deepest = tx
+        .fetch_optional::<(i64,)>(
+            "SELECT CAST(COALESCE(max(length(ancestry) - length(replace(ancestry, '/', ''))), 0) \
+             AS BIGINT) FROM customers WHERE tenant_id = $1 AND ancestry >= $2 AND ancestry < $3",
+            &[tenant.into(), Arg::Text(start), Arg::Text(end)],
+        )
+        .await?
+        .map_or(0, |(d,)| d);
+    let mine = ancestry.matches('/').count() as i64;
+    Ok((deepest - mine).max(0) as usize)
+}
+
 /// The range of `ancestry` values under customer `id` whose own path is `ancestry`.
 pub(crate) fn subtree_range(ancestry: &str, id: &str) -> (String, String) {
     let start = format!("{ancestry}{id}/");

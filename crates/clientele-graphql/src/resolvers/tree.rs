@@ -30,7 +30,9 @@ pub struct TreeMutation;
 #[Object]
 impl TreeMutation {
     /// Puts a customer under another (`parentId`), or at the top (`parentId: null`). A
-    /// customer cannot go under itself or one of its own inner customers (rule CYCLE).
+    /// customer cannot go under itself or one of its own inner customers (rule CYCLE), and a
+    /// tree has at most 50 levels, counting the inner customers that move with it (rule
+    /// LIMIT on `parentId`).
     /// With `dryRun`, every check runs (the same errors), nothing is written, and the
     /// customer comes back as it is with `movePreview`: what the move would do.
     async fn move_customer(
@@ -56,6 +58,8 @@ impl TreeMutation {
             parent: parent_id
                 .clone()
                 .map(|p| ParentFacts::unchecked(p.to_string())),
+            // The store counts the levels below the customer in the command's transaction.
+            height: 0,
         };
         if !dry_run {
             return customer_command(ctx, &id, command).await;

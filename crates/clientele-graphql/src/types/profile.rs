@@ -61,7 +61,8 @@ pub struct CreateCustomerInput {
     pub zip: Option<String>,
     /// The postal address's second line, at most 500 characters. Personal data.
     pub address2: Option<String>,
-    /// Makes the new customer an inner customer of this one.
+    /// Makes the new customer an inner customer of this one; a tree has at most 50 levels
+    /// (rule LIMIT when the parent is on the 50th).
     pub parent_id: Option<ID>,
     /// The customer's first admin user, created in the same transaction: with a password it
     /// signs in at once, without one it is sent an activation email.

@@ -49,6 +49,7 @@ fn moving_refuses_cycles_and_records_both_parents() {
     let move_to = |p: Option<ParentFacts>| CustomerCommand::MoveCustomer {
         id: "me".into(),
         parent: p,
+        height: 0,
     };
     let under_p = vec![acme_created(), moved(None, Some("p"))];
     Given::with(())
@@ -72,5 +73,32 @@ fn moving_refuses_cycles_and_records_both_parents() {
             .when(move_to(Some(facts)))
             .inspect_result();
         assert_eq!(rules(result), vec![("parentId".into(), Rule::Cycle)]);
+    }
+}
+
+#[test]
+fn a_tree_has_at_most_fifty_levels_counting_what_a_move_carries() {
+    let ancestors: Vec<String> = (0..MAX_DEPTH).map(|i| format!("a{i}")).collect();
+    let at_level = |level: usize| {
+        let above: Vec<&str> = ancestors[..level - 1].iter().map(String::as_str).collect();
+        parent("p", true, &above)
+    };
+    let under_p = vec![acme_created()];
+    // Moving a customer without inner customers under a parent on level 49 puts it on 50.
+    let move_to = |p: ParentFacts, height: usize| CustomerCommand::MoveCustomer {
+        id: "me".into(),
+        parent: Some(p),
+        height,
+    };
+    Given::with(())
+        .given(under_p.clone())
+        .when(move_to(at_level(MAX_DEPTH - 1), 0))
+        .then_expect_events(vec![moved(None, Some("p"))]);
+    for (level, height) in [(MAX_DEPTH, 0), (MAX_DEPTH - 1, 1), (1, MAX_DEPTH - 1)] {
+        let result = Given::with(())
+            .given(under_p.clone())
+            .when(move_to(at_level(level), height))
+            .inspect_result();
+        assert_eq!(rules(result), vec![("parentId".into(), Rule::Limit)]);
     }
 }

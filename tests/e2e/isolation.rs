@@ -101,6 +101,8 @@ const OPERATIONS: &[(&str, bool, Scope, &str)] = &[
     ("assignDashboard", true, Scope::Customer, "mutation($id: ID!) { assignDashboard(customerId: $id, dashboardId: \"dash-1\") { changed } }"),
     ("entityOwner", false, Scope::Tenant, "{ entityOwner(kind: DEVICE, entityId: \"victim-dev\") { id name } }"),
     ("dashboardCustomers", false, Scope::Tenant, "{ dashboardCustomers(dashboardId: \"victim-dash\") { edges { cursor node { id name } } nodes { id } } }"),
+    ("publicCustomer", false, Scope::Tenant, "{ publicCustomer { id name } }"),
+    ("makePublic", true, Scope::Tenant, "mutation { makePublic(kind: DEVICE, entityId: \"victim-dev\") { changed customerId } }"),
     ("unassignDashboard", true, Scope::Customer, "mutation($id: ID!) { unassignDashboard(customerId: $id, dashboardId: \"victim-dash\") { changed } }"),
     ("webhookEndpoints", false, Scope::Tenant, "{ webhookEndpoints { id url } }"),
     ("webhookEndpoint", false, Scope::Tenant, "query($id: ID!) { webhookEndpoint(id: $id) { id url } }"),

@@ -28,6 +28,7 @@ mod log_and_projections;
 mod operations;
 mod product_toggles;
 mod products;
+mod public;
 mod relay;
 mod revocation;
 mod schema;

@@ -148,6 +148,9 @@ impl ApiError {
             CommandError::Rejected(CustomerError::OwnCompany) => {
                 ApiError::Forbidden("the tenant's own company cannot be modified or deleted".into())
             }
+            CommandError::Rejected(error @ CustomerError::PublicCustomer) => {
+                ApiError::Forbidden(error.to_string())
+            }
             CommandError::Rejected(
                 error @ (CustomerError::NoOpenRequest
                 | CustomerError::RequestAlreadyOpen

@@ -32,6 +32,9 @@ pub enum CustomerCommand {
     },
     /// Register the tenant's own company: listed, never modified or deleted.
     RegisterOwnCompany { tenant: String, name: String },
+    /// Register the tenant's public customer, which holds what is made public: never
+    /// modified or deleted.
+    RegisterPublicCustomer { tenant: String, name: String },
     /// Change the fields `changes` names; with `expected_version`, only if nothing changed since.
     EditCustomer {
         expected_version: Option<u64>,
@@ -105,6 +108,9 @@ pub enum CustomerCommand {
     MoveCustomer {
         id: String,
         parent: Option<ParentFacts>,
+        /// How many levels of inner customers are below this one (deleted ones too: their
+        /// paths move with it), filled in by the store; a tree has at most `MAX_DEPTH`.
+        height: usize,
     },
     /// Set the home dashboard (it must be assigned to the customer) and whether its toolbar
     /// is hidden.

@@ -17,6 +17,8 @@ pub enum CustomerError {
     Deleted,
     #[error("the tenant's own company cannot be modified or deleted")]
     OwnCompany,
+    #[error("the tenant's public customer cannot be modified or deleted")]
+    PublicCustomer,
     #[error("the customer has no open deletion request")]
     NoOpenRequest,
     #[error("the customer already has an open deletion request")]

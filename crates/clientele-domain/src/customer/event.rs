@@ -327,6 +327,11 @@ pub struct CustomerCreated {
         skip_serializing_if = "std::ops::Not::not"
     )]
     pub own_company: bool,
+    /// True for the tenant's public customer, which holds what is made public (dashboards,
+    /// devices, assets) and which nobody may modify or delete (added later: older events
+    /// decode as false).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub public: bool,
     /// The name the caller asked for, when it was taken and the UNIQUIFY policy gave the
     /// customer `profile.name` (a suffixed one) instead; none otherwise (added later: older
     /// events decode as none).

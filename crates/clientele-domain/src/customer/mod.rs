@@ -43,7 +43,7 @@ pub use profile::{
     FieldFormat, FieldRule, ServiceStatus, UniqueKey, ALL_FIELDS, DATA_RETENTION_DAYS,
     ROLLUP_RETENTION_DAYS,
 };
-pub use tree::ParentFacts;
+pub use tree::{ParentFacts, MAX_DEPTH};
 pub use users::passwords;
 pub use users::{
     ActivationMethod, CustomerUser, NewActivation, PendingActivation, UserChanges, UserDraft,
@@ -74,6 +74,9 @@ pub struct Customer {
     /// The tenant's own company: listed, never modified or deleted.
     #[serde(default)]
     pub own_company: bool,
+    /// The tenant's public customer: holds what is made public, never modified or deleted.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub public: bool,
     /// The customer's users by id; few per customer (`MAX_USERS`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub users: BTreeMap<String, CustomerUser>,
@@ -119,6 +122,9 @@ impl Customer {
         if self.own_company {
             return Err(CustomerError::OwnCompany);
         }
+        if self.public {
+            return Err(CustomerError::PublicCustomer);
+        }
         if self.deleted {
             return Err(CustomerError::Deleted);
         }
@@ -132,6 +138,9 @@ impl Customer {
                 products,
             } => self.decide_create(tenant, draft, &required, parent, requested_name, products),
             C::RegisterOwnCompany { tenant, name } => self.decide_own_company(tenant, &name),
+            C::RegisterPublicCustomer { tenant, name } => {
+                self.decide_public_customer(tenant, &name)
+            }
             C::EditCustomer {
                 expected_version,
                 changes,
@@ -183,7 +192,7 @@ impl Customer {
                 released,
             } => self.decide_delete(confirmation, deleted_by, inner_customers, released),
             C::User(command) => self.decide_user(command),
-            C::MoveCustomer { id, parent } => self.decide_move(&id, parent),
+            C::MoveCustomer { id, parent, height } => self.decide_move(&id, parent, height),
             C::SetHomeDashboard {
                 dashboard,
                 hide_toolbar,
@@ -259,6 +268,7 @@ impl Aggregate for Customer {
                 self.tenant = created.tenant;
                 self.profile = Some(created.profile);
                 self.own_company = created.own_company;
+                self.public = created.public;
                 self.requested_name = created.requested_name;
             }
             CustomerEvent::CustomerEdited(edited) => {

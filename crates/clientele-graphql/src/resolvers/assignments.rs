@@ -17,7 +17,7 @@ use crate::types::customer::{Customer, CustomerEdge};
 use crate::types::page::{self, PageInfo};
 
 /// BAD_USER_INPUT unless `id` is a valid id of an entity of this kind.
-fn entity(kind: Kind, id: &str) -> ApiResult<()> {
+pub(super) fn entity(kind: Kind, id: &str) -> ApiResult<()> {
     check_entity_id(kind, id).map_err(|e| ApiError::from(CommandError::Rejected(e)))
 }
 

@@ -14,6 +14,7 @@ mod import_export;
 mod node;
 mod products;
 mod profile;
+mod public;
 mod search;
 mod sessions;
 mod shared;
@@ -26,6 +27,7 @@ mod webhooks;
 use async_graphql::{MergedObject, MergedSubscription};
 
 pub use impersonation::ImpersonationTtl;
+pub use public::public_customer_id;
 pub(crate) use shared::Outcome;
 pub use sign_in::{ClientAddress, SignInLimits, SignInSettings};
 pub use users::{token_hash, ActivationSettings};
@@ -47,6 +49,7 @@ pub struct QueryRoot(
     viewer::ViewerQuery,
     node::NodeQuery,
     assignments::AssignmentsQuery,
+    public::PublicQuery,
 );
 
 /// Every mutation: the customer's own, and those of its users, tree and assignments.
@@ -64,6 +67,7 @@ pub struct MutationRoot(
     sign_in::SignInMutation,
     tree::TreeMutation,
     assignments::AssignmentsMutation,
+    public::PublicMutation,
     webhooks::WebhooksMutation,
 );
 

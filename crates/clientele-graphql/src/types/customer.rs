@@ -134,6 +134,9 @@ pub struct CustomerFields {
     pub account_status: AccountStatus,
     /// The tenant's own company: listed for convenience, never modified or deleted.
     pub own_company: bool,
+    /// The tenant's public customer, which holds what is made public (`makePublic`);
+    /// never modified or deleted.
+    pub is_public: bool,
     /// When the customer was created (RFC 3339, UTC).
     pub created_at: DateTime<Utc>,
     /// When the customer last changed (RFC 3339, UTC).
@@ -181,6 +184,7 @@ impl From<&CustomerRecord> for CustomerFields {
             address2: p.address2,
             account_status: r.account_status.into(),
             own_company: r.own_company,
+            is_public: r.id == crate::resolvers::public_customer_id(&r.tenant),
             created_at: r.created_at,
             updated_at: r.updated_at,
             parent_id: r.parent_id.clone().map(ID),

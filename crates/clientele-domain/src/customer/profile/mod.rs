@@ -51,7 +51,7 @@ impl Customer {
             }
         };
         if let Some(parent) = &parent {
-            check_parent(parent, None)?;
+            check_parent(parent, None, 0)?;
         }
         let requested_name = requested_name
             .map(|name| normalise_name(&name))
@@ -60,6 +60,7 @@ impl Customer {
             tenant,
             profile,
             own_company: false,
+            public: false,
             requested_name,
         });
         let placed = parent.map(|parent| {
@@ -89,6 +90,27 @@ impl Customer {
             tenant,
             profile: CustomerProfile::named(normalise_name(name)),
             own_company: true,
+            public: false,
+            requested_name: None,
+        })])
+    }
+
+    /// Registers the tenant's public customer, which holds the dashboards, devices and
+    /// assets made public: listed like any customer, never modified or deleted. It has only
+    /// a name.
+    pub(super) fn decide_public_customer(
+        &self,
+        tenant: String,
+        name: &str,
+    ) -> Result<Vec<CustomerEvent>, CustomerError> {
+        if self.profile.is_some() {
+            return Err(CustomerError::AlreadyExists);
+        }
+        Ok(vec![CustomerEvent::CustomerCreated(CustomerCreated {
+            tenant,
+            profile: CustomerProfile::named(normalise_name(name)),
+            own_company: false,
+            public: true,
             requested_name: None,
         })])
     }

@@ -106,6 +106,7 @@ fn a_create_under_another_name_records_the_name_asked_for() {
             tenant: "acme".into(),
             profile: CustomerProfile::named(name),
             own_company: false,
+            public: false,
             requested_name: requested.map(str::to_string),
         })
     };

@@ -23,6 +23,7 @@ fn created(profile: CustomerProfile) -> CustomerEvent {
         tenant: "acme".into(),
         profile,
         own_company: false,
+        public: false,
         requested_name: None,
     })
 }

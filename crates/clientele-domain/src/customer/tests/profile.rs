@@ -365,10 +365,38 @@ fn the_tenants_own_company_takes_no_command() {
         tenant: "acme".into(),
         profile: CustomerProfile::named("acme"),
         own_company: true,
+        public: false,
         requested_name: None,
     });
     Given::with(())
         .given(vec![own])
         .when(edit(CustomerChanges::default()))
         .then_expect_error(CustomerError::OwnCompany);
+}
+
+#[test]
+fn the_tenants_public_customer_is_registered_once_and_takes_no_command() {
+    let register = || CustomerCommand::RegisterPublicCustomer {
+        tenant: "acme".into(),
+        name: "Public".into(),
+    };
+    let public = CustomerEvent::CustomerCreated(CustomerCreated {
+        tenant: "acme".into(),
+        profile: CustomerProfile::named("public"),
+        own_company: false,
+        public: true,
+        requested_name: None,
+    });
+    Given::with(())
+        .given_no_previous_events()
+        .when(register())
+        .then_expect_events(vec![public.clone()]);
+    Given::with(())
+        .given(vec![public.clone()])
+        .when(register())
+        .then_expect_error(CustomerError::PublicCustomer);
+    Given::with(())
+        .given(vec![public])
+        .when(edit(CustomerChanges::default()))
+        .then_expect_error(CustomerError::PublicCustomer);
 }

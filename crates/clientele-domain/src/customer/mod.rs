@@ -137,9 +137,9 @@ impl Customer {
                 requested_name,
                 products,
             } => self.decide_create(tenant, draft, &required, parent, requested_name, products),
-            C::RegisterOwnCompany { tenant, name } => self.decide_own_company(tenant, &name),
+            C::RegisterOwnCompany { tenant, name } => self.decide_registered(tenant, &name, false),
             C::RegisterPublicCustomer { tenant, name } => {
-                self.decide_public_customer(tenant, &name)
+                self.decide_registered(tenant, &name, true)
             }
             C::EditCustomer {
                 expected_version,

@@ -76,12 +76,15 @@ impl Customer {
             .collect())
     }
 
-    /// Registers the tenant's own company: listed like any customer, never modified or
-    /// deleted. It has only a name.
-    pub(super) fn decide_own_company(
+    /// Registers one of the tenant's two built-in customers, which have only a name and
+    /// are never modified or deleted: its own company (`public: false`), listed like any
+    /// customer, or its public customer (`public: true`), which holds the dashboards,
+    /// devices and assets made public.
+    pub(super) fn decide_registered(
         &self,
         tenant: String,
         name: &str,
+        public: bool,
     ) -> Result<Vec<CustomerEvent>, CustomerError> {
         if self.profile.is_some() {
             return Err(CustomerError::AlreadyExists);
@@ -89,28 +92,8 @@ impl Customer {
         Ok(vec![CustomerEvent::CustomerCreated(CustomerCreated {
             tenant,
             profile: CustomerProfile::named(normalise_name(name)),
-            own_company: true,
-            public: false,
-            requested_name: None,
-        })])
-    }
-
-    /// Registers the tenant's public customer, which holds the dashboards, devices and
-    /// assets made public: listed like any customer, never modified or deleted. It has only
-    /// a name.
-    pub(super) fn decide_public_customer(
-        &self,
-        tenant: String,
-        name: &str,
-    ) -> Result<Vec<CustomerEvent>, CustomerError> {
-        if self.profile.is_some() {
-            return Err(CustomerError::AlreadyExists);
-        }
-        Ok(vec![CustomerEvent::CustomerCreated(CustomerCreated {
-            tenant,
-            profile: CustomerProfile::named(normalise_name(name)),
-            own_company: false,
-            public: true,
+            own_company: !public,
+            public,
             requested_name: None,
         })])
     }

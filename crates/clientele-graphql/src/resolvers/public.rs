@@ -51,14 +51,7 @@ async fn ensure_public_customer(ctx: &Context<'_>) -> ApiResult<String> {
                 CustomerError::AlreadyExists | CustomerError::PublicCustomer,
             )) => return Ok(id),
             Err(CommandError::Duplicate { .. }) => continue,
-            // A call racing on another connection may win the creation at a point the store
-            // reports as a database error (its subject key, say); then the customer is there.
-            Err(error) => {
-                if store.customer(&me.tenant, &id).await?.is_some() {
-                    return Ok(id);
-                }
-                return Err(error.into());
-            }
+            Err(error) => return Err(error.into()),
         }
     }
     Err(ApiError::Conflict {

@@ -74,7 +74,13 @@ pub(crate) async fn append(
             batch.push(sql, args);
             key = Some(new);
         } else {
-            key = Some(vault::key_for(tx, aggregate_id).await?);
+            // A writer racing on the same new aggregate may store its key first: that is
+            // the same conflict as its events' (retry, and decide against what it wrote).
+            key = Some(match vault::key_for(tx, aggregate_id).await {
+                Ok(key) => key,
+                Err(error) if is_unique_violation(&error) => return Err(AppendError::Conflict),
+                Err(error) => return Err(AppendError::Store(error)),
+            });
         }
     }
     let postgres = matches!(tx, Tx::Pg(_));
